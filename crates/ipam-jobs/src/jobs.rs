@@ -1,0 +1,466 @@
+//! The operations front door: submit, get, list, cancel, wait, watch; the bounded queue and
+//! the worker pool; recovery of unfinished jobs at start-up.
+//!
+//! Job records live in the store's `jobs` tree under `j` + big-endian id; a client request
+//! id maps to its job under `r` + request id. A job is acknowledged to a `StartOperation`
+//! caller only once its QUEUED record is durable, so an accepted job survives a crash.
+
+use crate::record::{self, now_ms};
+use crate::runner;
+use ipam_core::fault::{Fault, FaultCode};
+use ipam_proto::pb;
+use ipam_store::{Engine, Kv};
+use parking_lot::Mutex;
+use prost::Message;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// Jobs that run at once.
+    pub workers: usize,
+    /// Jobs that may wait in the queue; beyond it StartOperation answers RESOURCE_EXHAUSTED.
+    pub queue_capacity: usize,
+    /// A job still running after this long stops between items (DEADLINE_EXCEEDED).
+    pub job_timeout: Duration,
+    /// How often an item decides again after its append conflicted with another commit.
+    pub max_conflict_retries: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: 16,
+            queue_capacity: 10_000,
+            job_timeout: Duration::from_secs(3600),
+            max_conflict_retries: 64,
+        }
+    }
+}
+
+const JOB_PREFIX: u8 = b'j';
+const REQUEST_PREFIX: u8 = b'r';
+
+fn job_key(id: u64) -> [u8; 9] {
+    let mut k = [JOB_PREFIX; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+fn request_key(request_id: &str) -> Vec<u8> {
+    let mut k = vec![REQUEST_PREFIX];
+    k.extend_from_slice(request_id.as_bytes());
+    k
+}
+
+/// A job that is queued or running: its record and the signal its watchers wait on.
+pub struct LiveJob {
+    op: Mutex<pb::Operation>,
+    version: watch::Sender<u64>,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl LiveJob {
+    fn new(op: pb::Operation) -> Arc<LiveJob> {
+        Arc::new(LiveJob {
+            op: Mutex::new(op),
+            version: watch::channel(0).0,
+            cancel: CancellationToken::new(),
+        })
+    }
+
+    pub fn snapshot(&self) -> pb::Operation {
+        self.op.lock().clone()
+    }
+
+    pub fn id(&self) -> u64 {
+        self.op.lock().id
+    }
+
+    /// Runs `f` on the record and wakes the watchers.
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut pb::Operation) -> R) -> R {
+        let r = f(&mut self.op.lock());
+        self.version.send_modify(|v| *v += 1);
+        r
+    }
+
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&pb::Operation) -> R) -> R {
+        f(&self.op.lock())
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    /// Waits until the job is done and returns its final record.
+    pub async fn wait_done(&self) -> pb::Operation {
+        let mut rx = self.subscribe();
+        loop {
+            {
+                let op = self.op.lock();
+                if record::is_done(&op) {
+                    return op.clone();
+                }
+            }
+            if rx.changed().await.is_err() {
+                return self.snapshot();
+            }
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    pub(crate) kv: Kv,
+    pub(crate) config: JobsConfig,
+    next_id: AtomicU64,
+    queue: mpsc::Sender<u64>,
+    live: Mutex<HashMap<u64, Arc<LiveJob>>>,
+    accepting: AtomicBool,
+    /// Fired at shutdown: running jobs stop between items and stay RUNNING on disk, so
+    /// the next start resumes them.
+    pub(crate) shutdown: CancellationToken,
+    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Inner {
+    /// Persists `op`; with `durable`, waits until it is on disk.
+    pub(crate) async fn persist(&self, op: &pb::Operation, durable: bool) -> Result<(), Fault> {
+        self.kv.put(&job_key(op.id), &op.encode_to_vec()).map_err(|e| {
+            Fault::new(
+                FaultCode::Unavailable,
+                format!("cannot record operation {}: {e}", op.id),
+            )
+        })?;
+        let ticket = self.engine.durability().ticket();
+        if durable && !self.engine.durability().wait_ticket(ticket).await {
+            return Err(Fault::new(
+                FaultCode::Unavailable,
+                "the job record could not be made durable",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.live.lock().remove(&id);
+    }
+}
+
+/// The operations service behind the gRPC Operations API and every mutating RPC.
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+/// What start-up found among the job records.
+#[derive(Debug, Default, Clone)]
+pub struct RecoveryReport {
+    pub requeued: Vec<u64>,
+    pub resumed: Vec<u64>,
+}
+
+impl Jobs {
+    /// Starts the worker pool and re-queues every job a previous run left queued or
+    /// running (those resume where their committed items end).
+    pub fn start(engine: Engine, config: JobsConfig) -> Result<(Jobs, RecoveryReport), Fault> {
+        let kv = engine.store().jobs.clone();
+        let last = kv
+            .last_with_prefix(&[JOB_PREFIX])
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
+            .map_or(0, |(k, _)| {
+                u64::from_be_bytes(k[1..9].try_into().unwrap_or([0; 8]))
+            });
+        let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let inner = Arc::new(Inner {
+            engine,
+            kv,
+            config,
+            next_id: AtomicU64::new(last + 1),
+            queue,
+            live: Mutex::new(HashMap::new()),
+            accepting: AtomicBool::new(true),
+            shutdown: CancellationToken::new(),
+            workers: Mutex::new(Vec::new()),
+        });
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..inner.config.workers.max(1) {
+            let (worker, rx) = (inner.clone(), rx.clone());
+            let handle = tokio::spawn(async move {
+                loop {
+                    let next = tokio::select! {
+                        _ = worker.shutdown.cancelled() => return,
+                        id = async { rx.lock().await.recv().await } => id,
+                    };
+                    let Some(id) = next else { return };
+                    let job = worker.live.lock().get(&id).cloned();
+                    if let Some(job) = job {
+                        runner::run(&worker, job).await;
+                    }
+                }
+            });
+            inner.workers.lock().push(handle);
+        }
+        let jobs = Jobs { inner };
+        let report = jobs.recover()?;
+        Ok((jobs, report))
+    }
+
+    fn recover(&self) -> Result<RecoveryReport, Fault> {
+        let mut report = RecoveryReport::default();
+        let mut unfinished = Vec::new();
+        for item in self.inner.kv.scan_prefix(&[JOB_PREFIX], None) {
+            let (_, value) = item.map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            let op = pb::Operation::decode(value.as_slice())
+                .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
+            match record::state(&op) {
+                pb::OperationState::Queued => report.requeued.push(op.id),
+                pb::OperationState::Running => report.resumed.push(op.id),
+                _ => continue,
+            }
+            unfinished.push(op);
+        }
+        for op in unfinished {
+            let id = op.id;
+            tracing::info!(operation = id, state = ?record::state(&op), "recovering unfinished operation");
+            self.inner.live.lock().insert(id, LiveJob::new(op));
+            let queue = self.inner.queue.clone();
+            // Recovered jobs may exceed the queue's capacity: wait for room rather than drop.
+            tokio::spawn(async move {
+                let _ = queue.send(id).await;
+            });
+        }
+        Ok(report)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Enqueues an operation. Parameters are decoded first, so bad input is answered at
+    /// once and creates no job. With a `request_id` seen before, returns that job. With
+    /// `durable_ack`, returns only once the queued record is on disk (StartOperation);
+    /// callers that wait for the result anyway skip that wait.
+    pub async fn submit(
+        &self,
+        kind: pb::OperationKind,
+        params: pb::OperationParams,
+        request_id: String,
+        durable_ack: bool,
+    ) -> Result<Arc<LiveJob>, Fault> {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return Err(Fault::new(FaultCode::Unavailable, "the server is shutting down"));
+        }
+        let decoded = ipam_proto::params_codec::operation_params(kind, Some(&params))?;
+        if request_id.len() > 256 {
+            return Err(Fault::invalid("request_id", "a request id is at most 256 bytes"));
+        }
+        if !request_id.is_empty()
+            && let Some(existing) = self.find_by_request(&request_id)?
+        {
+            return Ok(existing);
+        }
+        let permit = self.inner.queue.clone().try_reserve_owned().map_err(|_| {
+            Fault::new(
+                FaultCode::ResourceExhausted,
+                format!(
+                    "the operation queue is full ({} waiting); retry later",
+                    self.inner.config.queue_capacity
+                ),
+            )
+        })?;
+        let id = self.inner.next_id.fetch_add(1, Ordering::AcqRel);
+        let op = pb::Operation {
+            id,
+            kind: kind as i32,
+            state: pb::OperationState::Queued as i32,
+            params: Some(params),
+            request_id: request_id.clone(),
+            created_unix_ms: now_ms(),
+            dry_run: decoded.dry_run(),
+            status_message: "queued".into(),
+            ..Default::default()
+        };
+        let job = LiveJob::new(op.clone());
+        self.inner.live.lock().insert(id, job.clone());
+        if !request_id.is_empty() {
+            let claimed = self
+                .inner
+                .kv
+                .put_if_absent(&request_key(&request_id), &id.to_be_bytes())
+                .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            if claimed.is_some() {
+                // Another call with this request id got there first: answer with its job.
+                self.inner.forget(id);
+                if let Some(existing) = self.find_by_request(&request_id)? {
+                    return Ok(existing);
+                }
+                return Err(Fault::new(
+                    FaultCode::Aborted,
+                    "a concurrent request with this id failed; retry",
+                ));
+            }
+        }
+        if let Err(f) = self.inner.persist(&op, durable_ack).await {
+            self.inner.forget(id);
+            return Err(f);
+        }
+        permit.send(id);
+        Ok(job)
+    }
+
+    fn find_by_request(&self, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let Some(bytes) = self
+            .inner
+            .kv
+            .get(&request_key(request_id))
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let id = u64::from_be_bytes(bytes.as_slice().try_into().unwrap_or([0; 8]));
+        if let Some(live) = self.inner.live.lock().get(&id).cloned() {
+            return Ok(Some(live));
+        }
+        // Finished (or lost before its record was written: then the id is free again).
+        Ok(self.load(id)?.map(|op| {
+            let job = LiveJob::new(op);
+            job.cancel.cancel();
+            job
+        }))
+    }
+
+    fn load(&self, id: u64) -> Result<Option<pb::Operation>, Fault> {
+        let bytes = self
+            .inner
+            .kv
+            .get(&job_key(id))
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+        bytes
+            .map(|b| {
+                pb::Operation::decode(b.as_slice())
+                    .map_err(|e| Fault::internal(format!("job {id} does not decode: {e}")))
+            })
+            .transpose()
+    }
+
+    /// The job's live handle if it is queued or running.
+    pub fn live(&self, id: u64) -> Option<Arc<LiveJob>> {
+        self.inner.live.lock().get(&id).cloned()
+    }
+
+    pub fn get(&self, id: u64) -> Result<pb::Operation, Fault> {
+        if let Some(live) = self.live(id) {
+            return Ok(live.snapshot());
+        }
+        self.load(id)?
+            .ok_or_else(|| Fault::not_found("id", format!("operation {id}")))
+    }
+
+    /// Operations in id order after `after`, filtered by state and kind (unspecified = any).
+    pub fn list(
+        &self,
+        state: pb::OperationState,
+        kind: pb::OperationKind,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<pb::Operation>, Option<u64>), Fault> {
+        let after_key = job_key(after);
+        let mut out = Vec::new();
+        for item in self
+            .inner
+            .kv
+            .scan_prefix(&[JOB_PREFIX], (after > 0).then_some(&after_key[..]))
+        {
+            let (_, value) = item.map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            let stored = pb::Operation::decode(value.as_slice())
+                .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
+            let op = self.live(stored.id).map_or(stored, |l| l.snapshot());
+            if state != pb::OperationState::Unspecified && op.state != state as i32 {
+                continue;
+            }
+            if kind != pb::OperationKind::Unspecified && op.kind != kind as i32 {
+                continue;
+            }
+            if out.len() == limit {
+                let last = out.last().map(|o: &pb::Operation| o.id);
+                return Ok((out, last));
+            }
+            out.push(op);
+        }
+        Ok((out, None))
+    }
+
+    /// Cancels a queued job at once, or asks a running one to stop between items.
+    pub async fn cancel(&self, id: u64) -> Result<pb::Operation, Fault> {
+        let Some(job) = self.live(id) else {
+            return self.get(id);
+        };
+        job.cancel.cancel();
+        let was_queued = job.read(|op| record::state(op) == pb::OperationState::Queued);
+        if was_queued {
+            let done = job.update(|op| {
+                if record::state(op) != pb::OperationState::Queued {
+                    return None;
+                }
+                op.state = pb::OperationState::Cancelled as i32;
+                op.done = true;
+                op.finished_unix_ms = now_ms();
+                op.status_message = "cancelled before it started".into();
+                op.error = Some(record::fault_to_pb(&Fault::new(
+                    FaultCode::Cancelled,
+                    "cancelled before it started",
+                )));
+                Some(op.clone())
+            });
+            if let Some(op) = done {
+                self.inner.persist(&op, true).await?;
+                return Ok(op);
+            }
+        }
+        Ok(job.snapshot())
+    }
+
+    /// Waits until the job is done or `timeout` passes, and returns its record.
+    pub async fn wait(&self, id: u64, timeout: Option<Duration>) -> Result<pb::Operation, Fault> {
+        let Some(job) = self.live(id) else {
+            return self.get(id);
+        };
+        match timeout {
+            None => Ok(job.wait_done().await),
+            Some(t) => Ok(tokio::time::timeout(t, job.wait_done())
+                .await
+                .unwrap_or_else(|_| job.snapshot())),
+        }
+    }
+
+    /// Stops accepting jobs, lets running items finish, and leaves unfinished jobs recorded
+    /// as queued or running so the next start resumes them. Waits up to `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.inner.accepting.store(false, Ordering::Release);
+        self.inner.shutdown.cancel();
+        let workers: Vec<_> = self.inner.workers.lock().drain(..).collect();
+        let all = async {
+            for w in workers {
+                let _ = w.await;
+            }
+        };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("jobs did not stop within the grace period; they resume at next start");
+        }
+    }
+
+    /// Numbers of live jobs by state, for metrics.
+    pub fn live_counts(&self) -> (usize, usize) {
+        let live = self.inner.live.lock();
+        let running = live
+            .values()
+            .filter(|j| j.read(|op| record::state(op) == pb::OperationState::Running))
+            .count();
+        (live.len() - running, running)
+    }
+}

@@ -1,0 +1,110 @@
+//! The job record is the API's `Operation` message: what ListOperations returns is what is
+//! stored, and a job's parameters are kept exactly as they were received. These helpers
+//! convert the core's outcomes and faults into it.
+
+use ipam_core::delegates::{ItemAction, ItemOutcome, ItemStatus, Plan, PlanItem};
+use ipam_core::fault::{Fault, FaultCode};
+use ipam_proto::pb;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub fn fault_to_pb(f: &Fault) -> pb::Fault {
+    pb::Fault {
+        code: f.code.grpc_code(),
+        message: f.message.clone(),
+        field: f.field.clone(),
+        conflicting_ids: f.conflicting_ids.clone(),
+    }
+}
+
+pub fn fault_from_pb(f: &pb::Fault) -> Fault {
+    Fault {
+        code: FaultCode::from_grpc_code(f.code),
+        message: f.message.clone(),
+        field: f.field.clone(),
+        conflicting_ids: f.conflicting_ids.clone(),
+    }
+}
+
+fn status_to_pb(s: ItemStatus) -> pb::ItemStatus {
+    match s {
+        ItemStatus::Succeeded => pb::ItemStatus::Succeeded,
+        ItemStatus::Skipped => pb::ItemStatus::Skipped,
+        ItemStatus::Failed => pb::ItemStatus::Failed,
+        ItemStatus::NotRun => pb::ItemStatus::NotRun,
+    }
+}
+
+fn action_to_pb(a: ItemAction) -> pb::ItemAction {
+    match a {
+        ItemAction::None => pb::ItemAction::None,
+        ItemAction::Created => pb::ItemAction::Created,
+        ItemAction::Updated => pb::ItemAction::Updated,
+        ItemAction::Deleted => pb::ItemAction::Deleted,
+        ItemAction::Unchanged => pb::ItemAction::Unchanged,
+    }
+}
+
+pub fn item_to_pb(index: usize, o: &ItemOutcome) -> pb::ItemResult {
+    pb::ItemResult {
+        index: index as u32,
+        status: status_to_pb(o.status) as i32,
+        action: action_to_pb(o.action) as i32,
+        object: o.object.clone(),
+        record_id: o.record.map_or(0, |r| r.id),
+        message: o.message.clone(),
+        error: o.fault.as_ref().map(fault_to_pb),
+    }
+}
+
+/// The plan as pending item results (status unspecified, record_id = the item's target),
+/// persisted when the job starts so a resumed job works on the same items.
+pub fn plan_to_items(plan: &Plan) -> Vec<pb::ItemResult> {
+    plan.items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| pb::ItemResult {
+            index: i as u32,
+            object: item.object.clone(),
+            record_id: item.target,
+            ..Default::default()
+        })
+        .collect()
+}
+
+pub fn plan_from_items(items: &[pb::ItemResult]) -> Plan {
+    Plan {
+        items: items
+            .iter()
+            .map(|r| PlanItem {
+                object: r.object.clone(),
+                target: r.record_id,
+            })
+            .collect(),
+    }
+}
+
+pub fn is_pending(item: &pb::ItemResult) -> bool {
+    item.status == pb::ItemStatus::Unspecified as i32
+}
+
+pub fn state(op: &pb::Operation) -> pb::OperationState {
+    pb::OperationState::try_from(op.state).unwrap_or(pb::OperationState::Unspecified)
+}
+
+pub fn is_done(op: &pb::Operation) -> bool {
+    matches!(
+        state(op),
+        pb::OperationState::Succeeded | pb::OperationState::Failed | pb::OperationState::Cancelled
+    )
+}
+
+/// Counts items that have an outcome (anything but pending).
+pub fn items_done(op: &pb::Operation) -> u32 {
+    op.items.iter().filter(|i| !is_pending(i)).count() as u32
+}

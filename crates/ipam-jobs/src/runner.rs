@@ -1,0 +1,327 @@
+//! Runs one job: plan, then each item in order (decide on the tables, append the item's
+//! events atomically, decide again on a conflict), reporting each item's result once its
+//! events are durable, until the last item, a failure, a cancellation, the time limit or a
+//! shutdown.
+//!
+//! Items are pipelined: item i+1 is decided as soon as item i is sequenced, without
+//! waiting for its flush; results are released to watchers in order as the durable
+//! watermark passes them, so nothing is ever reported that a crash could undo.
+
+use crate::jobs::{Inner, LiveJob};
+use crate::record::{self, fault_to_pb, item_to_pb, now_ms};
+use ipam_core::Ctx;
+use ipam_core::delegates::{ItemAction, ItemOutcome, OperationParams, Plan};
+use ipam_core::fault::{Fault, FaultCode};
+use ipam_core::ids::RecordRef;
+use ipam_proto::params_codec;
+use ipam_proto::pb;
+use ipam_store::{AppendError, AppendRequest};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// How a job's loop ended.
+enum End {
+    Completed,
+    Failed(Fault),
+    Cancelled(usize),
+    TimedOut(usize),
+    /// The server is stopping: leave the job RUNNING on disk; the next start resumes it.
+    Interrupted,
+}
+
+pub(crate) async fn run(inner: &Inner, job: Arc<LiveJob>) {
+    let (id, kind) = job.read(|op| (op.id, op.kind));
+    let kind_name = pb::OperationKind::try_from(kind).map_or("unknown", |k| k.as_str_name());
+    let span = tracing::info_span!("operation", id, kind = kind_name);
+    async move {
+        let resuming = job.read(|op| record::state(op) == pb::OperationState::Running);
+        if job.read(record::is_done) {
+            inner.forget(id);
+            return;
+        }
+        if let Err(fault) = run_items(inner, &job, resuming).await {
+            finish(inner, &job, End::Failed(fault)).await;
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run_items(inner: &Inner, job: &Arc<LiveJob>, resuming: bool) -> Result<(), Fault> {
+    let (id, kind, params) = job.read(|op| (op.id, op.kind, op.params.clone()));
+    let kind = pb::OperationKind::try_from(kind).unwrap_or(pb::OperationKind::Unspecified);
+    let params: OperationParams = params_codec::operation_params(kind, params.as_ref())?;
+    let delegate = params.delegate();
+    let engine = &inner.engine;
+    let started = Instant::now();
+
+    // The plan: computed at the first start and stored with the job, reused on resume.
+    let (plan, committed) = if resuming {
+        let items = job.read(|op| op.items.clone());
+        let start = job.read(|op| op.start_log_position);
+        (
+            record::plan_from_items(&items),
+            committed_items(inner, id, start, params.kind().result_table())?,
+        )
+    } else {
+        let plan = engine.read(|s| delegate.plan(&mut Ctx::new(s)))?;
+        let op = job.update(|op| {
+            op.state = pb::OperationState::Running as i32;
+            op.started_unix_ms = now_ms();
+            op.start_log_position = engine.head();
+            op.items_total = plan.len() as u32;
+            op.items = record::plan_to_items(&plan);
+            op.status_message = format!("running {} item(s)", plan.len());
+            op.clone()
+        });
+        inner.persist(&op, false).await?;
+        (plan, HashMap::new())
+    };
+    tracing::info!(items = plan.len(), resuming, "operation started");
+
+    let dry_run = params.dry_run();
+    let mut released = Release::default();
+    let mut end = End::Completed;
+    for index in 0..plan.len() {
+        if job.read(|op| !record::is_pending(&op.items[index])) {
+            continue;
+        }
+        if let Some(&(seq, record)) = committed.get(&(index as u32)) {
+            let outcome = ItemOutcome::done(ItemAction::None, plan.items[index].object.clone(), record)
+                .with_message("committed before the server restarted");
+            released.push(index, item_to_pb(index, &outcome), seq, Some(record));
+            continue;
+        }
+        if inner.shutdown.is_cancelled() {
+            end = End::Interrupted;
+            break;
+        }
+        if job.cancel.is_cancelled() {
+            end = End::Cancelled(index);
+            break;
+        }
+        if started.elapsed() > inner.config.job_timeout {
+            end = End::TimedOut(index);
+            break;
+        }
+        match run_item(inner, id, delegate, &plan, index, dry_run).await {
+            Ok((outcome, seq)) => {
+                released.push(index, item_to_pb(index, &outcome), seq, outcome.record);
+            }
+            Err(fault) => {
+                let failed = ItemOutcome::failed(plan.items[index].object.clone(), fault.clone());
+                released.push(index, item_to_pb(index, &failed), 0, None);
+                end = End::Failed(fault);
+                break;
+            }
+        }
+        released.release(job, engine.durable_seq());
+    }
+    // Report the rest once it is durable.
+    if let Some(last) = released.last_seq() {
+        engine
+            .wait_durable(last)
+            .await
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+    }
+    released.release(job, u64::MAX);
+    finish(inner, job, end).await;
+    Ok(())
+}
+
+/// Decides one item and appends its events, deciding again on conflicts.
+async fn run_item(
+    inner: &Inner,
+    id: u64,
+    delegate: &dyn ipam_core::delegates::Delegate,
+    plan: &Plan,
+    index: usize,
+    dry_run: bool,
+) -> Result<(ItemOutcome, u64), Fault> {
+    let mut attempts = 0;
+    loop {
+        let (based_on, decided, reads, events) = inner.engine.read(|state| {
+            let mut ctx = Ctx::new(state);
+            let decided = delegate.run_item(plan, index, &mut ctx);
+            let (reads, events) = ctx.finish();
+            (state.position(), decided, reads, events)
+        });
+        let outcome = decided?;
+        if events.is_empty() || dry_run {
+            return Ok((outcome, 0));
+        }
+        let request = AppendRequest {
+            based_on,
+            reads,
+            events,
+            operation_id: id,
+            item: index as u32,
+        };
+        match inner.engine.append(request).await {
+            Ok(appended) => {
+                tracing::debug!(
+                    item = index,
+                    first_seq = appended.first_seq,
+                    last_seq = appended.last_seq,
+                    "item committed"
+                );
+                let mut outcome = outcome;
+                outcome.record = outcome.record.map(|r| appended.ids.resolve(r));
+                return Ok((outcome, appended.last_seq));
+            }
+            Err(AppendError::Conflict { .. }) if attempts < inner.config.max_conflict_retries => {
+                attempts += 1;
+                tokio::task::yield_now().await;
+            }
+            Err(AppendError::Conflict { based_on, head }) => {
+                return Err(Fault::new(
+                    FaultCode::Aborted,
+                    format!(
+                        "item {index} kept conflicting with concurrent commits ({attempts} retries; decided at {based_on}, head {head})"
+                    ),
+                ));
+            }
+            Err(AppendError::Rejected(reason)) => return Err(Fault::internal(reason)),
+            Err(AppendError::Unavailable(reason)) => return Err(Fault::new(FaultCode::Unavailable, reason)),
+        }
+    }
+}
+
+/// Item results waiting for their events to become durable, released in item order.
+#[derive(Default)]
+struct Release {
+    waiting: VecDeque<(usize, pb::ItemResult, u64, Option<RecordRef>)>,
+}
+
+impl Release {
+    fn push(&mut self, index: usize, result: pb::ItemResult, seq: u64, record: Option<RecordRef>) {
+        self.waiting.push_back((index, result, seq, record));
+    }
+
+    fn last_seq(&self) -> Option<u64> {
+        self.waiting.iter().map(|w| w.2).max().filter(|&s| s > 0)
+    }
+
+    /// Publishes the results whose events are durable at `durable`.
+    fn release(&mut self, job: &LiveJob, durable: u64) {
+        let mut ready = Vec::new();
+        while let Some(front) = self.waiting.front() {
+            if front.2 > durable {
+                break;
+            }
+            ready.push(self.waiting.pop_front().expect("front exists"));
+        }
+        if ready.is_empty() {
+            return;
+        }
+        job.update(|op| {
+            for (index, result, seq, record) in ready {
+                if seq > 0 {
+                    if op.first_event_seq == 0 {
+                        op.first_event_seq = seq;
+                    }
+                    op.last_event_seq = op.last_event_seq.max(seq);
+                }
+                if let Some(r) = record
+                    && result.status == pb::ItemStatus::Succeeded as i32
+                {
+                    op.result.get_or_insert_with(Default::default).record_id = r.id;
+                }
+                op.items[index] = result;
+            }
+            op.items_done = record::items_done(op);
+            op.percent = (op.items_done * 100).checked_div(op.items_total).unwrap_or(100);
+        });
+    }
+}
+
+/// The items of job `id` that committed events after `start` (scanning the log tail),
+/// each with its last sequence number and the row it was about.
+fn committed_items(
+    inner: &Inner,
+    id: u64,
+    start: u64,
+    table: ipam_core::ids::Table,
+) -> Result<HashMap<u32, (u64, RecordRef)>, Fault> {
+    let log = inner.engine.log();
+    let mut found: HashMap<u32, (u64, RecordRef)> = HashMap::new();
+    let mut next = start + 1;
+    let head = inner.engine.head();
+    while next <= head {
+        let records = ipam_store::EventLog::read_from(&**log, next, 4096)
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+        let Some(last) = records.last() else { break };
+        next = last.seq + 1;
+        for r in records.into_iter().filter(|r| r.operation_id == id) {
+            let event = ipam_proto::event_codec::decode(r.schema_version as u32, &r.payload)
+                .map_err(|e| Fault::internal(format!("event {} does not decode: {e}", r.seq)))?;
+            let record = event.record();
+            let entry = found.entry(r.item).or_insert((r.seq, record));
+            entry.0 = r.seq;
+            if entry.1.table != table && record.table == table {
+                entry.1 = record;
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End) {
+    if matches!(end, End::Interrupted) {
+        tracing::info!("operation interrupted by shutdown; it resumes at the next start");
+        return;
+    }
+    // The final record goes to disk first; watchers and waiters see it only then.
+    let mut op = job.snapshot();
+    {
+        let op = &mut op;
+        let mark_rest_not_run = |op: &mut pb::Operation| {
+            for item in op.items.iter_mut().filter(|i| record::is_pending(i)) {
+                item.status = pb::ItemStatus::NotRun as i32;
+            }
+        };
+        let done = record::items_done(op);
+        match &end {
+            End::Completed => {
+                op.state = pb::OperationState::Succeeded as i32;
+                op.status_message = format!("succeeded: {done} item(s)");
+                op.percent = 100;
+            }
+            End::Failed(fault) => {
+                op.state = pb::OperationState::Failed as i32;
+                op.error = Some(fault_to_pb(fault));
+                op.status_message = format!("failed: {}", fault.message);
+                mark_rest_not_run(op);
+            }
+            End::Cancelled(at) => {
+                op.state = pb::OperationState::Cancelled as i32;
+                let msg = format!("cancelled before item {at}; the {done} item(s) before it stay committed");
+                op.error = Some(fault_to_pb(&Fault::new(FaultCode::Cancelled, msg.clone())));
+                op.status_message = msg;
+                mark_rest_not_run(op);
+            }
+            End::TimedOut(at) => {
+                op.state = pb::OperationState::Failed as i32;
+                let msg = format!(
+                    "stopped before item {at}: the time limit of {:?} passed; the {done} item(s) before it stay committed",
+                    inner.config.job_timeout
+                );
+                op.error = Some(fault_to_pb(&Fault::new(FaultCode::DeadlineExceeded, msg.clone())));
+                op.status_message = msg;
+                mark_rest_not_run(op);
+            }
+            End::Interrupted => unreachable!("returned above"),
+        }
+        op.items_done = record::items_done(op);
+        op.done = true;
+        op.finished_unix_ms = now_ms();
+    }
+    if let Err(f) = inner.persist(&op, true).await {
+        tracing::error!(error = %f, "could not record the final status");
+    }
+    job.update(|live| *live = op.clone());
+    tracing::info!(state = ?record::state(&op), items = op.items_total, "operation finished");
+    inner.forget(op.id);
+}

@@ -1,0 +1,206 @@
+//! Events to and from their protobuf payloads (proto/ipam/v1/events.proto).
+//!
+//! Every stored payload carries the schema version it was written with. `decode` reads any
+//! version this build knows and upcasts it to the current `ipam_core::Event`, so a message
+//! can change without rewriting years of log.
+
+use crate::pb;
+use crate::wire::{WireError, addr_from_bytes};
+use ipam_core::addr::{AddressCategory, Prefix};
+use ipam_core::events::Event;
+use ipam_core::ids::{BlockId, SpaceId};
+use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
+use ipam_core::tables::blocks::IpBlock;
+use prost::Message;
+
+/// The schema version `encode` writes.
+pub const EVENT_SCHEMA_VERSION: u32 = 1;
+
+pub fn encode(event: &Event) -> Vec<u8> {
+    to_pb(event).encode_to_vec()
+}
+
+/// Decodes a payload written with `schema_version`.
+pub fn decode(schema_version: u32, payload: &[u8]) -> Result<Event, WireError> {
+    match schema_version {
+        EVENT_SCHEMA_VERSION => {
+            let pb = pb::Event::decode(payload).map_err(|e| WireError::Decode(e.to_string()))?;
+            from_pb(pb)
+        }
+        v => Err(WireError::Version(v)),
+    }
+}
+
+pub fn category_to_u32(c: AddressCategory) -> u32 {
+    match c {
+        AddressCategory::None => 0,
+        AddressCategory::Public => 1,
+        AddressCategory::Private => 2,
+        AddressCategory::GlobalIpv6Unicast => 3,
+    }
+}
+
+pub fn category_from_u32(v: u32) -> AddressCategory {
+    match v {
+        1 => AddressCategory::Public,
+        2 => AddressCategory::Private,
+        3 => AddressCategory::GlobalIpv6Unicast,
+        _ => AddressCategory::None,
+    }
+}
+
+fn space_row(s: &AddressSpace) -> pb::AddressSpaceRow {
+    pb::AddressSpaceRow {
+        id: s.id.0,
+        name: s.name.clone(),
+        description: s.description.clone(),
+        owner: s.owner.clone(),
+        space_type: match s.kind {
+            SpaceKind::Provider => 1,
+            SpaceKind::Customer => 2,
+        },
+        provider_address_space_id: s.provider.0,
+    }
+}
+
+fn space_from(row: Option<pb::AddressSpaceRow>) -> Result<AddressSpace, WireError> {
+    let r = row.ok_or_else(|| WireError::field("space", "missing"))?;
+    Ok(AddressSpace {
+        id: SpaceId(r.id),
+        name: r.name,
+        description: r.description,
+        owner: r.owner,
+        kind: if r.space_type == 2 {
+            SpaceKind::Customer
+        } else {
+            SpaceKind::Provider
+        },
+        provider: SpaceId(r.provider_address_space_id),
+    })
+}
+
+fn block_row(b: &IpBlock) -> pb::BlockRow {
+    pb::BlockRow {
+        id: b.id.0,
+        address_space_id: b.space.0,
+        network: b.prefix.network().to_bytes(),
+        prefix_length: b.prefix.length() as u32,
+        start: b.start.to_bytes(),
+        end: b.end.to_bytes(),
+        parent_block_id: b.parent.0,
+        category: category_to_u32(b.category),
+        description: b.description.clone(),
+        owner: b.owner.clone(),
+        rir: b.rir.clone(),
+    }
+}
+
+fn block_from(row: Option<pb::BlockRow>) -> Result<IpBlock, WireError> {
+    let r = row.ok_or_else(|| WireError::field("block", "missing"))?;
+    let network = addr_from_bytes("block.network", &r.network)?;
+    let len = u8::try_from(r.prefix_length).map_err(|e| WireError::field("block.prefix_length", e))?;
+    Ok(IpBlock {
+        id: BlockId(r.id),
+        space: SpaceId(r.address_space_id),
+        prefix: Prefix::new(network, len).map_err(|e| WireError::field("block.network", e))?,
+        start: addr_from_bytes("block.start", &r.start)?,
+        end: addr_from_bytes("block.end", &r.end)?,
+        parent: BlockId(r.parent_block_id),
+        category: category_from_u32(r.category),
+        description: r.description,
+        owner: r.owner,
+        rir: r.rir,
+    })
+}
+
+pub fn to_pb(event: &Event) -> pb::Event {
+    use pb::event::Kind;
+    let kind = match event {
+        Event::AddressSpaceCreated(s) => Kind::AddressSpaceCreated(pb::AddressSpaceCreated {
+            space: Some(space_row(s)),
+        }),
+        Event::BlockCreated(b) => Kind::BlockCreated(pb::BlockCreated {
+            block: Some(block_row(b)),
+        }),
+        Event::BlockUpdated(b) => Kind::BlockUpdated(pb::BlockUpdated {
+            block: Some(block_row(b)),
+        }),
+        Event::BlockDeleted(id) => Kind::BlockDeleted(pb::BlockDeleted { id: id.0 }),
+        Event::BlockParentChanged { id, parent } => Kind::BlockParentChanged(pb::BlockParentChanged {
+            id: id.0,
+            parent_block_id: parent.0,
+        }),
+    };
+    pb::Event { kind: Some(kind) }
+}
+
+pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
+    use pb::event::Kind;
+    let kind = event
+        .kind
+        .ok_or_else(|| WireError::field("kind", "no event kind set"))?;
+    Ok(match kind {
+        Kind::AddressSpaceCreated(e) => Event::AddressSpaceCreated(space_from(e.space)?),
+        Kind::BlockCreated(e) => Event::BlockCreated(block_from(e.block)?),
+        Kind::BlockUpdated(e) => Event::BlockUpdated(block_from(e.block)?),
+        Kind::BlockDeleted(e) => Event::BlockDeleted(BlockId(e.id)),
+        Kind::BlockParentChanged(e) => Event::BlockParentChanged {
+            id: BlockId(e.id),
+            parent: BlockId(e.parent_block_id),
+        },
+        other => {
+            return Err(WireError::field(
+                "kind",
+                format!("event {other:?} is not known to this build"),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipam_core::addr::Addr;
+
+    #[test]
+    fn block_events_round_trip() {
+        let prefix = Prefix::parse("2001:db8::/32").unwrap();
+        let events = vec![
+            Event::BlockCreated(IpBlock {
+                id: BlockId(7),
+                space: SpaceId(1),
+                prefix,
+                start: prefix.first(),
+                end: Addr::parse("2001:db8::ff").unwrap(),
+                parent: BlockId(3),
+                category: AddressCategory::GlobalIpv6Unicast,
+                description: "lab".into(),
+                owner: "netops".into(),
+                rir: "RIPE".into(),
+            }),
+            Event::BlockParentChanged {
+                id: BlockId(9),
+                parent: BlockId(7),
+            },
+            Event::BlockDeleted(BlockId(9)),
+            Event::AddressSpaceCreated(AddressSpace {
+                id: SpaceId(2),
+                name: "tenant".into(),
+                description: String::new(),
+                owner: String::new(),
+                kind: SpaceKind::Customer,
+                provider: SpaceId(1),
+            }),
+        ];
+        for e in events {
+            assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn unknown_versions_and_garbage_are_errors() {
+        assert_eq!(decode(99, &[]), Err(WireError::Version(99)));
+        assert!(decode(EVENT_SCHEMA_VERSION, &[0xff, 0xff, 0xff]).is_err());
+        assert!(decode(EVENT_SCHEMA_VERSION, &[]).is_err());
+    }
+}

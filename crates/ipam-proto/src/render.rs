@@ -1,0 +1,102 @@
+//! Rows of the in-memory tables as API messages (for the server's queries and the CLI's
+//! offline views), including their utilization.
+
+use crate::event_codec::category_to_u32;
+use crate::pb;
+use ipam_core::addr::Family;
+use ipam_core::tables::State;
+use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
+use ipam_core::tables::blocks::BlockEntry;
+
+pub fn family(f: Family) -> pb::AddressFamily {
+    match f {
+        Family::V4 => pb::AddressFamily::Ipv4,
+        Family::V6 => pb::AddressFamily::Ipv6,
+    }
+}
+
+/// Spans of IPv6 larger than a /64 are counted in /64 networks; the rest in addresses.
+pub fn utilization(family: Family, total: u128, assigned: u128, utilized: u128) -> pb::Utilization {
+    let percent = |part: u128| {
+        if total == 0 {
+            0.0
+        } else {
+            part as f64 * 100.0 / total as f64
+        }
+    };
+    let (unit, shift) = if family == Family::V6 && total > 1u128 << 64 {
+        ("/64", 64)
+    } else {
+        ("address", 0)
+    };
+    let scaled = |v: u128| u64::try_from(v >> shift).unwrap_or(u64::MAX);
+    pb::Utilization {
+        unit: unit.to_string(),
+        total: scaled(total),
+        assigned: scaled(assigned),
+        utilized: scaled(utilized),
+        percent_assigned: percent(assigned),
+        percent_utilized: percent(utilized),
+    }
+}
+
+pub fn address_space(state: &State, s: &AddressSpace) -> pb::AddressSpace {
+    let stats = |f: Family| {
+        let st = state.spaces.stats(s.id, f);
+        utilization(f, st.block_total, st.assigned, st.utilized)
+    };
+    pb::AddressSpace {
+        id: s.id.0,
+        name: s.name.clone(),
+        description: s.description.clone(),
+        owner: s.owner.clone(),
+        r#type: match s.kind {
+            SpaceKind::Provider => pb::AddressSpaceType::Provider,
+            SpaceKind::Customer => pb::AddressSpaceType::Customer,
+        } as i32,
+        provider_address_space_id: s.provider.0,
+        ipv4_utilization: Some(stats(Family::V4)),
+        ipv6_utilization: Some(stats(Family::V6)),
+    }
+}
+
+pub fn block(entry: &BlockEntry) -> pb::IpBlock {
+    let b = &entry.block;
+    pb::IpBlock {
+        id: b.id.0,
+        address_space_id: b.space.0,
+        family: family(b.family()) as i32,
+        network: b.prefix.to_string(),
+        start_address: b.start.to_string(),
+        end_address: b.end.to_string(),
+        parent_block_id: b.parent.0,
+        category: category_to_u32(b.category) as i32,
+        description: b.description.clone(),
+        owner: b.owner.clone(),
+        rir: b.rir.clone(),
+        utilization: Some(utilization(
+            b.family(),
+            b.span().size(),
+            entry.stats.assigned,
+            entry.stats.utilized,
+        )),
+        child_block_count: entry.stats.child_blocks,
+        range_count: entry.stats.ranges,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_ipv6_spans_count_in_64s() {
+        let u = utilization(Family::V6, 1 << 80, 1 << 64, 0);
+        assert_eq!((u.unit.as_str(), u.total, u.assigned), ("/64", 1 << 16, 1));
+        let u = utilization(Family::V4, 256, 64, 16);
+        assert_eq!(
+            (u.unit.as_str(), u.total, u.percent_assigned, u.percent_utilized),
+            ("address", 256, 25.0, 6.25)
+        );
+    }
+}

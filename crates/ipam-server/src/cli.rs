@@ -1,0 +1,76 @@
+//! The command line of ipamd. Every flag has an environment variable twin.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "ipamd", version, about = "IPAM server (MS-IPAMM2 model) over gRPC")]
+pub struct Cli {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// gRPC listen address (port 0 picks a free port; the bound address is printed).
+    #[arg(long, env = "IPAMD_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: String,
+    /// Data directory of the embedded store.
+    #[arg(long, env = "IPAMD_DATA", default_value = "./data")]
+    pub data: PathBuf,
+    /// Operations that run at once.
+    #[arg(long, env = "IPAMD_WORKERS", default_value_t = 16)]
+    pub workers: usize,
+    /// Operations that may wait in the queue before StartOperation answers RESOURCE_EXHAUSTED.
+    #[arg(long, env = "IPAMD_QUEUE_CAPACITY", default_value_t = 10_000)]
+    pub queue_capacity: usize,
+    /// Seconds an operation may run before it stops between items.
+    #[arg(long, env = "IPAMD_JOB_TIMEOUT_S", default_value_t = 3600)]
+    pub job_timeout_s: u64,
+    /// Snapshot the tables every this many events (0: only at shutdown).
+    #[arg(long, env = "IPAMD_SNAPSHOT_EVERY", default_value_t = 100_000)]
+    pub snapshot_every: u64,
+    /// sled page cache, in MiB.
+    #[arg(long, env = "IPAMD_CACHE_MB", default_value_t = 512)]
+    pub cache_mb: u64,
+    /// Seconds to let running operations finish at shutdown before they are left to resume.
+    #[arg(long, env = "IPAMD_SHUTDOWN_GRACE_S", default_value_t = 10)]
+    pub shutdown_grace_s: u64,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ipamd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => runtime.block_on(crate::server::serve(cli.serve)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ipamd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Start-up, serving and graceful shutdown of ipamd.
+
+use crate::cli::ServeArgs;
+use crate::services::App;
+use anyhow::Context;
+use ipam_jobs::{Jobs, JobsConfig};
+use ipam_proto::pb;
+use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic_health::ServingStatus;
+
+/// Largest request or response (bulk operations carry many rows).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = Store::open(
+        &args.data,
+        &StoreConfig {
+            cache_bytes: args.cache_mb * 1024 * 1024,
+        },
+    )
+    .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    let engine_config = EngineConfig {
+        snapshot_every: args.snapshot_every,
+        ..Default::default()
+    };
+    let (engine, report) = tokio::task::spawn_blocking(move || Engine::open(store, engine_config))
+        .await?
+        .context("rebuilding the tables from the log (see `ipamd --help` for the repair command)")?;
+    tracing::info!(
+        snapshot_seq = report.snapshot_seq,
+        replayed = report.replayed,
+        head = report.head,
+        elapsed_ms = report.elapsed.as_millis() as u64,
+        state_hash = %format!("{:032x}", report.state_hash),
+        "tables rebuilt from the log"
+    );
+
+    let jobs_config = JobsConfig {
+        workers: args.workers,
+        queue_capacity: args.queue_capacity,
+        job_timeout: Duration::from_secs(args.job_timeout_s),
+        ..Default::default()
+    };
+    let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config).map_err(|f| anyhow::anyhow!("{f}"))?;
+    if !recovery.requeued.is_empty() || !recovery.resumed.is_empty() {
+        tracing::info!(requeued = ?recovery.requeued, resumed = ?recovery.resumed, "unfinished operations recovered");
+    }
+    let app = App {
+        jobs: jobs.clone(),
+        engine: engine.clone(),
+    };
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    set_health(&health, ServingStatus::Serving).await;
+    tokio::spawn(watch_engine_health(engine.clone(), health.clone()));
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let local = listener.local_addr()?;
+    // A machine-readable line on stdout: tests and scripts wait for it.
+    println!("ipamd listening on {local}");
+    tracing::info!(%local, data = %args.data.display(), "serving gRPC");
+
+    let grace = Duration::from_secs(args.shutdown_grace_s);
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping_tx.send(());
+    };
+    let serving = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            pb::operations_server::OperationsServer::new(app.clone())
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(
+            pb::ipam_server::IpamServer::new(app.clone())
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
+        .add_service(pb::event_log_server::EventLogServer::new(app.clone()))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    // After the signal, clients get the grace period to finish their calls and hang up.
+    let grace_expired = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = serving => served.context("serving gRPC")?,
+        _ = grace_expired => tracing::warn!("connections still open after the grace period; closing them"),
+    }
+
+    tracing::info!("stopping: finishing running operations");
+    set_health(&health, ServingStatus::NotServing).await;
+    jobs.shutdown(grace).await;
+    tokio::task::spawn_blocking(move || engine.shutdown()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn set_health(health: &tonic_health::server::HealthReporter, status: ServingStatus) {
+    for name in ["", "ipam.v1.Operations", "ipam.v1.Ipam", "ipam.v1.EventLog"] {
+        health.set_service_status(name, status).await;
+    }
+}
+
+/// Reports NOT_SERVING once the engine stops accepting writes (a disk or logic failure).
+async fn watch_engine_health(engine: Engine, health: tonic_health::server::HealthReporter) {
+    let mut durable = engine.durability().watch();
+    loop {
+        let failed = durable.borrow_and_update().failed;
+        if failed || engine.poisoned().is_some() {
+            tracing::error!(reason = ?engine.poisoned(), "the engine cannot write; reporting NOT_SERVING");
+            set_health(&health, ServingStatus::NotServing).await;
+            return;
+        }
+        if durable.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

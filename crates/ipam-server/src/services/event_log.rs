@@ -1,0 +1,126 @@
+//! The EventLog service: the log's history and its live tail, event by event.
+
+use super::{App, fault};
+use crate::status;
+use ipam_core::fault::Fault;
+use ipam_proto::event_codec;
+use ipam_proto::pb;
+use ipam_proto::pb::event_log_server::EventLog;
+use ipam_store::{EventLog as _, StoredRecord};
+use std::pin::Pin;
+use tokio::sync::mpsc;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+/// Records read from the log per step of a subscription.
+const READ_BATCH: usize = 1024;
+
+pub fn logged_event(r: &StoredRecord) -> Result<pb::LoggedEvent, Status> {
+    let event = event_codec::decode(r.schema_version as u32, &r.payload)
+        .map_err(|e| Status::data_loss(format!("event {} does not decode: {e}", r.seq)))?;
+    Ok(pb::LoggedEvent {
+        seq: r.seq,
+        commit_unix_us: r.commit_unix_us,
+        operation_id: r.operation_id,
+        item: r.item,
+        schema_version: r.schema_version as u32,
+        summary: event.summary(),
+        event: Some(event_codec::to_pb(&event)),
+    })
+}
+
+#[tonic::async_trait]
+impl EventLog for App {
+    type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::LoggedEvent, Status>> + Send>>;
+
+    /// Streams from `from_seq` up to the durable watermark, then waits for it to move. Only
+    /// durable records are read, so the switch from history to live has no gap and no
+    /// duplicate: it is the same loop.
+    async fn subscribe(
+        &self,
+        request: Request<pb::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let req = request.into_inner();
+        let (tx, rx) = mpsc::channel(256);
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            let mut next = req.from_seq.max(1);
+            let mut durable = engine.durability().watch();
+            loop {
+                let upto = durable.borrow_and_update().seq;
+                while next <= upto {
+                    let log = engine.log().clone();
+                    let from = next;
+                    let read = tokio::task::spawn_blocking(move || log.read_from(from, READ_BATCH)).await;
+                    let records = match read {
+                        Ok(Ok(records)) => records,
+                        Ok(Err(e)) => {
+                            let _ = tx.send(Err(Status::data_loss(e.to_string()))).await;
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                            return;
+                        }
+                    };
+                    if records.is_empty() {
+                        break;
+                    }
+                    for r in records.iter().take_while(|r| r.seq <= upto) {
+                        if tx.send(logged_event(r)).await.is_err() {
+                            return;
+                        }
+                        next = r.seq + 1;
+                    }
+                }
+                if req.history_only {
+                    return;
+                }
+                tokio::select! {
+                    changed = durable.changed() => if changed.is_err() { return },
+                    _ = tx.closed() => return,
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_event(
+        &self,
+        request: Request<pb::GetEventRequest>,
+    ) -> Result<Response<pb::LoggedEvent>, Status> {
+        let seq = request.into_inner().seq;
+        let durable = self.engine.durable_seq();
+        if seq == 0 || seq > durable {
+            return Err(fault(Fault::not_found(
+                "seq",
+                format!("event {seq} (the log's durable head is {durable})"),
+            )));
+        }
+        let log = self.engine.log().clone();
+        let records = tokio::task::spawn_blocking(move || log.read_from(seq, 1))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| Status::data_loss(e.to_string()))?;
+        let r = records
+            .first()
+            .filter(|r| r.seq == seq)
+            .ok_or_else(|| Status::data_loss(format!("event {seq} is missing")))?;
+        Ok(Response::new(logged_event(r)?))
+    }
+
+    async fn get_head(&self, _request: Request<pb::GetHeadRequest>) -> Result<Response<pb::LogHead>, Status> {
+        let (head, hash) = self
+            .engine
+            .read_durable(|s| (s.position(), s.hash()))
+            .await
+            .map_err(status::store_error)?;
+        Ok(Response::new(pb::LogHead {
+            head_seq: head,
+            durable_seq: self.engine.durable_seq(),
+            snapshot_seq: self.engine.last_snapshot_seq(),
+            state_hash: format!("{hash:032x}"),
+        }))
+    }
+}

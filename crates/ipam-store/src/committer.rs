@@ -1,0 +1,226 @@
+//! The committer: the one thread that orders appends, the serialization point of the
+//! whole server.
+//!
+//! Each round it takes every append that is waiting (group commit), and for each one:
+//! 1. checks it against the appends committed after the position its decision was based on
+//!    (accepting it when none of their writes touch its reads, else `Conflict`);
+//! 2. gives its provisional ids real ones, applies its events to the tables and gives them
+//!    sequence numbers;
+//! 3. encodes them as records.
+//!
+//! Then it writes the round's records as one chunk and hands the durability wait to the
+//! flusher. An append is acknowledged (its future resolves) once sequenced; callers wait
+//! for durability before they acknowledge anything to a client (`Engine::commit`).
+//!
+//! If an event fails to apply (a delegate bug: it proposed something the tables refuse) the
+//! tables may be half-changed, so the engine poisons itself: no more writes, health goes
+//! NOT_SERVING, and a restart rebuilds from the log, which never saw the bad append.
+
+use crate::durability::Durability;
+use crate::engine::{AppendError, AppendRequest, Appended, Shared};
+use crate::log::EventLog;
+use crate::record::StoredRecord;
+use ipam_core::conflict::{Key, conflicts};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::oneshot;
+
+pub(crate) enum Command {
+    Append(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>),
+    Stop,
+}
+
+/// The writes of recent appends, to judge appends based on an older position.
+struct RecentWrites {
+    /// (last sequence number of an append, the keys it wrote), oldest first.
+    entries: VecDeque<(u64, Vec<Key>)>,
+    capacity: usize,
+    /// Every append whose last sequence number is above `floor` is in `entries`.
+    floor: u64,
+}
+
+impl RecentWrites {
+    fn new(capacity: usize, head: u64) -> RecentWrites {
+        RecentWrites {
+            entries: VecDeque::new(),
+            capacity: capacity.max(1),
+            floor: head,
+        }
+    }
+
+    /// Whether an append decided at `based_on` may have read something committed since.
+    /// A position older than the window cannot be checked and counts as a conflict.
+    fn conflict_since(&self, based_on: u64, head: u64, reads: &[Key]) -> bool {
+        if based_on >= head {
+            return false;
+        }
+        if based_on < self.floor {
+            return true;
+        }
+        self.entries
+            .iter()
+            .rev()
+            .take_while(|(last_seq, _)| *last_seq > based_on)
+            .any(|(_, writes)| conflicts(reads, writes))
+    }
+
+    fn push(&mut self, last_seq: u64, writes: Vec<Key>) {
+        if self.entries.len() == self.capacity
+            && let Some((seq, _)) = self.entries.pop_front()
+        {
+            self.floor = seq;
+        }
+        self.entries.push_back((last_seq, writes));
+    }
+}
+
+pub(crate) fn run(
+    shared: Arc<Shared>,
+    log: Arc<dyn EventLog>,
+    durability: Arc<Durability>,
+    rx: mpsc::Receiver<Command>,
+) {
+    let mut recent = RecentWrites::new(shared.config.conflict_window, shared.state.read().position());
+    let mut round: Vec<(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>)> = Vec::new();
+    let mut stopping = false;
+    while !stopping {
+        match rx.recv() {
+            Ok(Command::Append(req, reply)) => round.push((req, reply)),
+            Ok(Command::Stop) | Err(_) => break,
+        }
+        while round.len() < shared.config.max_round {
+            match rx.try_recv() {
+                Ok(Command::Append(req, reply)) => round.push((req, reply)),
+                Ok(Command::Stop) => {
+                    stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        commit_round(&shared, &*log, &durability, &mut recent, &mut round);
+    }
+    durability.stop();
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+fn commit_round(
+    shared: &Shared,
+    log: &dyn EventLog,
+    durability: &Durability,
+    recent: &mut RecentWrites,
+    round: &mut Vec<(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>)>,
+) {
+    if let Some(reason) = shared.poisoned.lock().clone() {
+        for (_, reply) in round.drain(..) {
+            let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
+        }
+        return;
+    }
+    let commit_us = now_micros();
+    let mut records: Vec<StoredRecord> = Vec::new();
+    let mut acks: Vec<(oneshot::Sender<Result<Appended, AppendError>>, Appended)> =
+        Vec::with_capacity(round.len());
+    let head_before;
+    {
+        let mut state = shared.state.write();
+        head_before = state.position();
+        let mut pending = std::mem::take(round).into_iter();
+        for (mut req, reply) in pending.by_ref() {
+            let head = state.position();
+            if recent.conflict_since(req.based_on, head, &req.reads) {
+                shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+                let _ = reply.send(Err(AppendError::Conflict {
+                    based_on: req.based_on,
+                    head,
+                }));
+                continue;
+            }
+            let ids = match state.assign_ids(&mut req.events) {
+                Ok(ids) => ids,
+                Err(e) => {
+                    let _ = reply.send(Err(AppendError::Rejected(e.to_string())));
+                    continue;
+                }
+            };
+            let mut writes = Vec::new();
+            let first_seq = head + 1;
+            for (i, event) in req.events.iter().enumerate() {
+                let seq = first_seq + i as u64;
+                if let Err(e) = state.apply(event, &mut writes) {
+                    // The tables may now hold part of this append: stop writing for good.
+                    let reason = format!(
+                        "event {seq} of operation {} failed to apply: {e}",
+                        req.operation_id
+                    );
+                    tracing::error!(%reason, "poisoning the engine; restart to rebuild from the log");
+                    *shared.poisoned.lock() = Some(reason.clone());
+                    let unavailable = || Err(AppendError::Unavailable(reason.clone()));
+                    let _ = reply.send(unavailable());
+                    for (_, reply) in pending {
+                        let _ = reply.send(unavailable());
+                    }
+                    for (reply, _) in acks {
+                        let _ = reply.send(unavailable());
+                    }
+                    return;
+                }
+                state.set_position(seq);
+                records.push(StoredRecord::new(
+                    seq,
+                    commit_us,
+                    req.operation_id,
+                    req.item,
+                    ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16,
+                    i + 1 == req.events.len(),
+                    ipam_proto::event_codec::encode(event),
+                ));
+            }
+            let last_seq = state.position();
+            recent.push(last_seq, writes);
+            shared.stats.appends.fetch_add(1, Ordering::Relaxed);
+            acks.push((
+                reply,
+                Appended {
+                    first_seq,
+                    last_seq,
+                    ids,
+                },
+            ));
+        }
+    }
+    if records.is_empty() {
+        for (reply, appended) in acks {
+            let _ = reply.send(Ok(appended));
+        }
+        return;
+    }
+    let last = records.last().expect("not empty").seq;
+    if let Err(e) = log.append(head_before, &records) {
+        let reason = format!("writing events {}..={last} failed: {e}", head_before + 1);
+        tracing::error!(%reason, "poisoning the engine");
+        *shared.poisoned.lock() = Some(reason.clone());
+        for (reply, _) in acks {
+            let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
+        }
+        return;
+    }
+    shared
+        .stats
+        .events
+        .fetch_add(records.len() as u64, Ordering::Relaxed);
+    shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+    durability.events_written(last);
+    for (reply, appended) in acks {
+        let _ = reply.send(Ok(appended));
+    }
+    shared.maybe_snapshot(last);
+}

@@ -1,0 +1,372 @@
+//! The engine: the tables in memory, the committer and flusher threads, and the ways in.
+//!
+//! * `read` gives a consistent view of the tables (the projection of the log).
+//! * `append` sends a delegate's decision to the committer; it resolves once the events
+//!   are sequenced and applied (or the decision conflicted with a concurrent commit).
+//! * `commit` is `append` plus the wait for durability: what callers use before they
+//!   acknowledge anything.
+//!
+//! The tables may briefly hold events that are sequenced but not yet flushed (one flush,
+//! well under a millisecond). Queries that must never show such events wait for
+//! `durable_seq() >= position` before answering (`Engine::read_durable`).
+
+use crate::committer::{self, Command};
+use crate::durability::Durability;
+use crate::error::StoreError;
+use crate::log::{EventLog, SledLog};
+use crate::replay::replay;
+use crate::snapshot::{self, SkippedSnapshot};
+use crate::store::Store;
+use ipam_core::conflict::Key;
+use ipam_core::tables::IdMap;
+use ipam_core::{Event, State};
+use parking_lot::{Mutex, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Take a snapshot every this many events (0 = only on shutdown and on request).
+    pub snapshot_every: u64,
+    /// The most appends one commit round takes.
+    pub max_round: usize,
+    /// How many recent appends the committer remembers to judge stale decisions.
+    pub conflict_window: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            snapshot_every: 100_000,
+            max_round: 4096,
+            conflict_window: 65_536,
+        }
+    }
+}
+
+/// A delegate's decision for one item: the events, the reads they rest on, and the log
+/// position the reads were made at.
+#[derive(Clone, Debug)]
+pub struct AppendRequest {
+    pub based_on: u64,
+    pub reads: Vec<Key>,
+    pub events: Vec<Event>,
+    pub operation_id: u64,
+    pub item: u32,
+}
+
+/// Where an append's events landed.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub ids: IdMap,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    /// Something the decision read changed after it was made; decide again.
+    #[error("the decision made at {based_on} conflicts with commits up to {head}")]
+    Conflict { based_on: u64, head: u64 },
+    /// The committer refused the events (a delegate bug); nothing was written.
+    #[error("the events were refused: {0}")]
+    Rejected(String),
+    /// The engine cannot write (poisoned, stopped, or the disk failed).
+    #[error("the store cannot write: {0}")]
+    Unavailable(String),
+}
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub appends: AtomicU64,
+    pub events: AtomicU64,
+    pub rounds: AtomicU64,
+    pub conflicts: AtomicU64,
+}
+
+/// Counters for metrics and benchmarks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EngineStats {
+    pub appends: u64,
+    pub events: u64,
+    /// Commit rounds (one chunk each).
+    pub rounds: u64,
+    pub conflicts: u64,
+    pub flushes: u64,
+    pub flush_micros: u64,
+}
+
+/// What start-up found and did.
+#[derive(Clone, Debug)]
+pub struct OpenReport {
+    /// The snapshot start-up began from (0 = none).
+    pub snapshot_seq: u64,
+    pub skipped_snapshots: Vec<SkippedSnapshot>,
+    /// Events replayed after the snapshot.
+    pub replayed: u64,
+    pub head: u64,
+    pub elapsed: Duration,
+    pub state_hash: u128,
+}
+
+pub(crate) struct Shared {
+    pub(crate) state: RwLock<State>,
+    pub(crate) poisoned: Mutex<Option<String>>,
+    pub(crate) stats: Stats,
+    pub(crate) config: EngineConfig,
+    store: Store,
+    durability: Arc<Durability>,
+    last_snapshot: AtomicU64,
+    snapshotting: AtomicBool,
+    shared_self: Mutex<Option<std::sync::Weak<Shared>>>,
+}
+
+impl Shared {
+    /// Starts a background snapshot when enough events passed since the last one.
+    pub(crate) fn maybe_snapshot(&self, head: u64) {
+        let every = self.config.snapshot_every;
+        if every == 0 || head < self.last_snapshot.load(Ordering::Relaxed) + every {
+            return;
+        }
+        if self.snapshotting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Some(me) = self.shared_self.lock().as_ref().and_then(|w| w.upgrade()) else {
+            self.snapshotting.store(false, Ordering::Release);
+            return;
+        };
+        std::thread::Builder::new()
+            .name("ipam-snapshot".into())
+            .spawn(move || {
+                if let Err(e) = me.snapshot() {
+                    tracing::warn!(error = %e, "background snapshot failed");
+                }
+                me.snapshotting.store(false, Ordering::Release);
+            })
+            .expect("spawn snapshot thread");
+    }
+
+    /// Writes a snapshot of the current tables once every event in it is durable.
+    fn snapshot(&self) -> Result<u64, StoreError> {
+        let started = Instant::now();
+        let (seq, bytes) = {
+            let state = self.state.read();
+            (state.position(), snapshot::encode(&state)?)
+        };
+        if !self.durability.wait_seq_blocking(seq) {
+            return Err(StoreError::Poisoned("the log did not become durable".into()));
+        }
+        self.store.snapshots.put(seq, bytes)?;
+        self.durability.ticket();
+        self.last_snapshot.store(seq, Ordering::Relaxed);
+        tracing::info!(
+            seq,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "snapshot written"
+        );
+        Ok(seq)
+    }
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    log: Arc<SledLog>,
+    tx: Arc<Mutex<Option<mpsc::Sender<Command>>>>,
+    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Engine {
+    /// Loads the newest usable snapshot, replays the log after it, and starts the committer
+    /// and flusher. Refuses to start (with the sequence number) on a corrupt log.
+    pub fn open(store: Store, config: EngineConfig) -> Result<(Engine, OpenReport), StoreError> {
+        let started = Instant::now();
+        let log = store.log.clone();
+        let head = log.head();
+        let (snapshot, skipped) = store.snapshots.load_newest(head)?;
+        for s in &skipped {
+            tracing::warn!(seq = s.seq, reason = %s.reason, "snapshot skipped");
+        }
+        let mut state = snapshot.unwrap_or_default();
+        let snapshot_seq = state.position();
+        let replayed = replay(&*log, &mut state, None)?;
+        let state_hash = state.hash();
+        let report = OpenReport {
+            snapshot_seq,
+            skipped_snapshots: skipped,
+            replayed,
+            head: state.position(),
+            elapsed: started.elapsed(),
+            state_hash,
+        };
+
+        let durability = Durability::new(state.position());
+        let shared = Arc::new(Shared {
+            state: RwLock::new(state),
+            poisoned: Mutex::new(None),
+            stats: Stats::default(),
+            config,
+            store,
+            durability: durability.clone(),
+            last_snapshot: AtomicU64::new(snapshot_seq),
+            snapshotting: AtomicBool::new(false),
+            shared_self: Mutex::new(None),
+        });
+        *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
+
+        let (tx, rx) = mpsc::channel();
+        let flusher = {
+            let (d, l) = (durability.clone(), log.clone() as Arc<dyn EventLog>);
+            std::thread::Builder::new()
+                .name("ipam-flusher".into())
+                .spawn(move || d.run_flusher(l))
+                .expect("spawn flusher")
+        };
+        let committer = {
+            let (s, l, d) = (shared.clone(), log.clone() as Arc<dyn EventLog>, durability);
+            std::thread::Builder::new()
+                .name("ipam-committer".into())
+                .spawn(move || committer::run(s, l, d, rx))
+                .expect("spawn committer")
+        };
+        let engine = Engine {
+            shared,
+            log,
+            tx: Arc::new(Mutex::new(Some(tx))),
+            threads: Arc::new(Mutex::new(vec![committer, flusher])),
+        };
+        Ok((engine, report))
+    }
+
+    /// Runs `f` on a consistent view of the tables.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.shared.state.read())
+    }
+
+    /// Runs `f` on the tables and returns its result once every event it could have seen
+    /// is durable, so a reader never reports a change that a crash could still undo.
+    pub async fn read_durable<R>(&self, f: impl FnOnce(&State) -> R) -> Result<R, StoreError> {
+        let (result, position) = {
+            let state = self.shared.state.read();
+            (f(&state), state.position())
+        };
+        if self.durability().wait_seq(position).await {
+            Ok(result)
+        } else {
+            Err(StoreError::Poisoned("the log is not durable".into()))
+        }
+    }
+
+    /// Sends a decision to the committer; resolves once it is sequenced and applied.
+    pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        {
+            let tx = self.tx.lock();
+            let tx = tx
+                .as_ref()
+                .ok_or_else(|| AppendError::Unavailable("the engine is shut down".into()))?;
+            tx.send(Command::Append(req, reply))
+                .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?;
+        }
+        rx.await
+            .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?
+    }
+
+    /// `append`, then wait until the events are durable.
+    pub async fn commit(&self, req: AppendRequest) -> Result<Appended, AppendError> {
+        let appended = self.append(req).await?;
+        self.wait_durable(appended.last_seq).await?;
+        Ok(appended)
+    }
+
+    pub async fn wait_durable(&self, seq: u64) -> Result<(), AppendError> {
+        if self.durability().wait_seq(seq).await {
+            Ok(())
+        } else {
+            Err(AppendError::Unavailable(
+                "a flush failed; the write is not durable".into(),
+            ))
+        }
+    }
+
+    pub fn durability(&self) -> &Arc<Durability> {
+        &self.shared.durability
+    }
+
+    pub fn durable_seq(&self) -> u64 {
+        self.durability().current().seq
+    }
+
+    pub fn head(&self) -> u64 {
+        self.shared.state.read().position()
+    }
+
+    pub fn log(&self) -> &Arc<SledLog> {
+        &self.log
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Why the engine stopped writing, if it did.
+    pub fn poisoned(&self) -> Option<String> {
+        self.shared.poisoned.lock().clone()
+    }
+
+    /// The sequence number of the newest snapshot.
+    pub fn last_snapshot_seq(&self) -> u64 {
+        self.shared.last_snapshot.load(Ordering::Relaxed)
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        let s = &self.shared.stats;
+        let d = self.durability();
+        EngineStats {
+            appends: s.appends.load(Ordering::Relaxed),
+            events: s.events.load(Ordering::Relaxed),
+            rounds: s.rounds.load(Ordering::Relaxed),
+            conflicts: s.conflicts.load(Ordering::Relaxed),
+            flushes: d.flushes.load(Ordering::Relaxed),
+            flush_micros: d.flush_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes a snapshot now (blocking; call from a blocking context).
+    pub fn snapshot_now(&self) -> Result<u64, StoreError> {
+        self.shared.snapshot()
+    }
+
+    /// Stops the committer after the appends already sent, flushes, and (if the engine is
+    /// healthy) writes a snapshot. Blocking.
+    pub fn shutdown(&self) {
+        if let Some(tx) = self.tx.lock().take() {
+            let _ = tx.send(Command::Stop);
+        }
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
+        }
+        if self.poisoned().is_none() && self.head() > self.last_snapshot_seq() {
+            // The flusher has stopped; make the log durable ourselves, then snapshot.
+            match self.log.sync() {
+                Ok(()) => {
+                    let state = self.shared.state.read();
+                    match snapshot::encode(&state)
+                        .and_then(|b| self.shared.store.snapshots.put(state.position(), b))
+                    {
+                        Ok(()) => tracing::info!(seq = state.position(), "shutdown snapshot written"),
+                        Err(e) => tracing::warn!(error = %e, "shutdown snapshot failed"),
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "final flush failed"),
+            }
+        }
+        if let Err(e) = self.log.sync() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+}

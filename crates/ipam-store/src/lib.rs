@@ -1,0 +1,24 @@
+//! ipam-store: the event log on sled and the engine around it.
+//!
+//! The log is the single source of truth. The engine keeps the tables (ipam-core `State`)
+//! as the projection of the log: replayed at start (from the newest snapshot), then kept
+//! current by the committer, the one thread that orders appends, applies them and writes
+//! them; the flusher makes them durable in groups.
+
+mod committer;
+pub mod durability;
+pub mod engine;
+pub mod error;
+pub mod kv;
+pub mod log;
+pub mod record;
+pub mod replay;
+pub mod snapshot;
+pub mod store;
+
+pub use engine::{AppendError, AppendRequest, Appended, Engine, EngineConfig, EngineStats, OpenReport};
+pub use error::StoreError;
+pub use kv::Kv;
+pub use log::{EventLog, SledLog};
+pub use record::StoredRecord;
+pub use store::{Store, StoreConfig};

@@ -1,0 +1,154 @@
+//! The event log behind a narrow trait: append at an expected position, read from a
+//! position, make durable. The committer and replay use only this trait, so another engine
+//! (NATS JetStream's expected-last-sequence append, for several ipamd replicas) can replace
+//! sled by implementing it. Subscriptions are built on top (read from + durable watermark).
+
+use crate::error::StoreError;
+use crate::record::{StoredRecord, decode_chunk, encode_chunk};
+use parking_lot::Mutex;
+
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends `records` (consecutive, starting at `expected_head + 1`) as one atomic unit.
+    /// Fails with `HeadMoved` when the log's head is not `expected_head`.
+    fn append(&self, expected_head: u64, records: &[StoredRecord]) -> Result<(), StoreError>;
+
+    /// Up to `max` records with `seq >= from`, in order. A corrupt record ends the read with
+    /// an error naming its sequence number.
+    fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError>;
+
+    /// The sequence number of the last record (0 = empty).
+    fn head(&self) -> u64;
+
+    /// Makes every append so far durable.
+    fn sync(&self) -> Result<(), StoreError>;
+}
+
+/// The log in the sled tree `events`: one value per committed chunk, keyed by the
+/// big-endian sequence number of its first record.
+pub struct SledLog {
+    db: sled::Db,
+    tree: sled::Tree,
+    head: Mutex<u64>,
+}
+
+impl SledLog {
+    pub(crate) fn open(db: sled::Db) -> Result<SledLog, StoreError> {
+        let tree = db.open_tree("events")?;
+        let head = match tree.last()? {
+            None => 0,
+            Some((key, value)) => {
+                let first = key_seq(&key)?;
+                let (records, _) = decode_chunk(first, &value);
+                // A damaged last chunk still tells where it starts; replay reports the damage.
+                records.last().map_or(first, |r| r.seq)
+            }
+        };
+        Ok(SledLog {
+            db,
+            tree,
+            head: Mutex::new(head),
+        })
+    }
+
+    /// Removes every record after `seq` (the repair path for a corrupt tail). The chunk
+    /// holding `seq` is rewritten with its records up to `seq`.
+    pub fn truncate_after(&self, seq: u64) -> Result<u64, StoreError> {
+        let mut head = self.head.lock();
+        let mut removed = 0u64;
+        let keys: Vec<sled::IVec> = self
+            .tree
+            .range((seq + 1).to_be_bytes()..)
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for key in keys {
+            self.tree.remove(key)?;
+            removed += 1;
+        }
+        if let Some((key, value)) = self.tree.range(..=seq.to_be_bytes()).next_back().transpose()? {
+            let first = key_seq(&key)?;
+            let (records, _) = decode_chunk(first, &value);
+            let keep: Vec<StoredRecord> = records.into_iter().filter(|r| r.seq <= seq).collect();
+            if keep.is_empty() {
+                self.tree.remove(key)?;
+            } else {
+                self.tree.insert(key, encode_chunk(&keep))?;
+            }
+        }
+        self.db.flush()?;
+        *head = seq.min(*head);
+        Ok(removed)
+    }
+
+    /// The first sequence number of every chunk, in order (for diagnostics).
+    pub fn chunk_count(&self) -> usize {
+        self.tree.len()
+    }
+}
+
+fn key_seq(key: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = key.try_into().map_err(|_| StoreError::Corrupt {
+        seq: 0,
+        reason: format!("event key of {} bytes", key.len()),
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+impl EventLog for SledLog {
+    fn append(&self, expected_head: u64, records: &[StoredRecord]) -> Result<(), StoreError> {
+        let Some(first) = records.first() else {
+            return Ok(());
+        };
+        let mut head = self.head.lock();
+        if *head != expected_head || first.seq != expected_head + 1 {
+            return Err(StoreError::HeadMoved {
+                expected: expected_head,
+                actual: *head,
+            });
+        }
+        self.tree.insert(first.seq.to_be_bytes(), encode_chunk(records))?;
+        *head = records.last().expect("not empty").seq;
+        Ok(())
+    }
+
+    fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        let from = from.max(1);
+        let mut out = Vec::new();
+        // The chunk that holds `from` starts at or before it.
+        let start_key = match self.tree.range(..=from.to_be_bytes()).next_back().transpose()? {
+            Some((key, _)) => key_seq(&key)?,
+            None => from,
+        };
+        for item in self.tree.range(start_key.to_be_bytes()..) {
+            let (key, value) = item?;
+            let first = key_seq(&key)?;
+            let (records, err) = decode_chunk(first, &value);
+            out.extend(records.into_iter().filter(|r| r.seq >= from));
+            if let Some(err) = err {
+                return Err(err);
+            }
+            if out.len() >= max {
+                out.truncate(max);
+                break;
+            }
+        }
+        if let Some(first) = out.first()
+            && from <= self.head()
+            && first.seq != from
+        {
+            return Err(StoreError::Corrupt {
+                seq: from,
+                reason: format!("missing; the log resumes at {}", first.seq),
+            });
+        }
+        Ok(out)
+    }
+
+    fn head(&self) -> u64 {
+        *self.head.lock()
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! Runs the real `ipamd` binary for end-to-end tests: a temp data directory, an ephemeral
+//! port (the server prints the address it bound), gRPC clients, graceful stop and SIGKILL.
+//!
+//! The binary is found next to the test executable's directory (`target/<profile>/ipamd`),
+//! or at `$IPAMD_BIN`. `make test` (or `cargo test --workspace`) builds it first.
+
+use ipam_proto::pb;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+pub use ipam_proto::pb::event_log_client::EventLogClient;
+pub use ipam_proto::pb::ipam_client::IpamClient;
+pub use ipam_proto::pb::operations_client::OperationsClient;
+
+/// How long a server may take to print its address before a test fails.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn binary(name: &str) -> PathBuf {
+    let env = format!("{}_BIN", name.to_uppercase());
+    if let Ok(path) = std::env::var(env) {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (`make test` or `cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// A running ipamd.
+pub struct Server {
+    child: Option<Child>,
+    pub addr: String,
+    pub data: PathBuf,
+    pub log: PathBuf,
+    root: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    extra_args: Vec<String>,
+}
+
+impl Server {
+    /// Starts ipamd on a fresh temp data directory.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = temp.path().to_path_buf();
+        let mut s = Server {
+            child: None,
+            addr: String::new(),
+            data: root.join("data"),
+            log: root.join("ipamd.log"),
+            root,
+            _temp: Some(temp),
+            extra_args: args.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let mut child = Command::new(binary("ipamd"))
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data")
+            .arg(&self.data)
+            .args(&self.extra_args)
+            .env(
+                "RUST_LOG",
+                std::env::var("IPAMD_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn ipamd");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if let Some(addr) = line.strip_prefix("ipamd listening on ") {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        match rx.recv_timeout(START_TIMEOUT) {
+            Ok(addr) => self.addr = addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("ipamd did not start; its log:\n{}", self.log_text());
+            }
+        }
+        self.child = Some(child);
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.endpoint())
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect to ipamd")
+    }
+
+    pub async fn ipam(&self) -> IpamClient<Channel> {
+        IpamClient::new(self.channel().await)
+            .max_decoding_message_size(64 << 20)
+            .max_encoding_message_size(64 << 20)
+    }
+
+    pub async fn ops(&self) -> OperationsClient<Channel> {
+        OperationsClient::new(self.channel().await)
+    }
+
+    pub async fn events(&self) -> EventLogClient<Channel> {
+        EventLogClient::new(self.channel().await)
+    }
+
+    /// SIGTERM, then wait for a clean exit (graceful shutdown).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status()
+                .expect("kill");
+            assert!(status.success());
+            let exit = child.wait().expect("wait ipamd");
+            assert!(
+                exit.success(),
+                "ipamd exited with {exit}; log:\n{}",
+                self.log_text()
+            );
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL ipamd");
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts ipamd again on the same data directory (after `stop` or `kill`).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop or kill the server first");
+        self.spawn();
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Streams WatchOperation to the end; returns every message.
+pub async fn watch_to_end(ops: &mut OperationsClient<Channel>, id: u64) -> Vec<pb::OperationProgress> {
+    let mut stream = ops
+        .watch_operation(pb::WatchOperationRequest { id })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(msg) = stream.message().await.expect("watch message") {
+        out.push(msg);
+    }
+    out
+}
+
+/// The field named by an INVALID_ARGUMENT status's BadRequest detail.
+pub fn violated_field(status: &tonic::Status) -> Option<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+}
+
+pub fn block_params(network: &str) -> pb::CreateBlockParams {
+    pb::CreateBlockParams {
+        network: network.into(),
+        ..Default::default()
+    }
+}
