@@ -17,6 +17,28 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Write the whole log to FILE (length-delimited protobuf records with their CRCs).
+    /// The server must not be running on the data directory.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load an export into a new, empty data directory and check it replays to the
+    /// state hash the export recorded.
+    Import {
+        #[arg(long = "in")]
+        input: PathBuf,
+    },
+    /// Check every record's CRC, replay the log alone and compare with the newest
+    /// snapshot. Exits non-zero on corruption or a mismatch.
+    Verify,
+    /// Report the first record that is corrupt or does not apply. With --truncate, remove
+    /// it and everything after it (back to the last complete append); nothing is removed
+    /// without --truncate.
+    Repair {
+        #[arg(long)]
+        truncate: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -25,7 +47,7 @@ pub struct ServeArgs {
     #[arg(long, env = "IPAMD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
     /// Data directory of the embedded store.
-    #[arg(long, env = "IPAMD_DATA", default_value = "./data")]
+    #[arg(long, env = "IPAMD_DATA", default_value = "./data", global = true)]
     pub data: PathBuf,
     /// Operations that run at once.
     #[arg(long, env = "IPAMD_WORKERS", default_value_t = 16)]
@@ -63,8 +85,14 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let data = cli.serve.data.clone();
+    let cache = cli.serve.cache_mb;
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(crate::server::serve(cli.serve)),
+        Command::Export { out } => crate::admin::export(&data, cache, &out),
+        Command::Import { input } => crate::admin::import(&data, cache, &input),
+        Command::Verify => crate::admin::verify(&data, cache),
+        Command::Repair { truncate } => crate::admin::repair(&data, cache, truncate),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

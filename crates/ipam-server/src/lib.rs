@@ -2,6 +2,7 @@
 //! (ipam-store), the jobs service (ipam-jobs) and the gRPC services (this crate), plus
 //! health, reflection and the command line.
 
+pub mod admin;
 pub mod cli;
 pub mod server;
 pub mod services;

@@ -28,7 +28,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let (engine, report) = tokio::task::spawn_blocking(move || Engine::open(store, engine_config))
         .await?
-        .context("rebuilding the tables from the log (see `ipamd --help` for the repair command)")?;
+        .with_context(|| {
+            format!(
+                "rebuilding the tables from the log; `ipamd repair --data {0}` shows the damage and \
+                 `ipamd repair --data {0} --truncate` cuts it",
+                args.data.display()
+            )
+        })?;
     tracing::info!(
         snapshot_seq = report.snapshot_seq,
         replayed = report.replayed,

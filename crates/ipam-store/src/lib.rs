@@ -5,10 +5,12 @@
 //! current by the committer, the one thread that orders appends, applies them and writes
 //! them; the flusher makes them durable in groups.
 
+pub mod check;
 mod committer;
 pub mod durability;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod kv;
 pub mod log;
 pub mod record;

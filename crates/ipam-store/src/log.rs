@@ -123,12 +123,13 @@ impl EventLog for SledLog {
             let first = key_seq(&key)?;
             let (records, err) = decode_chunk(first, &value);
             out.extend(records.into_iter().filter(|r| r.seq >= from));
-            if let Some(err) = err {
-                return Err(err);
-            }
+            // The good records before a damaged one still answer a read that ends there.
             if out.len() >= max {
                 out.truncate(max);
                 break;
+            }
+            if let Some(err) = err {
+                return Err(err);
             }
         }
         if let Some(first) = out.first()

@@ -119,6 +119,19 @@ impl Snapshots {
             .collect()
     }
 
+    /// Drops the snapshots taken after `seq` (after the log was cut back to `seq`).
+    pub fn remove_after(&self, seq: u64) -> Result<(), StoreError> {
+        let keys: Vec<sled::IVec> = self
+            .tree
+            .range((seq + 1).to_be_bytes()..)
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for key in keys {
+            self.tree.remove(key)?;
+        }
+        Ok(())
+    }
+
     pub fn clear(&self) -> Result<(), StoreError> {
         self.tree.clear()?;
         Ok(())
