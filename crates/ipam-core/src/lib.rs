@@ -7,6 +7,7 @@
 pub mod addr;
 pub mod conflict;
 pub mod ctx;
+pub mod custom_fields;
 pub mod delegates;
 pub mod events;
 pub mod fault;

@@ -14,7 +14,12 @@ use ipam_core::tables::blocks::IpBlock;
 use prost::Message;
 
 /// The schema version `encode` writes.
-pub const EVENT_SCHEMA_VERSION: u32 = 1;
+///
+/// History:
+/// * 1: the first schema.
+/// * 2: a block's RIR became a custom field (`BlockRow.custom_fields["RIR"]`, the spec's
+///   built-in custom field 1); v1's `BlockRow.rir_v1` is upcast into it.
+pub const EVENT_SCHEMA_VERSION: u32 = 2;
 
 pub fn encode(event: &Event) -> Vec<u8> {
     to_pb(event).encode_to_vec()
@@ -22,12 +27,29 @@ pub fn encode(event: &Event) -> Vec<u8> {
 
 /// Decodes a payload written with `schema_version`.
 pub fn decode(schema_version: u32, payload: &[u8]) -> Result<Event, WireError> {
-    match schema_version {
-        EVENT_SCHEMA_VERSION => {
-            let pb = pb::Event::decode(payload).map_err(|e| WireError::Decode(e.to_string()))?;
-            from_pb(pb)
+    let mut pb = match schema_version {
+        1 | 2 => pb::Event::decode(payload).map_err(|e| WireError::Decode(e.to_string()))?,
+        v => return Err(WireError::Version(v)),
+    };
+    if schema_version == 1 {
+        upcast_v1(&mut pb);
+    }
+    from_pb(pb)
+}
+
+/// Schema 1 to 2: a block's `rir` column becomes the RIR custom field.
+fn upcast_v1(event: &mut pb::Event) {
+    use pb::event::Kind;
+    if let Some(
+        Kind::BlockCreated(pb::BlockCreated { block: Some(row) })
+        | Kind::BlockUpdated(pb::BlockUpdated { block: Some(row) }),
+    ) = event.kind.as_mut()
+    {
+        let rir = std::mem::take(&mut row.rir_v1);
+        if !rir.is_empty() {
+            row.custom_fields
+                .insert(ipam_core::custom_fields::RIR.to_string(), rir);
         }
-        v => Err(WireError::Version(v)),
     }
 }
 
@@ -91,7 +113,8 @@ fn block_row(b: &IpBlock) -> pb::BlockRow {
         category: category_to_u32(b.category),
         description: b.description.clone(),
         owner: b.owner.clone(),
-        rir: b.rir.clone(),
+        rir_v1: String::new(),
+        custom_fields: b.custom_fields.clone().into_iter().collect(),
     }
 }
 
@@ -109,7 +132,7 @@ fn block_from(row: Option<pb::BlockRow>) -> Result<IpBlock, WireError> {
         category: category_from_u32(r.category),
         description: r.description,
         owner: r.owner,
-        rir: r.rir,
+        custom_fields: r.custom_fields.into_iter().collect(),
     })
 }
 
@@ -176,7 +199,7 @@ mod tests {
                 category: AddressCategory::GlobalIpv6Unicast,
                 description: "lab".into(),
                 owner: "netops".into(),
-                rir: "RIPE".into(),
+                custom_fields: [("RIR".to_string(), "RIPE".to_string())].into(),
             }),
             Event::BlockParentChanged {
                 id: BlockId(9),
@@ -195,6 +218,33 @@ mod tests {
         for e in events {
             assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);
         }
+    }
+
+    #[test]
+    fn a_v1_block_rir_is_read_as_the_rir_custom_field() {
+        let v1 = pb::Event {
+            kind: Some(pb::event::Kind::BlockCreated(pb::BlockCreated {
+                block: Some(pb::BlockRow {
+                    id: 1,
+                    address_space_id: 1,
+                    network: vec![10, 0, 0, 0],
+                    prefix_length: 8,
+                    start: vec![10, 0, 0, 0],
+                    end: vec![10, 255, 255, 255],
+                    rir_v1: "ARIN".into(),
+                    ..Default::default()
+                }),
+            })),
+        };
+        let Event::BlockCreated(b) = decode(1, &v1.encode_to_vec()).unwrap() else {
+            panic!("a block")
+        };
+        assert_eq!(b.custom_fields.get("RIR").map(String::as_str), Some("ARIN"));
+        // The current version never carries the column.
+        let Some(pb::event::Kind::BlockCreated(e)) = to_pb(&Event::BlockCreated(b)).kind else {
+            panic!()
+        };
+        assert!(e.block.unwrap().rir_v1.is_empty());
     }
 
     #[test]

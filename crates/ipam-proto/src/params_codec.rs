@@ -194,7 +194,7 @@ pub fn create_block(m: &pb::CreateBlockParams) -> Result<CreateBlockParams, Faul
         category,
         description: m.description.clone(),
         owner: m.owner.clone(),
-        rir: m.rir.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
     })
 }
 
@@ -204,7 +204,7 @@ pub fn update_block(m: &pb::UpdateBlockParams) -> Result<UpdateBlockParams, Faul
         modified: m.modified_properties.clone(),
         description: m.description.clone(),
         owner: m.owner.clone(),
-        rir: m.rir.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
     })
 }
 

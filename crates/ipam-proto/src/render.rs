@@ -73,7 +73,7 @@ pub fn block(entry: &BlockEntry) -> pb::IpBlock {
         category: category_to_u32(b.category) as i32,
         description: b.description.clone(),
         owner: b.owner.clone(),
-        rir: b.rir.clone(),
+        custom_fields: b.custom_fields.clone().into_iter().collect(),
         utilization: Some(utilization(
             b.family(),
             b.span().size(),

@@ -25,7 +25,7 @@ fn block(prefix: &str) -> OperationParams {
         category: None,
         description: String::new(),
         owner: String::new(),
-        rir: String::new(),
+        custom_fields: Default::default(),
     })
 }
 

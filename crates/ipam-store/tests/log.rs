@@ -40,7 +40,7 @@ fn block(prefix: &str) -> OperationParams {
         category: None,
         description: String::new(),
         owner: String::new(),
-        rir: String::new(),
+        custom_fields: Default::default(),
     })
 }
 
@@ -157,14 +157,14 @@ async fn a_log_written_by_schema_v1_still_reads() {
         let b2 = &state.blocks.get(BlockId(2)).expect("10.1.0.0/16").block;
         assert_eq!(b2.prefix.to_string(), "10.1.0.0/16");
         assert_eq!(b2.description, "updated");
-        assert_eq!(b2.rir, "LACNIC");
+        // Schema 1 stored the RIR in a column; it reads back as the RIR custom field.
+        assert_eq!(b2.custom_fields.get("RIR").map(String::as_str), Some("LACNIC"));
         // 10.0.0.0/12 adopted 10.1.0.0/16, then was deleted: the /16 is back under the /8.
         assert!(state.blocks.get(BlockId(3)).is_none());
         assert_eq!(b2.parent, BlockId(1));
-        assert_eq!(
-            state.blocks.get(BlockId(5)).unwrap().block.prefix.to_string(),
-            "2001:db8::/32"
-        );
+        let b5 = &state.blocks.get(BlockId(5)).unwrap().block;
+        assert_eq!(b5.prefix.to_string(), "2001:db8::/32");
+        assert_eq!(b5.custom_fields.get("RIR").map(String::as_str), Some("RIPE"));
     });
     engine.shutdown();
 }

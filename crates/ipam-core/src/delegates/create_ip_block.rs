@@ -5,6 +5,7 @@
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::addr::{Addr, AddressCategory, Prefix};
 use crate::ctx::Ctx;
+use crate::custom_fields::{self, CustomFields};
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, RecordRef, SpaceId, Table};
@@ -25,7 +26,7 @@ pub struct CreateBlockParams {
     pub category: Option<AddressCategory>,
     pub description: String,
     pub owner: String,
-    pub rir: String,
+    pub custom_fields: CustomFields,
 }
 
 impl Delegate for CreateBlockParams {
@@ -46,7 +47,7 @@ impl Delegate for CreateBlockParams {
         let (span, category) = validate::ip_block(self.prefix, start, end, self.category)?;
         validate::text("description", &self.description, validate::MAX_DESCRIPTION)?;
         validate::text("owner", &self.owner, validate::MAX_NAME)?;
-        validate::text("rir", &self.rir, validate::MAX_NAME)?;
+        custom_fields::validate("custom_fields", &self.custom_fields)?;
 
         let at = Placement {
             space,
@@ -66,7 +67,7 @@ impl Delegate for CreateBlockParams {
             category,
             description: self.description.clone(),
             owner: self.owner.clone(),
-            rir: self.rir.clone(),
+            custom_fields: self.custom_fields.clone(),
         }));
         block_tree::adopt_children(ctx, id, at, parent);
         Ok(ItemOutcome::done(

@@ -1,10 +1,12 @@
 //! Updates a block's descriptive fields with the selective-update rule of BaseIpamObject
 //! (2.2.4.64): only the properties named in ModifiedProperties change, and an empty list
-//! changes nothing and succeeds. A block's prefix is its identity in the tree; moving a
+//! changes nothing and succeeds. Named custom fields are set one by one (an empty value
+//! removes one). A block's prefix is its identity in the tree; moving a
 //! block is a delete and a create.
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
+use crate::custom_fields::{self, CustomFields};
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, RecordRef, Table};
@@ -17,7 +19,7 @@ pub struct UpdateBlockParams {
     pub modified: Vec<String>,
     pub description: String,
     pub owner: String,
-    pub rir: String,
+    pub custom_fields: CustomFields,
 }
 
 impl Delegate for UpdateBlockParams {
@@ -41,14 +43,16 @@ impl Delegate for UpdateBlockParams {
                     validate::text("owner", &self.owner, validate::MAX_NAME)?;
                     block.owner = self.owner.clone();
                 }
-                "rir" => {
-                    validate::text("rir", &self.rir, validate::MAX_NAME)?;
-                    block.rir = self.rir.clone();
+                "custom_fields" => {
+                    custom_fields::validate("custom_fields", &self.custom_fields)?;
+                    custom_fields::merge(&mut block.custom_fields, &self.custom_fields);
                 }
                 other => {
                     return Err(Fault::invalid(
                         format!("modified_properties[{i}]"),
-                        format!("'{other}' is not an updatable block property (description, owner, rir)"),
+                        format!(
+                            "'{other}' is not an updatable block property (description, owner, custom_fields)"
+                        ),
                     ));
                 }
             }

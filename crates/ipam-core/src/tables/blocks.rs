@@ -4,6 +4,7 @@
 //! GetParentBlockIdForRange) without scanning the table.
 
 use crate::addr::{Addr, AddressCategory, Family, Prefix, Span};
+use crate::custom_fields::CustomFields;
 use crate::ids::{BlockId, SpaceId};
 use crate::interval::IntervalIndex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -22,7 +23,7 @@ pub struct IpBlock {
     pub category: AddressCategory,
     pub description: String,
     pub owner: String,
-    pub rir: String,
+    pub custom_fields: CustomFields,
 }
 
 impl IpBlock {
