@@ -153,8 +153,10 @@ fn commit_round(
             };
             let mut writes = Vec::new();
             let first_seq = head + 1;
-            for (i, event) in req.events.iter().enumerate() {
+            let count = req.events.len();
+            for (i, event) in std::mem::take(&mut req.events).into_iter().enumerate() {
                 let seq = first_seq + i as u64;
+                let payload = ipam_proto::event_codec::encode(&event);
                 if let Err(e) = state.apply(event, &mut writes) {
                     // The tables may now hold part of this append: stop writing for good.
                     let reason = format!(
@@ -180,8 +182,8 @@ fn commit_round(
                     req.operation_id,
                     req.item,
                     ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16,
-                    i + 1 == req.events.len(),
-                    ipam_proto::event_codec::encode(event),
+                    i + 1 == count,
+                    payload,
                 ));
             }
             let last_seq = state.position();

@@ -31,7 +31,7 @@ pub fn replay(log: &dyn EventLog, state: &mut State, upto: Option<u64>) -> Resul
         for batch in rx {
             for (seq, end_of_batch, event) in batch? {
                 writes.clear();
-                state.apply(&event, &mut writes).map_err(|e| StoreError::Apply {
+                state.apply(event, &mut writes).map_err(|e| StoreError::Apply {
                     seq,
                     reason: e.to_string(),
                 })?;

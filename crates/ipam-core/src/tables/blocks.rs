@@ -9,7 +9,6 @@ use crate::ids::{BlockId, SpaceId};
 use crate::interval::IntervalIndex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
-use std::ops::ControlFlow;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IpBlock {
@@ -118,14 +117,14 @@ impl Blocks {
 
     /// Every block of (space, family) whose span intersects `span`, ordered by start.
     pub fn intersecting(&self, space: SpaceId, family: Family, span: Span) -> Vec<&BlockEntry> {
-        let mut out = Vec::new();
-        if let Some(index) = self.index.get(&(space, family)) {
-            let _ = index.for_each_intersecting::<()>(span.start, span.end, &mut |id, _, _| {
-                out.push(&self.rows[&BlockId(id)]);
-                ControlFlow::Continue(())
-            });
+        match self.index.get(&(space, family)) {
+            Some(index) => index
+                .intersecting(span.start, span.end)
+                .into_iter()
+                .map(|(_, id, _)| &self.rows[&BlockId(id)])
+                .collect(),
+            None => Vec::new(),
         }
-        out
     }
 
     /// The most specific block enclosing `span` whose prefix is no longer than `len`,
@@ -201,7 +200,7 @@ impl Blocks {
         let entry = self.rows.remove(&id)?;
         let b = &entry.block;
         if let Some(index) = self.index.get_mut(&(b.space, b.family())) {
-            index.remove(b.start.value(), id.0);
+            index.remove(b.start.value(), b.end.value(), id.0);
         }
         Some(entry)
     }

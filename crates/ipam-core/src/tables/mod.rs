@@ -24,13 +24,6 @@ pub struct ApplyError {
     pub reason: String,
 }
 
-fn apply_error(event: &Event, reason: impl Into<String>) -> ApplyError {
-    ApplyError {
-        event: event.name(),
-        reason: reason.into(),
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct State {
     /// Sequence number of the last event applied (0 = empty log).
@@ -98,42 +91,46 @@ impl State {
         Ok(IdMap(ids.map))
     }
 
-    /// Applies one event, appending the keys it wrote to `writes`.
-    pub fn apply(&mut self, event: &Event, writes: &mut Vec<Key>) -> Result<(), ApplyError> {
+    /// Applies one event, appending the keys it wrote to `writes`. Checks come before any
+    /// change, so an event that cannot apply leaves this table untouched.
+    pub fn apply(&mut self, event: Event, writes: &mut Vec<Key>) -> Result<(), ApplyError> {
+        let name = event.name();
+        let fail = |reason: String| Err(ApplyError { event: name, reason });
         match event {
             Event::AddressSpaceCreated(space) => {
                 if self.spaces.get(space.id).is_some() {
-                    return Err(apply_error(event, format!("space {} exists", space.id)));
+                    return fail(format!("space {} exists", space.id));
                 }
                 self.bump_id(Table::AddressSpaces, space.id.0);
                 writes.push(Key::row(Table::AddressSpaces, space.id.0));
                 writes.push(Key::All(Table::AddressSpaces));
-                self.spaces.insert(space.clone());
+                self.spaces.insert(space);
             }
             Event::BlockCreated(block) => {
                 if self.blocks.get(block.id).is_some() {
-                    return Err(apply_error(event, format!("block {} exists", block.id)));
+                    return fail(format!("block {} exists", block.id));
                 }
                 if self.spaces.get(block.space).is_none() {
-                    return Err(apply_error(event, format!("no address space {}", block.space)));
+                    return fail(format!("no address space {}", block.space));
                 }
                 if block.parent.is_set() && self.blocks.get(block.parent).is_none() {
-                    return Err(apply_error(event, format!("no parent block {}", block.parent)));
+                    return fail(format!("no parent block {}", block.parent));
                 }
-                self.bump_id(Table::Blocks, block.id.0);
-                writes.push(Key::row(Table::Blocks, block.id.0));
+                let (id, parent) = (block.id, block.parent);
+                self.bump_id(Table::Blocks, id.0);
+                writes.push(Key::row(Table::Blocks, id.0));
                 writes.push(Key::span(
                     Table::Blocks,
                     block.space,
                     block.family(),
                     block.span(),
                 ));
-                self.blocks.insert(block.clone());
-                self.attach_block(block.id, block.parent);
+                self.blocks.insert(block);
+                self.attach_block(id, parent);
             }
             Event::BlockUpdated(block) => {
                 let Some(entry) = self.blocks.get_mut(block.id) else {
-                    return Err(apply_error(event, format!("no block {}", block.id)));
+                    return fail(format!("no block {}", block.id));
                 };
                 let old = &entry.block;
                 if old.prefix != block.prefix
@@ -141,47 +138,39 @@ impl State {
                     || old.parent != block.parent
                     || old.space != block.space
                 {
-                    return Err(apply_error(event, "prefix, span, space or parent changed"));
+                    return fail("prefix, span, space or parent changed".into());
                 }
-                entry.block = block.clone();
                 writes.push(Key::row(Table::Blocks, block.id.0));
+                entry.block = block;
             }
             Event::BlockDeleted(id) => {
-                let Some(entry) = self.blocks.get(*id) else {
-                    return Err(apply_error(event, format!("no block {id}")));
+                let Some(entry) = self.blocks.get(id) else {
+                    return fail(format!("no block {id}"));
                 };
                 if entry.stats.child_blocks != 0 || entry.stats.ranges != 0 {
-                    return Err(apply_error(event, format!("block {id} still has children")));
+                    return fail(format!("block {id} still has children"));
                 }
-                let (parent, space, family, span) = (
-                    entry.block.parent,
-                    entry.block.space,
-                    entry.block.family(),
-                    entry.block.span(),
-                );
-                self.detach_block(*id, parent);
-                self.blocks.remove(*id);
+                let b = &entry.block;
+                let (parent, key) = (b.parent, Key::span(Table::Blocks, b.space, b.family(), b.span()));
+                self.detach_block(id, parent);
+                self.blocks.remove(id);
                 writes.push(Key::row(Table::Blocks, id.0));
-                writes.push(Key::span(Table::Blocks, space, family, span));
+                writes.push(key);
             }
             Event::BlockParentChanged { id, parent } => {
-                let Some(entry) = self.blocks.get(*id) else {
-                    return Err(apply_error(event, format!("no block {id}")));
+                let Some(entry) = self.blocks.get(id) else {
+                    return fail(format!("no block {id}"));
                 };
-                if parent.is_set() && self.blocks.get(*parent).is_none() {
-                    return Err(apply_error(event, format!("no parent block {parent}")));
+                if parent.is_set() && self.blocks.get(parent).is_none() {
+                    return fail(format!("no parent block {parent}"));
                 }
-                let (old, space, family, span) = (
-                    entry.block.parent,
-                    entry.block.space,
-                    entry.block.family(),
-                    entry.block.span(),
-                );
-                self.detach_block(*id, old);
-                self.blocks.get_mut(*id).expect("checked above").block.parent = *parent;
-                self.attach_block(*id, *parent);
+                let b = &entry.block;
+                let (old, key) = (b.parent, Key::span(Table::Blocks, b.space, b.family(), b.span()));
+                self.detach_block(id, old);
+                self.blocks.get_mut(id).expect("checked above").block.parent = parent;
+                self.attach_block(id, parent);
                 writes.push(Key::row(Table::Blocks, id.0));
-                writes.push(Key::span(Table::Blocks, space, family, span));
+                writes.push(key);
             }
         }
         Ok(())

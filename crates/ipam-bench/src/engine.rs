@@ -1,0 +1,144 @@
+//! The event log in process: durable appends (group commit) and replay speed.
+
+use crate::report::Figures;
+use crate::{Scale, engine_at};
+use ipam_core::delegates::{CreateBlockParams, OperationParams};
+use ipam_core::{Addr, Ctx, Prefix, State};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// A single-event operation: a new IPv6 /64 block, unique per (writer, n).
+fn block_op(writer: u64, n: u64) -> OperationParams {
+    let value = (0x2001_0db8u128 << 96) | ((writer as u128) << 80) | ((n as u128) << 64);
+    OperationParams::CreateBlock(CreateBlockParams {
+        space: Default::default(),
+        prefix: Prefix::new(Addr::v6(value), 64).expect("a /64"),
+        start: None,
+        end: None,
+        category: None,
+        description: String::new(),
+        owner: String::new(),
+        custom_fields: Default::default(),
+    })
+}
+
+fn decide(state: &State, params: &OperationParams, op: u64) -> AppendRequest {
+    let mut ctx = Ctx::new(state);
+    let d = params.delegate();
+    let plan = d.plan(&mut ctx).expect("plan");
+    d.run_item(&plan, 0, &mut ctx).expect("decide");
+    let (reads, events) = ctx.finish();
+    AppendRequest {
+        based_on: state.position(),
+        reads,
+        events,
+        operation_id: op,
+        item: 0,
+    }
+}
+
+/// `writers` tasks commit `total` single-event operations, each waiting for durability.
+pub async fn write_ops(engine: &Engine, writers: u64, total: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (engine, done) = (engine.clone(), done.clone());
+        let per = total / writers + u64::from(w < total % writers);
+        tasks.push(tokio::spawn(async move {
+            for n in 0..per {
+                let params = block_op(w, n);
+                loop {
+                    let req = engine.read(|s| decide(s, &params, w << 32 | n));
+                    match engine.commit(req).await {
+                        Ok(_) => break,
+                        Err(AppendError::Conflict { .. }) => continue,
+                        Err(e) => panic!("append failed: {e}"),
+                    }
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+pub async fn append(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::Result<()> {
+    let total = scale.pick(3_000, 200_000, 1_000_000);
+    for writers in [1u64, 8, 64] {
+        let total = if writers == 1 { total / 10 } else { total };
+        let path = dir.join(format!("append-{writers}"));
+        let engine = engine_at(
+            &path,
+            EngineConfig {
+                snapshot_every: 0,
+                ..Default::default()
+            },
+        )?;
+        let rate = write_ops(&engine, writers, total).await;
+        let stats = engine.stats();
+        figures.add(
+            &format!("append_durable_ops_per_s_w{writers}"),
+            rate,
+            "ops/s",
+            &format!(
+                "{total} single-event operations, {writers} writers, each waits for its flush; {:.1} events per flush",
+                stats.events as f64 / stats.flushes.max(1) as f64
+            ),
+            (writers == 64).then_some(">= 50000 ops/s"),
+        );
+        engine.shutdown();
+    }
+    Ok(())
+}
+
+pub async fn replay(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::Result<()> {
+    let total = scale.pick(20_000, 2_000_000, 10_000_000);
+    let path = dir.join("replay");
+    {
+        let engine = engine_at(
+            &path,
+            EngineConfig {
+                snapshot_every: 0,
+                ..Default::default()
+            },
+        )?;
+        write_ops(&engine, 64, total).await;
+        engine.shutdown();
+        engine.store().snapshots.clear()?;
+    }
+    // sled 0.34 rebuilds its page table at the first open after a write-heavy run by
+    // scanning everything written since its previous open (it writes its own snapshot only
+    // then), so the first open pays that scan; later opens do not.
+    let (first, head) = crate::time_open_in_child(&path)?;
+    anyhow::ensure!(head == total, "replayed to {head}, expected {total}");
+    let (warm, _) = crate::time_open_in_child(&path)?;
+    let size = ipam_store::Store::open(&path, &Default::default())?.size_on_disk();
+    let params = format!(
+        "{total} events (block creations by 64 writers), no snapshot, fresh process; {} MiB on disk",
+        size >> 20
+    );
+    figures.add(
+        "replay_events_per_s",
+        total as f64 / warm,
+        "events/s",
+        &format!("open + replay of {params}; {warm:.1} s"),
+        Some(">= 1000000 events/s"),
+    );
+    figures.add(
+        "replay_first_open_events_per_s",
+        total as f64 / first,
+        "events/s",
+        &format!(
+            "the first open after writing (includes sled's own recovery scan) of {params}; {first:.1} s"
+        ),
+        None,
+    );
+    Ok(())
+}
