@@ -7,10 +7,12 @@
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
 use crate::events::Event;
-use crate::ids::{BlockId, PROVISIONAL, SpaceId, Table};
+use crate::ids::{AddressId, BlockId, PROVISIONAL, RangeId, SpaceId, Table};
 use crate::tables::State;
 use crate::tables::address_spaces::{AddressSpace, AddressSpaces};
+use crate::tables::addresses::AddressView;
 use crate::tables::blocks::BlockEntry;
+use crate::tables::ranges::RangeEntry;
 
 pub struct Ctx<'s> {
     state: &'s State,
@@ -98,5 +100,56 @@ impl<'s> Ctx<'s> {
         self.state
             .blocks
             .most_specific_enclosing(space, family, span, len, exclude)
+    }
+
+    // --- ranges ---------------------------------------------------------------------
+
+    pub fn range(&mut self, id: RangeId) -> Option<&'s RangeEntry> {
+        self.read(Key::row(Table::Ranges, id.0));
+        self.state.ranges.get(id)
+    }
+
+    /// Every range of (space, family) whose span intersects `span`, ordered by (start, id).
+    pub fn ranges_intersecting(&mut self, space: SpaceId, family: Family, span: Span) -> Vec<&'s RangeEntry> {
+        self.read(Key::span(Table::Ranges, space, family, span));
+        self.state.ranges.intersecting(space, family, span)
+    }
+
+    // --- addresses ------------------------------------------------------------------
+
+    pub fn address(&mut self, id: AddressId) -> Option<AddressView<'s>> {
+        self.read(Key::row(Table::Addresses, id.0));
+        self.state.addresses.get(id)
+    }
+
+    /// The address records in `span` of (space, family), by address then id.
+    pub fn addresses_in(&mut self, space: SpaceId, family: Family, span: Span) -> Vec<AddressView<'s>> {
+        self.read(Key::span(Table::Addresses, space, family, span));
+        self.state.addresses.in_span(space, family, span).collect()
+    }
+
+    /// The first value in `[from, to]` neither excluded nor recorded; the read covers only
+    /// the part of the span the answer depends on.
+    pub fn first_free(
+        &mut self,
+        space: SpaceId,
+        family: Family,
+        from: u128,
+        to: u128,
+        exclusions: &[Span],
+    ) -> Option<u128> {
+        let found = self
+            .state
+            .addresses
+            .first_free(space, family, from, to, exclusions);
+        if from <= to {
+            self.read(Key::span(
+                Table::Addresses,
+                space,
+                family,
+                Span::new(from, found.unwrap_or(to)),
+            ));
+        }
+        found
     }
 }

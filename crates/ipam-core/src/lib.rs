@@ -10,9 +10,11 @@ pub mod ctx;
 pub mod custom_fields;
 pub mod delegates;
 pub mod events;
+pub mod exec;
 pub mod fault;
 pub mod ids;
 pub mod interval;
+pub mod model;
 pub mod rules;
 pub mod tables;
 

@@ -4,13 +4,19 @@
 //! version this build knows and upcasts it to the current `ipam_core::Event`, so a message
 //! can change without rewriting years of log.
 
+use crate::enums::{
+    assignment_from, assignment_to_pb, managed_by_from, managed_by_to_pb, overlap_from, overlap_to_pb,
+};
 use crate::pb;
 use crate::wire::{WireError, addr_from_bytes};
-use ipam_core::addr::{AddressCategory, Prefix};
+use ipam_core::addr::{Addr, AddressCategory, Prefix, Span};
 use ipam_core::events::Event;
-use ipam_core::ids::{BlockId, SpaceId};
+use ipam_core::ids::{AddressId, BlockId, RangeId, ReservationId, ScopeId, SpaceId};
+use ipam_core::model::{AddressAssignment, ManagedBy, Manager};
 use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
+use ipam_core::tables::addresses::IpAddressRecord;
 use ipam_core::tables::blocks::IpBlock;
+use ipam_core::tables::ranges::IpRange;
 use prost::Message;
 
 /// The schema version `encode` writes.
@@ -136,6 +142,117 @@ fn block_from(row: Option<pb::BlockRow>) -> Result<IpBlock, WireError> {
     })
 }
 
+fn manager_from(field: &'static str, by: u32, entity: String) -> Result<Manager, WireError> {
+    let by = managed_by_from(field, by as i32).map_err(|f| WireError::field(field, f.message))?;
+    Ok(Manager {
+        by: by.unwrap_or(ManagedBy::Ipam),
+        entity,
+    })
+}
+
+fn assignment_of(field: &'static str, v: u32) -> Result<AddressAssignment, WireError> {
+    let a = assignment_from(field, v as i32).map_err(|f| WireError::field(field, f.message))?;
+    Ok(a.unwrap_or(AddressAssignment::Static))
+}
+
+fn range_row(r: &IpRange) -> pb::RangeRow {
+    let bytes = |v: u128| Addr::new(r.family(), v).to_bytes();
+    pb::RangeRow {
+        id: r.id.0,
+        address_space_id: r.space.0,
+        network: r.subnet.network().to_bytes(),
+        prefix_length: r.subnet.length() as u32,
+        start: r.start.to_bytes(),
+        end: r.end.to_bytes(),
+        exclusions: r
+            .exclusions
+            .iter()
+            .map(|e| pb::SpanRow {
+                start: bytes(e.start),
+                end: bytes(e.end),
+            })
+            .collect(),
+        managed_by: managed_by_to_pb(r.manager.by) as u32,
+        managed_by_entity: r.manager.entity.clone(),
+        assignment: assignment_to_pb(r.assignment) as u32,
+        parent_block_id: r.parent_block.0,
+        overlap: overlap_to_pb(r.overlap) as u32,
+        use_for_utilization: r.use_for_utilization,
+        scope_id: r.scope.0,
+        description: r.description.clone(),
+        owner: r.owner.clone(),
+        custom_fields: r.custom_fields.clone().into_iter().collect(),
+    }
+}
+
+fn range_from(row: Option<pb::RangeRow>) -> Result<IpRange, WireError> {
+    let r = row.ok_or_else(|| WireError::field("range", "missing"))?;
+    let network = addr_from_bytes("range.network", &r.network)?;
+    let len = u8::try_from(r.prefix_length).map_err(|e| WireError::field("range.prefix_length", e))?;
+    let exclusions = r
+        .exclusions
+        .iter()
+        .map(|e| {
+            let start = addr_from_bytes("range.exclusions.start", &e.start)?;
+            let end = addr_from_bytes("range.exclusions.end", &e.end)?;
+            Ok(Span::new(start.value(), end.value()))
+        })
+        .collect::<Result<Vec<_>, WireError>>()?;
+    Ok(IpRange {
+        id: RangeId(r.id),
+        space: SpaceId(r.address_space_id),
+        subnet: Prefix::new(network, len).map_err(|e| WireError::field("range.network", e))?,
+        start: addr_from_bytes("range.start", &r.start)?,
+        end: addr_from_bytes("range.end", &r.end)?,
+        exclusions,
+        manager: manager_from("range.managed_by", r.managed_by, r.managed_by_entity)?,
+        assignment: assignment_of("range.assignment", r.assignment)?,
+        parent_block: BlockId(r.parent_block_id),
+        overlap: overlap_from(r.overlap),
+        use_for_utilization: r.use_for_utilization,
+        scope: ScopeId(r.scope_id),
+        description: r.description,
+        owner: r.owner,
+        custom_fields: r.custom_fields.into_iter().collect(),
+    })
+}
+
+fn address_row(a: &IpAddressRecord) -> pb::AddressRow {
+    pb::AddressRow {
+        id: a.id.0,
+        address_space_id: a.space.0,
+        address: a.address.to_bytes(),
+        range_id: a.range.0,
+        managed_by: managed_by_to_pb(a.manager.by) as u32,
+        managed_by_entity: a.manager.entity.clone(),
+        assignment: assignment_to_pb(a.assignment) as u32,
+        mac: a.mac,
+        device_name: a.device_name.clone(),
+        description: a.description.clone(),
+        owner: a.owner.clone(),
+        reservation_id: a.reservation.0,
+        custom_fields: a.custom_fields.clone().into_iter().collect(),
+    }
+}
+
+fn address_from(row: Option<pb::AddressRow>) -> Result<IpAddressRecord, WireError> {
+    let r = row.ok_or_else(|| WireError::field("address", "missing"))?;
+    Ok(IpAddressRecord {
+        id: AddressId(r.id),
+        space: SpaceId(r.address_space_id),
+        address: addr_from_bytes("address.address", &r.address)?,
+        range: RangeId(r.range_id),
+        manager: manager_from("address.managed_by", r.managed_by, r.managed_by_entity)?,
+        assignment: assignment_of("address.assignment", r.assignment)?,
+        mac: r.mac,
+        device_name: r.device_name,
+        description: r.description,
+        owner: r.owner,
+        reservation: ReservationId(r.reservation_id),
+        custom_fields: r.custom_fields.into_iter().collect(),
+    })
+}
+
 pub fn to_pb(event: &Event) -> pb::Event {
     use pb::event::Kind;
     let kind = match event {
@@ -152,6 +269,35 @@ pub fn to_pb(event: &Event) -> pb::Event {
         Event::BlockParentChanged { id, parent } => Kind::BlockParentChanged(pb::BlockParentChanged {
             id: id.0,
             parent_block_id: parent.0,
+        }),
+        Event::RangeCreated(r) => Kind::RangeCreated(pb::RangeCreated {
+            range: Some(range_row(r)),
+        }),
+        Event::RangeUpdated(r) => Kind::RangeUpdated(pb::RangeUpdated {
+            range: Some(range_row(r)),
+        }),
+        Event::RangeDeleted(id) => Kind::RangeDeleted(pb::RangeDeleted { id: id.0 }),
+        Event::RangeMappingChanged {
+            id,
+            parent_block,
+            overlap,
+            use_for_utilization,
+        } => Kind::RangeMappingChanged(pb::RangeMappingChanged {
+            id: id.0,
+            parent_block_id: parent_block.0,
+            overlap: overlap_to_pb(*overlap) as u32,
+            use_for_utilization: *use_for_utilization,
+        }),
+        Event::AddressCreated(a) => Kind::AddressCreated(pb::AddressCreated {
+            address: Some(address_row(a)),
+        }),
+        Event::AddressUpdated(a) => Kind::AddressUpdated(pb::AddressUpdated {
+            address: Some(address_row(a)),
+        }),
+        Event::AddressDeleted(id) => Kind::AddressDeleted(pb::AddressDeleted { id: id.0 }),
+        Event::AddressesMapped { range, addresses } => Kind::AddressesMapped(pb::AddressesMapped {
+            range_id: range.0,
+            address_ids: addresses.iter().map(|a| a.0).collect(),
         }),
     };
     pb::Event { kind: Some(kind) }
@@ -170,6 +316,22 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
         Kind::BlockParentChanged(e) => Event::BlockParentChanged {
             id: BlockId(e.id),
             parent: BlockId(e.parent_block_id),
+        },
+        Kind::RangeCreated(e) => Event::RangeCreated(range_from(e.range)?),
+        Kind::RangeUpdated(e) => Event::RangeUpdated(range_from(e.range)?),
+        Kind::RangeDeleted(e) => Event::RangeDeleted(RangeId(e.id)),
+        Kind::RangeMappingChanged(e) => Event::RangeMappingChanged {
+            id: RangeId(e.id),
+            parent_block: BlockId(e.parent_block_id),
+            overlap: overlap_from(e.overlap),
+            use_for_utilization: e.use_for_utilization,
+        },
+        Kind::AddressCreated(e) => Event::AddressCreated(address_from(e.address)?),
+        Kind::AddressUpdated(e) => Event::AddressUpdated(address_from(e.address)?),
+        Kind::AddressDeleted(e) => Event::AddressDeleted(AddressId(e.id)),
+        Kind::AddressesMapped(e) => Event::AddressesMapped {
+            range: RangeId(e.range_id),
+            addresses: e.address_ids.into_iter().map(AddressId).collect(),
         },
         other => {
             return Err(WireError::field(

@@ -1,51 +1,75 @@
 //! Operation parameters from the wire to ipam-core. Text becomes typed values here, and
 //! every malformed value is a fault that names its field (relative to the parameter
-//! message; `OperationParams` conversion prefixes the oneof name).
+//! message; `operation_params` prefixes "params.<oneof field>").
 //!
 //! The job record keeps the parameters exactly as received (the protobuf message), so a
 //! job resumed after a restart is decoded by this same code.
 
+use crate::enums::{assignment_from, managed_by_from};
 use crate::event_codec::category_from_u32;
 use crate::pb;
-use crate::wire::{parse_optional_addr, parse_prefix};
-use ipam_core::delegates::{
-    CreateAddressSpaceParams, CreateBlockParams, DeleteBlockParams, OperationKind, OperationParams,
-    UpdateBlockParams,
-};
+use crate::wire::{parse_addr, parse_optional_addr, parse_prefix};
+use ipam_core::addr::{Addr, parse_mac};
+use ipam_core::delegates::*;
 use ipam_core::fault::Fault;
-use ipam_core::ids::{BlockId, SpaceId};
+use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
 use ipam_core::tables::address_spaces::SpaceKind;
 
-pub fn kind_from_pb(value: i32) -> Result<OperationKind, Fault> {
-    use pb::OperationKind as K;
-    let kind = K::try_from(value)
-        .map_err(|_| Fault::invalid("kind", format!("{value} is not an operation kind")))?;
-    Ok(match kind {
-        K::CreateAddressSpace => OperationKind::CreateAddressSpace,
-        K::CreateBlock => OperationKind::CreateBlock,
-        K::UpdateBlock => OperationKind::UpdateBlock,
-        K::DeleteBlock => OperationKind::DeleteBlock,
-        K::Unspecified => return Err(Fault::required("kind")),
-        other => {
-            return Err(Fault::invalid(
-                "kind",
-                format!(
-                    "operation kind {} is not supported by this server",
-                    other.as_str_name()
-                ),
-            ));
+/// Each supported operation: its wire kind, core kind, `params` oneof variant, field name
+/// in `OperationParams`, and decoder.
+macro_rules! operations {
+    ($($pb:ident => $core:ident, $oneof:ident, $field:literal, $decode:path;)*) => {
+        pub fn kind_from_pb(value: i32) -> Result<OperationKind, Fault> {
+            use pb::OperationKind as K;
+            let kind = K::try_from(value)
+                .map_err(|_| Fault::invalid("kind", format!("{value} is not an operation kind")))?;
+            Ok(match kind {
+                $(K::$pb => OperationKind::$core,)*
+                K::Unspecified => return Err(Fault::required("kind")),
+                #[allow(unreachable_patterns)]
+                other => {
+                    return Err(Fault::invalid(
+                        "kind",
+                        format!("operation kind {} is not supported by this server", other.as_str_name()),
+                    ));
+                }
+            })
         }
-    })
+
+        pub fn kind_to_pb(kind: OperationKind) -> pb::OperationKind {
+            match kind {
+                $(OperationKind::$core => pb::OperationKind::$pb,)*
+            }
+        }
+
+        fn decode(params: &pb::operation_params::Params) -> Option<Result<OperationParams, Fault>> {
+            use pb::operation_params::Params as P;
+            match params {
+                $(P::$oneof(m) => Some(
+                    $decode(m).map(OperationParams::$core).map_err(|f| f.within(concat!("params.", $field))),
+                ),)*
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+    };
 }
 
-pub fn kind_to_pb(kind: OperationKind) -> pb::OperationKind {
-    use pb::OperationKind as K;
-    match kind {
-        OperationKind::CreateAddressSpace => K::CreateAddressSpace,
-        OperationKind::CreateBlock => K::CreateBlock,
-        OperationKind::UpdateBlock => K::UpdateBlock,
-        OperationKind::DeleteBlock => K::DeleteBlock,
-    }
+operations! {
+    CreateAddressSpace => CreateAddressSpace, CreateAddressSpace, "create_address_space", create_address_space;
+    CreateBlock => CreateBlock, CreateBlock, "create_block", create_block;
+    UpdateBlock => UpdateBlock, UpdateBlock, "update_block", update_block;
+    DeleteBlock => DeleteBlock, DeleteBlock, "delete_block", delete_block;
+    CreateRange => CreateRange, CreateRange, "create_range", create_range;
+    UpdateRange => UpdateRange, UpdateRange, "update_range", update_range;
+    DeleteRange => DeleteRange, DeleteRange, "delete_range", delete_range;
+    RemapRange => RemapRange, RemapRange, "remap_range", remap_range;
+    CreateRanges => CreateRanges, CreateRanges, "create_ranges", create_ranges;
+    CreateAddress => CreateAddress, CreateAddress, "create_address", create_address;
+    UpdateAddress => UpdateAddress, UpdateAddress, "update_address", update_address;
+    DeleteAddress => DeleteAddress, DeleteAddress, "delete_address", delete_address;
+    AllocateAddress => AllocateAddress, AllocateAddress, "allocate_address", allocate_address;
+    AllocateRange => AllocateRange, AllocateRange, "allocate_range", allocate_range;
 }
 
 /// The kind whose parameter message is the `params` oneof that is set.
@@ -105,14 +129,13 @@ pub fn operation_params(
     kind: pb::OperationKind,
     params: Option<&pb::OperationParams>,
 ) -> Result<OperationParams, Fault> {
-    use pb::operation_params::Params as P;
-    let Some(params) = params.filter(|p| p.params.is_some()) else {
+    let Some(p) = params.and_then(|p| p.params.as_ref()) else {
         return Err(Fault::invalid(
             "params",
             format!("operation {} needs its parameters", kind.as_str_name()),
         ));
     };
-    let given = params_kind(params).expect("params is set");
+    let given = params_kind(params.expect("checked")).expect("params is set");
     if given != kind {
         return Err(Fault::invalid(
             "params",
@@ -123,28 +146,15 @@ pub fn operation_params(
             ),
         ));
     }
-    let p = params.params.as_ref().expect("params is set");
-    match p {
-        P::CreateAddressSpace(m) => create_address_space(m)
-            .map(OperationParams::CreateAddressSpace)
-            .map_err(|f| f.within("params.create_address_space")),
-        P::CreateBlock(m) => create_block(m)
-            .map(OperationParams::CreateBlock)
-            .map_err(|f| f.within("params.create_block")),
-        P::UpdateBlock(m) => update_block(m)
-            .map(OperationParams::UpdateBlock)
-            .map_err(|f| f.within("params.update_block")),
-        P::DeleteBlock(m) => delete_block(m)
-            .map(OperationParams::DeleteBlock)
-            .map_err(|f| f.within("params.delete_block")),
-        _ => Err(Fault::invalid(
+    decode(p).unwrap_or_else(|| {
+        Err(Fault::invalid(
             "kind",
             format!(
                 "operation kind {} is not supported by this server",
                 kind.as_str_name()
             ),
-        )),
-    }
+        ))
+    })
 }
 
 fn required_id(field: &str, id: u64) -> Result<u64, Fault> {
@@ -153,6 +163,30 @@ fn required_id(field: &str, id: u64) -> Result<u64, Fault> {
     } else {
         Ok(id)
     }
+}
+
+fn mac(field: &str, text: &str) -> Result<Option<u64>, Fault> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_mac(text).map(Some).ok_or_else(|| {
+        Fault::invalid(
+            field,
+            format!("'{text}' is not a MAC address (six hex octets, e.g. 00:15:5d:01:02:03)"),
+        )
+    })
+}
+
+fn exclusions(list: &[pb::ExclusionRange]) -> Result<Vec<(Addr, Addr)>, Fault> {
+    list.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Ok((
+                parse_addr(&format!("exclusions[{i}].start_address"), &e.start_address)?,
+                parse_addr(&format!("exclusions[{i}].end_address"), &e.end_address)?,
+            ))
+        })
+        .collect()
 }
 
 pub fn create_address_space(m: &pb::CreateAddressSpaceParams) -> Result<CreateAddressSpaceParams, Fault> {
@@ -212,6 +246,126 @@ pub fn delete_block(m: &pb::DeleteBlockParams) -> Result<DeleteBlockParams, Faul
     Ok(DeleteBlockParams {
         id: BlockId(required_id("id", m.id)?),
         delete_children: m.delete_children,
+    })
+}
+
+pub fn create_range(m: &pb::CreateRangeParams) -> Result<CreateRangeParams, Fault> {
+    Ok(CreateRangeParams {
+        space: SpaceId(m.address_space_id),
+        subnet: parse_prefix("network", &m.network)?,
+        start: parse_optional_addr("start_address", &m.start_address)?,
+        end: parse_optional_addr("end_address", &m.end_address)?,
+        exclusions: exclusions(&m.exclusions)?,
+        managed_by: managed_by_from("managed_by", m.managed_by)?,
+        managed_by_entity: m.managed_by_entity.clone(),
+        assignment: assignment_from("assignment", m.assignment)?,
+        description: m.description.clone(),
+        owner: m.owner.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
+    })
+}
+
+pub fn create_ranges(m: &pb::CreateRangesParams) -> Result<CreateRangesParams, Fault> {
+    let ranges = m
+        .ranges
+        .iter()
+        .enumerate()
+        .map(|(i, r)| create_range(r).map_err(|f| f.within(format!("ranges[{i}]"))))
+        .collect::<Result<_, _>>()?;
+    Ok(CreateRangesParams { ranges })
+}
+
+pub fn update_range(m: &pb::UpdateRangeParams) -> Result<UpdateRangeParams, Fault> {
+    Ok(UpdateRangeParams {
+        id: RangeId(required_id("id", m.id)?),
+        modified: m.modified_properties.clone(),
+        start: parse_optional_addr("start_address", &m.start_address)?,
+        end: parse_optional_addr("end_address", &m.end_address)?,
+        exclusions: exclusions(&m.exclusions)?,
+        managed_by: managed_by_from("managed_by", m.managed_by)?,
+        managed_by_entity: m.managed_by_entity.clone(),
+        assignment: assignment_from("assignment", m.assignment)?,
+        description: m.description.clone(),
+        owner: m.owner.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
+    })
+}
+
+pub fn delete_range(m: &pb::DeleteRangeParams) -> Result<DeleteRangeParams, Fault> {
+    Ok(DeleteRangeParams {
+        id: RangeId(required_id("id", m.id)?),
+    })
+}
+
+pub fn remap_range(m: &pb::RemapRangeParams) -> Result<RemapRangeParams, Fault> {
+    Ok(RemapRangeParams {
+        id: RangeId(required_id("id", m.id)?),
+    })
+}
+
+pub fn create_address(m: &pb::CreateAddressParams) -> Result<CreateAddressParams, Fault> {
+    Ok(CreateAddressParams {
+        space: SpaceId(m.address_space_id),
+        address: parse_addr("address", &m.address)?,
+        managed_by: managed_by_from("managed_by", m.managed_by)?,
+        managed_by_entity: m.managed_by_entity.clone(),
+        assignment: assignment_from("assignment", m.assignment)?,
+        mac: mac("mac_address", &m.mac_address)?,
+        device_name: m.device_name.clone(),
+        description: m.description.clone(),
+        owner: m.owner.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
+    })
+}
+
+pub fn update_address(m: &pb::UpdateAddressParams) -> Result<UpdateAddressParams, Fault> {
+    Ok(UpdateAddressParams {
+        id: AddressId(required_id("id", m.id)?),
+        modified: m.modified_properties.clone(),
+        managed_by: managed_by_from("managed_by", m.managed_by)?,
+        managed_by_entity: m.managed_by_entity.clone(),
+        assignment: assignment_from("assignment", m.assignment)?,
+        mac: mac("mac_address", &m.mac_address)?,
+        device_name: m.device_name.clone(),
+        description: m.description.clone(),
+        owner: m.owner.clone(),
+        custom_fields: m.custom_fields.clone().into_iter().collect(),
+    })
+}
+
+pub fn delete_address(m: &pb::DeleteAddressParams) -> Result<DeleteAddressParams, Fault> {
+    Ok(DeleteAddressParams {
+        id: AddressId(required_id("id", m.id)?),
+    })
+}
+
+pub fn allocate_address(m: &pb::AllocateAddressParams) -> Result<AllocateAddressParams, Fault> {
+    Ok(AllocateAddressParams {
+        range: RangeId(required_id("range_id", m.range_id)?),
+        mac: mac("mac_address", &m.mac_address)?,
+        device_name: m.device_name.clone(),
+        description: m.description.clone(),
+        owner: m.owner.clone(),
+    })
+}
+
+pub fn allocate_range(m: &pb::AllocateRangeParams) -> Result<AllocateRangeParams, Fault> {
+    let prefix_length = match m.prefix_length {
+        0 => None,
+        l => Some(
+            u8::try_from(l)
+                .map_err(|_| Fault::invalid("prefix_length", format!("{l} is not a prefix length")))?,
+        ),
+    };
+    Ok(AllocateRangeParams {
+        block: BlockId(required_id("block_id", m.block_id)?),
+        size: (m.size > 0).then_some(m.size as u128),
+        prefix_length,
+        managed_by: managed_by_from("managed_by", m.managed_by)?,
+        managed_by_entity: m.managed_by_entity.clone(),
+        assignment: assignment_from("assignment", m.assignment)?,
+        description: m.description.clone(),
+        owner: m.owner.clone(),
     })
 }
 

@@ -1,12 +1,16 @@
 //! Rows of the in-memory tables as API messages (for the server's queries and the CLI's
 //! offline views), including their utilization.
 
+use crate::enums::{assignment_to_pb, managed_by_to_pb, overlap_to_pb};
 use crate::event_codec::category_to_u32;
 use crate::pb;
-use ipam_core::addr::Family;
+use ipam_core::addr::{Addr, Family, Span};
+use ipam_core::model::Overlap;
 use ipam_core::tables::State;
 use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
+use ipam_core::tables::addresses::AddressView;
 use ipam_core::tables::blocks::BlockEntry;
+use ipam_core::tables::ranges::RangeEntry;
 
 pub fn family(f: Family) -> pb::AddressFamily {
     match f {
@@ -82,6 +86,71 @@ pub fn block(entry: &BlockEntry) -> pb::IpBlock {
         )),
         child_block_count: entry.stats.child_blocks,
         range_count: entry.stats.ranges,
+    }
+}
+
+pub fn span(family: Family, s: Span) -> pb::AddressSpan {
+    pb::AddressSpan {
+        start_address: Addr::new(family, s.start).to_string(),
+        end_address: Addr::new(family, s.end).to_string(),
+        count: u64::try_from(s.size()).unwrap_or(u64::MAX),
+    }
+}
+
+pub fn range(entry: &RangeEntry) -> pb::IpRange {
+    let r = &entry.range;
+    pb::IpRange {
+        id: r.id.0,
+        address_space_id: r.space.0,
+        family: family(r.family()) as i32,
+        network: r.subnet.to_string(),
+        start_address: r.start.to_string(),
+        end_address: r.end.to_string(),
+        exclusions: r
+            .exclusions
+            .iter()
+            .map(|e| pb::ExclusionRange {
+                start_address: Addr::new(r.family(), e.start).to_string(),
+                end_address: Addr::new(r.family(), e.end).to_string(),
+            })
+            .collect(),
+        managed_by: managed_by_to_pb(r.manager.by) as i32,
+        managed_by_entity: r.manager.entity.clone(),
+        assignment: assignment_to_pb(r.assignment) as i32,
+        parent_block_id: r.parent_block.0,
+        overlap: overlap_to_pb(r.overlap) as i32,
+        use_for_utilization: r.use_for_utilization,
+        scope_id: r.scope.0,
+        description: r.description.clone(),
+        owner: r.owner.clone(),
+        utilization: Some(utilization(r.family(), r.size(), r.size(), entry.stats.utilized)),
+        custom_fields: r.custom_fields.clone().into_iter().collect(),
+    }
+}
+
+/// Whether a range overlaps anything (the API's `is_overlapping` filter).
+pub fn is_overlapping(entry: &RangeEntry) -> bool {
+    entry.range.overlap != Overlap::None
+}
+
+pub fn address(state: &State, view: AddressView<'_>) -> pb::IpAddressRecord {
+    let a = view.record();
+    pb::IpAddressRecord {
+        id: a.id.0,
+        address_space_id: a.space.0,
+        family: family(a.address.family()) as i32,
+        address: a.address.to_string(),
+        range_id: a.range.0,
+        managed_by: managed_by_to_pb(a.manager.by) as i32,
+        managed_by_entity: a.manager.entity,
+        assignment: assignment_to_pb(a.assignment) as i32,
+        mac_address: a.mac.map(ipam_core::addr::format_mac).unwrap_or_default(),
+        device_name: a.device_name,
+        description: a.description,
+        owner: a.owner,
+        reservation_id: a.reservation.0,
+        custom_fields: a.custom_fields.into_iter().collect(),
+        is_duplicate: state.addresses.is_duplicate(a.id),
     }
 }
 

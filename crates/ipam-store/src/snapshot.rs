@@ -50,7 +50,8 @@ pub fn decode(seq: u64, bytes: &[u8]) -> Result<State, String> {
     if crc32c::crc32c(body) != crc {
         return Err("CRC mismatch".into());
     }
-    let state: State = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
+    let mut state: State = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
+    state.rebuild_indexes();
     if state.position() != seq {
         return Err(format!("holds position {}, stored under {seq}", state.position()));
     }

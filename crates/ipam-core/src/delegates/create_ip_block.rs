@@ -1,6 +1,7 @@
 //! Creates an address block: ValidateIPBlock (3.1.4.4), then the block-tree procedures
 //! GetOverlappingBlocks (3.1.1.1.4.2.4), CalculateParentForIPBlock (3.1.1.1.4.2.5) and
-//! AdjustChildIPBlocks (3.1.1.1.4.2.6).
+//! AdjustChildIPBlocks (3.1.1.1.4.2.6); the ranges inside move under it
+//! (MapUnmappedRangesToBlock, v1 3.1.1.1.1.2.6).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::addr::{Addr, AddressCategory, Prefix};
@@ -10,7 +11,7 @@ use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, RecordRef, SpaceId, Table};
 use crate::rules::block_tree::{self, Placement};
-use crate::rules::validate;
+use crate::rules::{range_mapping, validate};
 use crate::tables::blocks::IpBlock;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,15 @@ impl Delegate for CreateBlockParams {
             custom_fields: self.custom_fields.clone(),
         }));
         block_tree::adopt_children(ctx, id, at, parent);
+        range_mapping::adopt_ranges(
+            ctx,
+            id,
+            parent,
+            space,
+            self.prefix.family(),
+            span,
+            self.prefix.length(),
+        );
         Ok(ItemOutcome::done(
             ItemAction::Created,
             self.describe(),

@@ -1,14 +1,15 @@
 //! Deletes a block. With `delete_children`, DeleteBlockTree (3.1.1.1.4.2.7): every
 //! descendant goes first, deepest first. Without it, the children move up to the block's
 //! parent, the re-homing that GetParentBlockIdForRange's Param_RecordIdToExclude exists
-//! for (3.1.1.1.4.2.1).
+//! for (3.1.1.1.4.2.1). Ranges mapped to a deleted block move to the most specific block
+//! that remains, or become unmapped.
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, RecordRef, Table};
-use crate::rules::block_tree;
+use crate::rules::{block_tree, range_mapping};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +28,14 @@ impl Delegate for DeleteBlockParams {
             return Err(Fault::not_found("id", format!("block {}", self.id)));
         };
         let parent = entry.block.parent;
+        let (space, family, span) = (entry.block.space, entry.block.family(), entry.block.span());
         let descendants = block_tree::descendants_post_order(ctx, self.id);
+        let mut dying = vec![self.id];
+        if self.delete_children {
+            dying.extend(&descendants);
+        }
+        // Ranges of the dying blocks move to their most specific remaining block first.
+        range_mapping::rehome_ranges(ctx, &dying, space, family, span);
         if self.delete_children {
             for id in descendants {
                 ctx.emit(Event::BlockDeleted(id));

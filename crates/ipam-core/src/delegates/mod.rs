@@ -6,20 +6,40 @@
 //!
 //! One file per delegate, named after the spec's delegate where the spec has one.
 
+pub mod allocate_ip_address;
+pub mod allocate_ip_range;
 pub mod create_address_space;
+pub mod create_ip_address;
 pub mod create_ip_block;
+pub mod create_ip_range;
+pub mod create_ip_ranges;
+pub mod delete_ip_address;
 pub mod delete_ip_block;
+pub mod delete_ip_range;
+pub mod remap_ip_range;
+pub mod update_ip_address;
 pub mod update_ip_block;
+pub mod update_ip_range;
 
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, Table};
 use serde::{Deserialize, Serialize};
 
+pub use allocate_ip_address::AllocateAddressParams;
+pub use allocate_ip_range::AllocateRangeParams;
 pub use create_address_space::CreateAddressSpaceParams;
+pub use create_ip_address::CreateAddressParams;
 pub use create_ip_block::CreateBlockParams;
+pub use create_ip_range::CreateRangeParams;
+pub use create_ip_ranges::CreateRangesParams;
+pub use delete_ip_address::DeleteAddressParams;
 pub use delete_ip_block::DeleteBlockParams;
+pub use delete_ip_range::DeleteRangeParams;
+pub use remap_ip_range::RemapRangeParams;
+pub use update_ip_address::UpdateAddressParams;
 pub use update_ip_block::UpdateBlockParams;
+pub use update_ip_range::UpdateRangeParams;
 
 /// AdminOperationId: which delegate runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,6 +48,16 @@ pub enum OperationKind {
     CreateBlock,
     UpdateBlock,
     DeleteBlock,
+    CreateRange,
+    UpdateRange,
+    DeleteRange,
+    RemapRange,
+    CreateRanges,
+    CreateAddress,
+    UpdateAddress,
+    DeleteAddress,
+    AllocateAddress,
+    AllocateRange,
 }
 
 impl OperationKind {
@@ -38,6 +68,16 @@ impl OperationKind {
             OperationKind::CreateBlock | OperationKind::UpdateBlock | OperationKind::DeleteBlock => {
                 Table::Blocks
             }
+            OperationKind::CreateRange
+            | OperationKind::UpdateRange
+            | OperationKind::DeleteRange
+            | OperationKind::RemapRange
+            | OperationKind::CreateRanges
+            | OperationKind::AllocateRange => Table::Ranges,
+            OperationKind::CreateAddress
+            | OperationKind::UpdateAddress
+            | OperationKind::DeleteAddress
+            | OperationKind::AllocateAddress => Table::Addresses,
         }
     }
 
@@ -47,6 +87,16 @@ impl OperationKind {
             OperationKind::CreateBlock => "CreateBlock",
             OperationKind::UpdateBlock => "UpdateBlock",
             OperationKind::DeleteBlock => "DeleteBlock",
+            OperationKind::CreateRange => "CreateRange",
+            OperationKind::UpdateRange => "UpdateRange",
+            OperationKind::DeleteRange => "DeleteRange",
+            OperationKind::RemapRange => "RemapRange",
+            OperationKind::CreateRanges => "CreateRanges",
+            OperationKind::CreateAddress => "CreateAddress",
+            OperationKind::UpdateAddress => "UpdateAddress",
+            OperationKind::DeleteAddress => "DeleteAddress",
+            OperationKind::AllocateAddress => "AllocateAddress",
+            OperationKind::AllocateRange => "AllocateRange",
         }
     }
 }
@@ -58,6 +108,16 @@ pub enum OperationParams {
     CreateBlock(CreateBlockParams),
     UpdateBlock(UpdateBlockParams),
     DeleteBlock(DeleteBlockParams),
+    CreateRange(CreateRangeParams),
+    UpdateRange(UpdateRangeParams),
+    DeleteRange(DeleteRangeParams),
+    RemapRange(RemapRangeParams),
+    CreateRanges(CreateRangesParams),
+    CreateAddress(CreateAddressParams),
+    UpdateAddress(UpdateAddressParams),
+    DeleteAddress(DeleteAddressParams),
+    AllocateAddress(AllocateAddressParams),
+    AllocateRange(AllocateRangeParams),
 }
 
 impl OperationParams {
@@ -67,6 +127,16 @@ impl OperationParams {
             OperationParams::CreateBlock(_) => OperationKind::CreateBlock,
             OperationParams::UpdateBlock(_) => OperationKind::UpdateBlock,
             OperationParams::DeleteBlock(_) => OperationKind::DeleteBlock,
+            OperationParams::CreateRange(_) => OperationKind::CreateRange,
+            OperationParams::UpdateRange(_) => OperationKind::UpdateRange,
+            OperationParams::DeleteRange(_) => OperationKind::DeleteRange,
+            OperationParams::RemapRange(_) => OperationKind::RemapRange,
+            OperationParams::CreateRanges(_) => OperationKind::CreateRanges,
+            OperationParams::CreateAddress(_) => OperationKind::CreateAddress,
+            OperationParams::UpdateAddress(_) => OperationKind::UpdateAddress,
+            OperationParams::DeleteAddress(_) => OperationKind::DeleteAddress,
+            OperationParams::AllocateAddress(_) => OperationKind::AllocateAddress,
+            OperationParams::AllocateRange(_) => OperationKind::AllocateRange,
         }
     }
 
@@ -81,6 +151,16 @@ impl OperationParams {
             OperationParams::CreateBlock(p) => p,
             OperationParams::UpdateBlock(p) => p,
             OperationParams::DeleteBlock(p) => p,
+            OperationParams::CreateRange(p) => p,
+            OperationParams::UpdateRange(p) => p,
+            OperationParams::DeleteRange(p) => p,
+            OperationParams::RemapRange(p) => p,
+            OperationParams::CreateRanges(p) => p,
+            OperationParams::CreateAddress(p) => p,
+            OperationParams::UpdateAddress(p) => p,
+            OperationParams::DeleteAddress(p) => p,
+            OperationParams::AllocateAddress(p) => p,
+            OperationParams::AllocateRange(p) => p,
         }
     }
 

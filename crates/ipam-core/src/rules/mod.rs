@@ -1,5 +1,7 @@
 //! The spec's common processing rules (3.1.4.x) and table procedures (3.1.1.1.N.2.k) that
 //! several delegates share. Each reads through `Ctx` and emits events; none mutates state.
 
+pub mod address_mapping;
 pub mod block_tree;
+pub mod range_mapping;
 pub mod validate;

@@ -2,6 +2,10 @@
 
 use crate::addr::{Addr, AddressCategory, Family, Prefix, Span, category_of};
 use crate::fault::{Fault, FaultResult};
+use crate::model::{ManagedBy, Manager};
+
+/// Most exclusion ranges one range or scope may carry.
+pub const MAX_EXCLUSIONS: usize = 1024;
 
 /// Longest free text we keep (ValidateAddressSpace 3.1.4.18: description 4000 characters).
 pub const MAX_DESCRIPTION: usize = 4000;
@@ -121,6 +125,67 @@ pub fn span_in_subnet(subnet: Prefix, start: Addr, end: Addr) -> FaultResult<Spa
     Ok(span)
 }
 
+/// Exclusion ranges of a range or scope spanning `span` (ValidateIPRange / the DHCP
+/// scope rules): both ends of the range's family, start ≤ end, inside the range, and not
+/// overlapping each other. Returns them sorted.
+pub fn exclusions(family: Family, span: Span, raw: &[(Addr, Addr)]) -> FaultResult<Vec<Span>> {
+    if raw.len() > MAX_EXCLUSIONS {
+        return Err(Fault::invalid(
+            "exclusions",
+            format!("at most {MAX_EXCLUSIONS} exclusion ranges, got {}", raw.len()),
+        ));
+    }
+    let mut out: Vec<(Span, usize)> = Vec::with_capacity(raw.len());
+    for (i, &(start, end)) in raw.iter().enumerate() {
+        let field = format!("exclusions[{i}]");
+        let s = self::span(
+            family,
+            start,
+            end,
+            &format!("{field}.start_address"),
+            &format!("{field}.end_address"),
+        )?;
+        if !span.contains_span(s) {
+            return Err(Fault::invalid(
+                field,
+                format!("{start}-{end} is not inside the range"),
+            ));
+        }
+        out.push((s, i));
+    }
+    out.sort();
+    for w in out.windows(2) {
+        if w[1].0.start <= w[0].0.end {
+            return Err(Fault::invalid(
+                format!("exclusions[{}]", w[1].1),
+                format!("overlaps exclusions[{}]", w[0].1),
+            ));
+        }
+    }
+    Ok(out.into_iter().map(|(s, _)| s).collect())
+}
+
+/// The owner of a row from the request: IPAM / Localhost by default; other managers need
+/// their entity. MS DHCP rows come only from the DHCP scope delegates (the spec's import
+/// refuses them too, digest §2.9).
+pub fn manager(by: Option<ManagedBy>, entity: &str) -> FaultResult<Manager> {
+    let by = by.unwrap_or(ManagedBy::Ipam);
+    if by == ManagedBy::MsDhcp {
+        return Err(Fault::invalid(
+            "managed_by",
+            "MS DHCP ranges and addresses belong to DHCP scopes; create or edit the scope instead",
+        ));
+    }
+    let entity = entity.trim();
+    text("managed_by_entity", entity, MAX_NAME)?;
+    let entity = match (by, entity.is_empty()) {
+        (ManagedBy::Ipam, true) => "Localhost".to_string(),
+        (_, true) => return Err(Fault::required("managed_by_entity")),
+        (_, false) => entity.to_string(),
+    };
+    Ok(Manager { by, entity })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +231,36 @@ mod tests {
         assert_eq!(
             field(ip_block(p("0.0.0.0/1"), a("0.0.0.0"), a("1.0.0.0"), None)),
             "network"
+        );
+    }
+
+    #[test]
+    fn exclusions_are_checked_and_sorted() {
+        let span = Span::new(a("10.0.0.0").value(), a("10.0.0.255").value());
+        let e = |x: &str, y: &str| (a(x), a(y));
+        let ok = exclusions(
+            Family::V4,
+            span,
+            &[e("10.0.0.50", "10.0.0.60"), e("10.0.0.1", "10.0.0.9")],
+        )
+        .unwrap();
+        assert_eq!(ok[0].start, a("10.0.0.1").value());
+        let field = |r: FaultResult<Vec<Span>>| r.unwrap_err().field;
+        assert_eq!(
+            field(exclusions(Family::V4, span, &[e("10.0.1.0", "10.0.1.1")])),
+            "exclusions[0]"
+        );
+        assert_eq!(
+            field(exclusions(Family::V4, span, &[e("10.0.0.9", "10.0.0.1")])),
+            "exclusions[0].start_address"
+        );
+        assert_eq!(
+            field(exclusions(
+                Family::V4,
+                span,
+                &[e("10.0.0.1", "10.0.0.9"), e("10.0.0.5", "10.0.0.6")]
+            )),
+            "exclusions[1]"
         );
     }
 

@@ -3,17 +3,22 @@
 //! id counters, utilization roll-ups and the write keys of each event.
 
 pub mod address_spaces;
+pub mod addresses;
 pub mod blocks;
+pub mod ranges;
 
-use crate::addr::Family;
+use crate::addr::{Family, Span};
 use crate::conflict::Key;
 use crate::events::Event;
-use crate::ids::{BlockId, PROVISIONAL, RecordRef, SpaceId, Table};
+use crate::ids::{BlockId, PROVISIONAL, RangeId, RecordRef, SpaceId, Table};
 use address_spaces::AddressSpaces;
+use addresses::Addresses;
 use blocks::Blocks;
+use ranges::{IpRange, Ranges};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::ops::ControlFlow;
 
 /// An event that cannot apply to the current tables: the log and the code disagree (or a
 /// delegate has a bug). The committer stops writing; replay refuses to serve.
@@ -32,6 +37,8 @@ pub struct State {
     last_ids: Vec<u64>,
     pub spaces: AddressSpaces,
     pub blocks: Blocks,
+    pub ranges: Ranges,
+    pub addresses: Addresses,
 }
 
 impl Default for State {
@@ -43,8 +50,24 @@ impl Default for State {
             last_ids,
             spaces: AddressSpaces::default(),
             blocks: Blocks::default(),
+            ranges: Ranges::default(),
+            addresses: Addresses::default(),
         }
     }
+}
+
+/// Whether an accounting step adds figures or takes them away.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Add,
+    Sub,
+}
+
+fn adjust(value: &mut u128, by: u128, sign: Sign) {
+    *value = match sign {
+        Sign::Add => value.saturating_add(by),
+        Sign::Sub => value.saturating_sub(by),
+    };
 }
 
 impl State {
@@ -61,6 +84,11 @@ impl State {
     pub fn set_position(&mut self, seq: u64) {
         debug_assert!(seq >= self.position);
         self.position = seq;
+    }
+
+    /// Rebuilds the derived indexes that a snapshot does not store.
+    pub fn rebuild_indexes(&mut self) {
+        self.addresses.rebuild_indexes();
     }
 
     /// Replaces the provisional ids in `events` (one append, in order) with the next ids of
@@ -86,13 +114,41 @@ impl State {
                     ids.refer(Table::Blocks, &mut id.0).map_err(fail)?;
                     ids.refer(Table::Blocks, &mut parent.0).map_err(fail)?;
                 }
+                Event::RangeCreated(r) => {
+                    ids.create(Table::Ranges, &mut r.id.0);
+                    ids.refer(Table::Blocks, &mut r.parent_block.0).map_err(fail)?;
+                }
+                Event::RangeUpdated(r) => {
+                    ids.refer(Table::Ranges, &mut r.id.0).map_err(fail)?;
+                    ids.refer(Table::Blocks, &mut r.parent_block.0).map_err(fail)?;
+                }
+                Event::RangeDeleted(id) => ids.refer(Table::Ranges, &mut id.0).map_err(fail)?,
+                Event::RangeMappingChanged { id, parent_block, .. } => {
+                    ids.refer(Table::Ranges, &mut id.0).map_err(fail)?;
+                    ids.refer(Table::Blocks, &mut parent_block.0).map_err(fail)?;
+                }
+                Event::AddressCreated(a) => {
+                    ids.create(Table::Addresses, &mut a.id.0);
+                    ids.refer(Table::Ranges, &mut a.range.0).map_err(fail)?;
+                }
+                Event::AddressUpdated(a) => {
+                    ids.refer(Table::Addresses, &mut a.id.0).map_err(fail)?;
+                    ids.refer(Table::Ranges, &mut a.range.0).map_err(fail)?;
+                }
+                Event::AddressDeleted(id) => ids.refer(Table::Addresses, &mut id.0).map_err(fail)?,
+                Event::AddressesMapped { range, addresses } => {
+                    ids.refer(Table::Ranges, &mut range.0).map_err(fail)?;
+                    for a in addresses.iter_mut() {
+                        ids.refer(Table::Addresses, &mut a.0).map_err(fail)?;
+                    }
+                }
             }
         }
         Ok(IdMap(ids.map))
     }
 
     /// Applies one event, appending the keys it wrote to `writes`. Checks come before any
-    /// change, so an event that cannot apply leaves this table untouched.
+    /// change, so an event that cannot apply leaves the tables untouched.
     pub fn apply(&mut self, event: Event, writes: &mut Vec<Key>) -> Result<(), ApplyError> {
         let name = event.name();
         let fail = |reason: String| Err(ApplyError { event: name, reason });
@@ -172,6 +228,164 @@ impl State {
                 writes.push(Key::row(Table::Blocks, id.0));
                 writes.push(key);
             }
+            Event::RangeCreated(range) => {
+                if self.ranges.get(range.id).is_some() {
+                    return fail(format!("range {} exists", range.id));
+                }
+                self.check_range_refs(&range).or_else(fail)?;
+                self.bump_id(Table::Ranges, range.id.0);
+                writes.push(Key::row(Table::Ranges, range.id.0));
+                writes.push(range_key(&range));
+                self.account_range(&range, 0, Sign::Add);
+                self.ranges.insert(range);
+            }
+            Event::RangeUpdated(range) => {
+                let Some(entry) = self.ranges.get(range.id) else {
+                    return fail(format!("no range {}", range.id));
+                };
+                if entry.range.space != range.space || entry.range.family() != range.family() {
+                    return fail("a range cannot move to another space or family".into());
+                }
+                self.check_range_refs(&range).or_else(fail)?;
+                let (old, utilized) = (entry.range.clone(), entry.stats.utilized);
+                writes.push(Key::row(Table::Ranges, range.id.0));
+                writes.push(range_key(&old));
+                writes.push(range_key(&range));
+                self.account_range(&old, utilized, Sign::Sub);
+                self.account_range(&range, utilized, Sign::Add);
+                self.ranges.replace(range);
+            }
+            Event::RangeDeleted(id) => {
+                let Some(entry) = self.ranges.get(id) else {
+                    return fail(format!("no range {id}"));
+                };
+                if entry.stats.utilized != 0 {
+                    return fail(format!(
+                        "range {id} still holds {} address(es)",
+                        entry.stats.utilized
+                    ));
+                }
+                let old = entry.range.clone();
+                writes.push(Key::row(Table::Ranges, id.0));
+                writes.push(range_key(&old));
+                self.account_range(&old, 0, Sign::Sub);
+                self.ranges.remove(id);
+            }
+            Event::RangeMappingChanged {
+                id,
+                parent_block,
+                overlap,
+                use_for_utilization,
+            } => {
+                let Some(entry) = self.ranges.get(id) else {
+                    return fail(format!("no range {id}"));
+                };
+                if parent_block.is_set() && self.blocks.get(parent_block).is_none() {
+                    return fail(format!("no block {parent_block}"));
+                }
+                let (old, utilized) = (entry.range.clone(), entry.stats.utilized);
+                let new = IpRange {
+                    parent_block,
+                    overlap,
+                    use_for_utilization,
+                    ..old.clone()
+                };
+                writes.push(Key::row(Table::Ranges, id.0));
+                writes.push(range_key(&old));
+                self.account_range(&old, utilized, Sign::Sub);
+                self.account_range(&new, utilized, Sign::Add);
+                self.ranges.get_mut(id).expect("checked above").range = new;
+            }
+            Event::AddressCreated(address) => {
+                if self.addresses.get(address.id).is_some() {
+                    return fail(format!("address {} exists", address.id));
+                }
+                if self.spaces.get(address.space).is_none() {
+                    return fail(format!("no address space {}", address.space));
+                }
+                if address.range.is_set() && self.ranges.get(address.range).is_none() {
+                    return fail(format!("no range {}", address.range));
+                }
+                self.bump_id(Table::Addresses, address.id.0);
+                writes.push(Key::row(Table::Addresses, address.id.0));
+                writes.push(address_key(
+                    address.space,
+                    address.address.family(),
+                    address.address.value(),
+                ));
+                if address.range.is_set() {
+                    self.range_utilized(address.range, Sign::Add);
+                }
+                self.address_taken(address.space, address.address.family(), address.address.value());
+                self.addresses.insert(address);
+            }
+            Event::AddressUpdated(address) => {
+                let Some(old) = self.addresses.get(address.id).map(|a| a.record()) else {
+                    return fail(format!("no address {}", address.id));
+                };
+                if old.space != address.space || old.address != address.address || old.range != address.range
+                {
+                    return fail("an update cannot change the address, its space or its range".into());
+                }
+                writes.push(Key::row(Table::Addresses, address.id.0));
+                writes.push(address_key(
+                    address.space,
+                    address.address.family(),
+                    address.address.value(),
+                ));
+                self.addresses.remove(address.id);
+                self.addresses.insert(address);
+            }
+            Event::AddressDeleted(id) => {
+                let Some(old) = self.addresses.remove(id) else {
+                    return fail(format!("no address {id}"));
+                };
+                let (family, value) = (old.address.family(), old.address.value());
+                writes.push(Key::row(Table::Addresses, id.0));
+                writes.push(address_key(old.space, family, value));
+                if old.range.is_set() {
+                    self.range_utilized(old.range, Sign::Sub);
+                }
+                self.address_freed(old.space, family, value);
+            }
+            Event::AddressesMapped { range, addresses } => {
+                if range.is_set() && self.ranges.get(range).is_none() {
+                    return fail(format!("no range {range}"));
+                }
+                if let Some(missing) = addresses.iter().find(|a| self.addresses.get(**a).is_none()) {
+                    return fail(format!("no address {missing}"));
+                }
+                if range.is_set() {
+                    writes.push(Key::row(Table::Ranges, range.0));
+                }
+                for id in addresses {
+                    let view = self.addresses.get(id).expect("checked above");
+                    let (space, address) = (view.space(), view.address());
+                    writes.push(Key::row(Table::Addresses, id.0));
+                    writes.push(address_key(space, address.family(), address.value()));
+                    let old = self.addresses.set_range(id, range).expect("checked above");
+                    if old == range {
+                        continue;
+                    }
+                    if old.is_set() {
+                        writes.push(Key::row(Table::Ranges, old.0));
+                        self.range_utilized(old, Sign::Sub);
+                    }
+                    if range.is_set() {
+                        self.range_utilized(range, Sign::Add);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_range_refs(&self, range: &IpRange) -> Result<(), String> {
+        if self.spaces.get(range.space).is_none() {
+            return Err(format!("no address space {}", range.space));
+        }
+        if range.parent_block.is_set() && self.blocks.get(range.parent_block).is_none() {
+            return Err(format!("no block {}", range.parent_block));
         }
         Ok(())
     }
@@ -181,9 +395,87 @@ impl State {
         *last = (*last).max(id);
     }
 
+    /// Adds (or removes) a range's contribution: its parent block's direct count, the block
+    /// tree's figures when it counts there, and its space's figures when it counts at all.
+    fn account_range(&mut self, r: &IpRange, utilized: u128, sign: Sign) {
+        if r.parent_block.is_set() {
+            let stats = &mut self
+                .blocks
+                .get_mut(r.parent_block)
+                .expect("parent block exists")
+                .stats;
+            match sign {
+                Sign::Add => stats.ranges += 1,
+                Sign::Sub => stats.ranges -= 1,
+            }
+            if r.counted_in_block() {
+                self.chain(r.parent_block, r.size(), utilized, sign);
+            }
+        }
+        if r.use_for_utilization {
+            let s = self.spaces.stats_mut(r.space, r.family());
+            adjust(&mut s.assigned, r.size(), sign);
+            adjust(&mut s.utilized, utilized, sign);
+        }
+    }
+
+    /// One address more (or fewer) mapped to range `id`.
+    fn range_utilized(&mut self, id: RangeId, sign: Sign) {
+        let Some(entry) = self.ranges.get_mut(id) else {
+            return;
+        };
+        adjust(&mut entry.stats.utilized, 1, sign);
+        let r = &entry.range;
+        let (counted, parent, used, space, family) = (
+            r.counted_in_block(),
+            r.parent_block,
+            r.use_for_utilization,
+            r.space,
+            r.family(),
+        );
+        if counted {
+            self.chain(parent, 0, 1, sign);
+        }
+        if used {
+            adjust(&mut self.spaces.stats_mut(space, family).utilized, 1, sign);
+        }
+    }
+
+    /// An address record went away: ranges holding it may allocate from there again.
+    fn address_freed(&mut self, space: SpaceId, family: Family, value: u128) {
+        let mut holders = Vec::new();
+        let _ = self
+            .ranges
+            .for_each_containing::<()>(space, family, value, &mut |e| {
+                if e.stats.free_hint > value {
+                    holders.push(e.range.id);
+                }
+                ControlFlow::Continue(())
+            });
+        for id in holders {
+            self.ranges.get_mut(id).expect("found above").stats.free_hint = value;
+        }
+    }
+
+    /// An address record was created: a range whose allocation hint pointed at it moves on.
+    fn address_taken(&mut self, space: SpaceId, family: Family, value: u128) {
+        let mut holders = Vec::new();
+        let _ = self
+            .ranges
+            .for_each_containing::<()>(space, family, value, &mut |e| {
+                if e.stats.free_hint == value {
+                    holders.push(e.range.id);
+                }
+                ControlFlow::Continue(())
+            });
+        for id in holders {
+            self.ranges.get_mut(id).expect("found above").stats.free_hint = value.saturating_add(1);
+        }
+    }
+
     /// Hangs block `id` (with its subtree's figures) under `parent` (0 = root).
     fn attach_block(&mut self, id: BlockId, parent: BlockId) {
-        let entry = &self.blocks.get(id).expect("attached block exists");
+        let entry = self.blocks.get(id).expect("attached block exists");
         let (stats, space, family, size) = (
             entry.stats,
             entry.block.space,
@@ -196,7 +488,7 @@ impl State {
                 .expect("parent exists")
                 .stats
                 .child_blocks += 1;
-            self.add_to_chain(parent, stats.assigned, stats.utilized);
+            self.chain(parent, stats.assigned, stats.utilized, Sign::Add);
         } else {
             let s = self.spaces.stats_mut(space, family);
             s.block_total = s.block_total.saturating_add(size);
@@ -205,7 +497,7 @@ impl State {
 
     /// Takes block `id` (with its subtree's figures) away from `parent` (0 = root).
     fn detach_block(&mut self, id: BlockId, parent: BlockId) {
-        let entry = &self.blocks.get(id).expect("detached block exists");
+        let entry = self.blocks.get(id).expect("detached block exists");
         let (stats, space, family, size) = (
             entry.stats,
             entry.block.space,
@@ -218,33 +510,24 @@ impl State {
                 .expect("parent exists")
                 .stats
                 .child_blocks -= 1;
-            self.sub_from_chain(parent, stats.assigned, stats.utilized);
+            self.chain(parent, stats.assigned, stats.utilized, Sign::Sub);
         } else {
             let s = self.spaces.stats_mut(space, family);
             s.block_total = s.block_total.saturating_sub(size);
         }
     }
 
-    /// Adds utilization figures to `from` and every ancestor.
-    fn add_to_chain(&mut self, from: BlockId, assigned: u128, utilized: u128) {
+    /// Adds (or removes) utilization figures on `from` and every ancestor.
+    fn chain(&mut self, from: BlockId, assigned: u128, utilized: u128, sign: Sign) {
         if assigned == 0 && utilized == 0 {
             return;
         }
-        for id in self.blocks.ancestry(from) {
-            let s = &mut self.blocks.get_mut(id).expect("ancestor exists").stats;
-            s.assigned = s.assigned.saturating_add(assigned);
-            s.utilized = s.utilized.saturating_add(utilized);
-        }
-    }
-
-    fn sub_from_chain(&mut self, from: BlockId, assigned: u128, utilized: u128) {
-        if assigned == 0 && utilized == 0 {
-            return;
-        }
-        for id in self.blocks.ancestry(from) {
-            let s = &mut self.blocks.get_mut(id).expect("ancestor exists").stats;
-            s.assigned = s.assigned.saturating_sub(assigned);
-            s.utilized = s.utilized.saturating_sub(utilized);
+        let mut cur = from;
+        while cur.is_set() {
+            let entry = self.blocks.get_mut(cur).expect("ancestor exists");
+            adjust(&mut entry.stats.assigned, assigned, sign);
+            adjust(&mut entry.stats.utilized, utilized, sign);
+            cur = entry.block.parent;
         }
     }
 
@@ -263,6 +546,10 @@ impl State {
         for b in self.blocks.iter() {
             b.hash(&mut h);
         }
+        for r in self.ranges.iter() {
+            r.hash(&mut h);
+        }
+        self.addresses.hash_into(&mut h);
         h.digest128()
     }
 
@@ -271,8 +558,18 @@ impl State {
         vec![
             (Table::AddressSpaces, self.spaces.len()),
             (Table::Blocks, self.blocks.len()),
+            (Table::Ranges, self.ranges.len()),
+            (Table::Addresses, self.addresses.len()),
         ]
     }
+}
+
+fn range_key(r: &IpRange) -> Key {
+    Key::span(Table::Ranges, r.space, r.family(), r.span())
+}
+
+fn address_key(space: SpaceId, family: Family, value: u128) -> Key {
+    Key::span(Table::Addresses, space, family, Span::single(value))
 }
 
 /// Provisional ids of one append and the ids the committer gave them.

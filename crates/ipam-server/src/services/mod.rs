@@ -141,16 +141,19 @@ fn strip_params_prefix(field: &str) -> String {
 }
 
 pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_result::Result> {
+    use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
     use pb::operation_result::Result as R;
     match table {
         Table::AddressSpaces => s
             .spaces
-            .get(ipam_core::ids::SpaceId(id))
+            .get(SpaceId(id))
             .map(|x| R::AddressSpace(render::address_space(s, x))),
-        Table::Blocks => s
-            .blocks
-            .get(ipam_core::ids::BlockId(id))
-            .map(|b| R::Block(render::block(b))),
+        Table::Blocks => s.blocks.get(BlockId(id)).map(|b| R::Block(render::block(b))),
+        Table::Ranges => s.ranges.get(RangeId(id)).map(|r| R::Range(render::range(r))),
+        Table::Addresses => s
+            .addresses
+            .get(AddressId(id))
+            .map(|a| R::Address(render::address(s, a))),
         _ => None,
     }
 }

@@ -1,0 +1,55 @@
+//! Runs an operation against tables in memory, item by item, with no log: the reference
+//! executor for tests and for offline re-execution (`ipamctl replay reexecute`). It does
+//! what the job runner and the committer do together, minus concurrency and durability:
+//! plan, decide each item on a `Ctx`, give provisional ids real ones, apply.
+
+use crate::ctx::Ctx;
+use crate::delegates::{ItemOutcome, OperationParams};
+use crate::events::Event;
+use crate::fault::{Fault, FaultResult};
+use crate::tables::State;
+
+/// Runs `params` on `state`. Stops at the first item that faults (its events are not
+/// applied; earlier items stay). Every applied event is appended to `log`.
+pub fn run(
+    state: &mut State,
+    params: &OperationParams,
+    log: &mut Vec<Event>,
+) -> FaultResult<Vec<ItemOutcome>> {
+    let delegate = params.delegate();
+    let plan = delegate.plan(&mut Ctx::new(state))?;
+    let mut outcomes = Vec::with_capacity(plan.len());
+    for index in 0..plan.len() {
+        let (decided, mut events) = {
+            let mut ctx = Ctx::new(state);
+            let decided = delegate.run_item(&plan, index, &mut ctx);
+            (decided, ctx.finish().1)
+        };
+        let mut outcome = decided?;
+        if params.dry_run() {
+            outcomes.push(outcome);
+            continue;
+        }
+        let ids = state
+            .assign_ids(&mut events)
+            .map_err(|e| Fault::internal(e.to_string()))?;
+        outcome.record = outcome.record.map(|r| ids.resolve(r));
+        apply_all(state, events, log)?;
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// Applies `events` in order, advancing the position one per event.
+pub fn apply_all(state: &mut State, events: Vec<Event>, log: &mut Vec<Event>) -> FaultResult<()> {
+    let mut writes = Vec::new();
+    for event in events {
+        log.push(event.clone());
+        state
+            .apply(event, &mut writes)
+            .map_err(|e| Fault::internal(e.to_string()))?;
+        let next = state.position() + 1;
+        state.set_position(next);
+    }
+    Ok(())
+}
