@@ -88,7 +88,9 @@ async fn export_then_import_gives_the_same_state_hash() {
     let head = server
         .events()
         .await
-        .get_head(pb::GetHeadRequest {})
+        .get_head(pb::GetHeadRequest {
+            with_state_hash: true,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -136,7 +138,9 @@ async fn export_then_import_gives_the_same_state_hash() {
     let again = server
         .events()
         .await
-        .get_head(pb::GetHeadRequest {})
+        .get_head(pb::GetHeadRequest {
+            with_state_hash: true,
+        })
         .await
         .unwrap()
         .into_inner();

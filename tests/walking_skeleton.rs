@@ -62,7 +62,9 @@ async fn create_block_watch_progress_restart_and_read_back() {
     let head_before = server
         .events()
         .await
-        .get_head(pb::GetHeadRequest {})
+        .get_head(pb::GetHeadRequest {
+            with_state_hash: true,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -74,7 +76,9 @@ async fn create_block_watch_progress_restart_and_read_back() {
     let head_after = server
         .events()
         .await
-        .get_head(pb::GetHeadRequest {})
+        .get_head(pb::GetHeadRequest {
+            with_state_hash: true,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -94,7 +98,9 @@ async fn create_block_watch_progress_restart_and_read_back() {
     let head_restarted = server
         .events()
         .await
-        .get_head(pb::GetHeadRequest {})
+        .get_head(pb::GetHeadRequest {
+            with_state_hash: true,
+        })
         .await
         .unwrap()
         .into_inner();

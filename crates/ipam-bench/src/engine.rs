@@ -88,8 +88,9 @@ pub async fn append(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::
             rate,
             "ops/s",
             &format!(
-                "{total} single-event operations, {writers} writers, each waits for its flush; {:.1} events per flush",
-                stats.events as f64 / stats.flushes.max(1) as f64
+                                "{total} single-event operations, {writers} writers, each waits for its flush; {:.1} events per flush, {:.0} us per flush",
+                stats.events as f64 / stats.flushes.max(1) as f64,
+                stats.flush_micros as f64 / stats.flushes.max(1) as f64
             ),
             (writers == 64).then_some(">= 50000 ops/s"),
         );

@@ -5,7 +5,10 @@
 //!     ipam-bench --only append,replay # some of them
 //!     ipam-bench --scale tiny         # the smoke run that `make test` does
 
+mod address_space;
 mod engine;
+mod grpc;
+mod memory;
 mod report;
 
 use clap::{Parser, ValueEnum};
@@ -52,9 +55,22 @@ struct Cli {
     /// Internal: open the engine on DIR in this fresh process, print the seconds it took.
     #[arg(long, hide = true)]
     time_open: Option<PathBuf>,
+    /// Internal: KIND:N, build N rows of KIND in this fresh process, print bytes per row.
+    #[arg(long, hide = true)]
+    measure_memory: Option<String>,
 }
 
-const ALL: &[&str] = &["append", "replay"];
+const ALL: &[&str] = &[
+    "append",
+    "replay",
+    "range_map",
+    "snapshot_load",
+    "memory",
+    "range_map_grpc",
+    "grpc_ops",
+    "watch_latency",
+    "allocate",
+];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
     let store = Store::open(path, &StoreConfig::default())?;
@@ -98,6 +114,10 @@ pub fn time_open_in_child(dir: &Path) -> anyhow::Result<(f64, u64)> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(spec) = &cli.measure_memory {
+        let (kind, n) = spec.split_once(':').ok_or_else(|| anyhow::anyhow!("KIND:N"))?;
+        return memory::measure_in_this_process(kind, n.parse()?);
+    }
     if let Some(dir) = &cli.time_open {
         let started = std::time::Instant::now();
         let engine = engine_at(
@@ -135,6 +155,13 @@ fn main() -> anyhow::Result<()> {
             match name {
                 "append" => engine::append(cli.scale, &dir, &mut figures).await,
                 "replay" => engine::replay(cli.scale, &dir, &mut figures).await,
+                "range_map" => address_space::range_map(cli.scale, &dir, &mut figures).await,
+                "snapshot_load" => address_space::snapshot_load(cli.scale, &dir, &mut figures).await,
+                "memory" => memory::memory(cli.scale, &mut figures),
+                "range_map_grpc" => grpc::range_map_grpc(cli.scale, &dir, &mut figures).await,
+                "grpc_ops" => grpc::grpc_ops(cli.scale, &dir, &mut figures).await,
+                "watch_latency" => grpc::watch_latency(cli.scale, &dir, &mut figures).await,
+                "allocate" => grpc::allocate(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }
         })?;

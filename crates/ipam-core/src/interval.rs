@@ -53,6 +53,21 @@ impl IntervalIndex {
         Self::default()
     }
 
+    /// Builds an index from `(start, end, id)` triples in one pass (snapshot loading): the
+    /// B-tree is bulk-built with full nodes instead of grown one insert at a time.
+    pub fn from_intervals(items: impl IntoIterator<Item = (u128, u128, u64)>) -> IntervalIndex {
+        let mut counts = [0u32; CLASSES];
+        let map = items
+            .into_iter()
+            .map(|(start, end, id)| {
+                let c = class(start, end);
+                counts[c as usize] += 1;
+                ((c, start, id), end)
+            })
+            .collect();
+        IntervalIndex { map, counts }
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

@@ -62,14 +62,21 @@ pub struct LiveJob {
     op: Mutex<pb::Operation>,
     version: watch::Sender<u64>,
     pub(crate) cancel: CancellationToken,
+    /// Found unfinished at start-up: some of its items may be in the log already.
+    pub(crate) recovered: bool,
 }
 
 impl LiveJob {
     fn new(op: pb::Operation) -> Arc<LiveJob> {
+        LiveJob::with(op, false)
+    }
+
+    fn with(op: pb::Operation, recovered: bool) -> Arc<LiveJob> {
         Arc::new(LiveJob {
             op: Mutex::new(op),
             version: watch::channel(0).0,
             cancel: CancellationToken::new(),
+            recovered,
         })
     }
 
@@ -227,7 +234,7 @@ impl Jobs {
         for op in unfinished {
             let id = op.id;
             tracing::info!(operation = id, state = ?record::state(&op), "recovering unfinished operation");
-            self.inner.live.lock().insert(id, LiveJob::new(op));
+            self.inner.live.lock().insert(id, LiveJob::with(op, true));
             let queue = self.inner.queue.clone();
             // Recovered jobs may exceed the queue's capacity: wait for room rather than drop.
             tokio::spawn(async move {
@@ -283,6 +290,8 @@ impl Jobs {
             created_unix_ms: now_ms(),
             dry_run: decoded.dry_run(),
             status_message: "queued".into(),
+            // Recovery looks for the job's events in the log from here.
+            start_log_position: self.inner.engine.head(),
             ..Default::default()
         };
         let job = LiveJob::new(op.clone());
@@ -305,7 +314,13 @@ impl Jobs {
                 ));
             }
         }
-        if let Err(f) = self.inner.persist(&op, durable_ack).await {
+        // A StartOperation caller is told the id only once the job is on disk. A unary call
+        // answers only when the job is done, so it needs no QUEUED record, unless it has a
+        // request id: then a retry after a crash must find this job (sled keeps a prefix of
+        // its writes, so the record survives whenever the job's events do).
+        if (durable_ack || !request_id.is_empty())
+            && let Err(f) = self.inner.persist(&op, durable_ack).await
+        {
             self.inner.forget(id);
             return Err(f);
         }

@@ -36,20 +36,20 @@ pub(crate) async fn run(inner: &Inner, job: Arc<LiveJob>) {
     let kind_name = pb::OperationKind::try_from(kind).map_or("unknown", |k| k.as_str_name());
     let span = tracing::info_span!("operation", id, kind = kind_name);
     async move {
-        let resuming = job.read(|op| record::state(op) == pb::OperationState::Running);
         if job.read(record::is_done) {
             inner.forget(id);
             return;
         }
-        if let Err(fault) = run_items(inner, &job, resuming).await {
-            finish(inner, &job, End::Failed(fault)).await;
+        let mut released = Release::default();
+        if let Err(fault) = run_items(inner, &job, &mut released).await {
+            finish(inner, &job, End::Failed(fault), released).await;
         }
     }
     .instrument(span)
     .await
 }
 
-async fn run_items(inner: &Inner, job: &Arc<LiveJob>, resuming: bool) -> Result<(), Fault> {
+async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) -> Result<(), Fault> {
     let (id, kind, params) = job.read(|op| (op.id, op.kind, op.params.clone()));
     let kind = pb::OperationKind::try_from(kind).unwrap_or(pb::OperationKind::Unspecified);
     let params: OperationParams = params_codec::operation_params(kind, params.as_ref())?;
@@ -57,32 +57,36 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, resuming: bool) -> Result<
     let engine = &inner.engine;
     let started = Instant::now();
 
-    // The plan: computed at the first start and stored with the job, reused on resume.
-    let (plan, committed) = if resuming {
-        let items = job.read(|op| op.items.clone());
+    // A job found unfinished at start-up may have items in the log already.
+    let committed = if job.recovered {
         let start = job.read(|op| op.start_log_position);
-        (
-            record::plan_from_items(&items),
-            committed_items(inner, id, start, params.kind().result_table())?,
-        )
+        committed_items(inner, id, start, params.kind().result_table())?
+    } else {
+        HashMap::new()
+    };
+    // The plan: stored with a multi-item job when it starts, and reused on resume (the
+    // tables may have changed since). A single item needs no stored plan.
+    let stored = job.read(|op| !op.items.is_empty());
+    let plan = if stored {
+        record::plan_from_items(&job.read(|op| op.items.clone()))
     } else {
         let plan = engine.read(|s| delegate.plan(&mut Ctx::new(s)))?;
         let op = job.update(|op| {
             op.state = pb::OperationState::Running as i32;
             op.started_unix_ms = now_ms();
-            op.start_log_position = engine.head();
             op.items_total = plan.len() as u32;
             op.items = record::plan_to_items(&plan);
             op.status_message = format!("running {} item(s)", plan.len());
             op.clone()
         });
-        inner.persist(&op, false).await?;
-        (plan, HashMap::new())
+        if plan.len() > 1 {
+            inner.persist(&op, false).await?;
+        }
+        plan
     };
-    tracing::info!(items = plan.len(), resuming, "operation started");
+    tracing::debug!(items = plan.len(), recovered = job.recovered, "operation started");
 
     let dry_run = params.dry_run();
-    let mut released = Release::default();
     let mut end = End::Completed;
     for index in 0..plan.len() {
         if job.read(|op| !record::is_pending(&op.items[index])) {
@@ -119,15 +123,7 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, resuming: bool) -> Result<
         }
         released.release(job, engine.durable_seq());
     }
-    // Report the rest once it is durable.
-    if let Some(last) = released.last_seq() {
-        engine
-            .wait_durable(last)
-            .await
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
-    }
-    released.release(job, u64::MAX);
-    finish(inner, job, end).await;
+    finish(inner, job, end, std::mem::take(released)).await;
     Ok(())
 }
 
@@ -200,10 +196,6 @@ impl Release {
         self.waiting.push_back((index, result, seq, record));
     }
 
-    fn last_seq(&self) -> Option<u64> {
-        self.waiting.iter().map(|w| w.2).max().filter(|&s| s > 0)
-    }
-
     /// Publishes the results whose events are durable at `durable`.
     fn release(&mut self, job: &LiveJob, durable: u64) {
         let mut ready = Vec::new();
@@ -213,28 +205,36 @@ impl Release {
             }
             ready.push(self.waiting.pop_front().expect("front exists"));
         }
-        if ready.is_empty() {
-            return;
+        if !ready.is_empty() {
+            job.update(|op| record_results(op, ready));
         }
-        job.update(|op| {
-            for (index, result, seq, record) in ready {
-                if seq > 0 {
-                    if op.first_event_seq == 0 {
-                        op.first_event_seq = seq;
-                    }
-                    op.last_event_seq = op.last_event_seq.max(seq);
-                }
-                if let Some(r) = record
-                    && result.status == pb::ItemStatus::Succeeded as i32
-                {
-                    op.result.get_or_insert_with(Default::default).record_id = r.id;
-                }
-                op.items[index] = result;
-            }
-            op.items_done = record::items_done(op);
-            op.percent = (op.items_done * 100).checked_div(op.items_total).unwrap_or(100);
-        });
     }
+
+    /// Puts every waiting result into `op` (the final record, not yet published).
+    fn drain_into(&mut self, op: &mut pb::Operation) {
+        record_results(op, self.waiting.drain(..).collect());
+    }
+}
+
+type Waiting = (usize, pb::ItemResult, u64, Option<RecordRef>);
+
+fn record_results(op: &mut pb::Operation, results: Vec<Waiting>) {
+    for (index, result, seq, record) in results {
+        if seq > 0 {
+            if op.first_event_seq == 0 {
+                op.first_event_seq = seq;
+            }
+            op.last_event_seq = op.last_event_seq.max(seq);
+        }
+        if let Some(r) = record
+            && result.status == pb::ItemStatus::Succeeded as i32
+        {
+            op.result.get_or_insert_with(Default::default).record_id = r.id;
+        }
+        op.items[index] = result;
+    }
+    op.items_done = record::items_done(op);
+    op.percent = (op.items_done * 100).checked_div(op.items_total).unwrap_or(100);
 }
 
 /// The items of job `id` that committed events after `start` (scanning the log tail),
@@ -268,13 +268,17 @@ fn committed_items(
     Ok(found)
 }
 
-async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End) {
+/// Records the final status and publishes it. The record is written after the job's last
+/// events, and one durability wait covers both (sled keeps a prefix of its writes, so the
+/// record is never on disk without the events it reports); watchers and waiters see the
+/// final status, and the results still waiting, only then.
+async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Release) {
     if matches!(end, End::Interrupted) {
         tracing::info!("operation interrupted by shutdown; it resumes at the next start");
         return;
     }
-    // The final record goes to disk first; watchers and waiters see it only then.
     let mut op = job.snapshot();
+    released.drain_into(&mut op);
     {
         let op = &mut op;
         let mark_rest_not_run = |op: &mut pb::Operation| {

@@ -1,7 +1,9 @@
-//! The committer: the one thread that orders appends, the serialization point of the
-//! whole server.
+//! The committer: the serialization point of the whole server. There is no committer
+//! thread: an append joins a queue, and whoever finds the commit lock free runs a round for
+//! everything queued (flat combining). Under load one caller commits many appends at once
+//! (group commit); alone, an append commits on its caller's thread with no hand-off.
 //!
-//! Each round it takes every append that is waiting (group commit), and for each one:
+//! For each append of a round it:
 //! 1. checks it against the appends committed after the position its decision was based on
 //!    (accepting it when none of their writes touch its reads, else `Conflict`);
 //! 2. gives its provisional ids real ones, applies its events to the tables and gives them
@@ -21,17 +23,14 @@ use crate::engine::{AppendError, AppendRequest, Appended, Shared};
 use crate::log::EventLog;
 use crate::record::StoredRecord;
 use ipam_core::conflict::{Key, conflicts};
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
-pub(crate) enum Command {
-    Append(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>),
-    Stop,
-}
+type Reply = oneshot::Sender<Result<Appended, AppendError>>;
 
 /// The writes of recent appends, to judge appends based on an older position.
 struct RecentWrites {
@@ -77,33 +76,68 @@ impl RecentWrites {
     }
 }
 
-pub(crate) fn run(
+pub(crate) struct Committer {
+    queue: Mutex<Vec<(AppendRequest, Reply)>>,
+    /// Held by the caller running a round; guards what rounds remember.
+    recent: Mutex<RecentWrites>,
+    stopped: AtomicBool,
     shared: Arc<Shared>,
     log: Arc<dyn EventLog>,
     durability: Arc<Durability>,
-    rx: mpsc::Receiver<Command>,
-) {
-    let mut recent = RecentWrites::new(shared.config.conflict_window, shared.state.read().position());
-    let mut round: Vec<(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>)> = Vec::new();
-    let mut stopping = false;
-    while !stopping {
-        match rx.recv() {
-            Ok(Command::Append(req, reply)) => round.push((req, reply)),
-            Ok(Command::Stop) | Err(_) => break,
+}
+
+impl Committer {
+    pub(crate) fn new(shared: Arc<Shared>, log: Arc<dyn EventLog>, durability: Arc<Durability>) -> Committer {
+        let recent = RecentWrites::new(shared.config.conflict_window, shared.state.read().position());
+        Committer {
+            queue: Mutex::new(Vec::new()),
+            recent: Mutex::new(recent),
+            stopped: AtomicBool::new(false),
+            shared,
+            log,
+            durability,
         }
-        while round.len() < shared.config.max_round {
-            match rx.try_recv() {
-                Ok(Command::Append(req, reply)) => round.push((req, reply)),
-                Ok(Command::Stop) => {
-                    stopping = true;
-                    break;
-                }
-                Err(_) => break,
+    }
+
+    /// Queues `req`; runs rounds while the commit lock is free and appends are waiting.
+    pub(crate) fn submit(&self, req: AppendRequest) -> oneshot::Receiver<Result<Appended, AppendError>> {
+        let (reply, rx) = oneshot::channel();
+        if self.stopped.load(Ordering::Acquire) {
+            let _ = reply.send(Err(AppendError::Unavailable("the engine is shut down".into())));
+            return rx;
+        }
+        self.queue.lock().push((req, reply));
+        // Whoever holds the lock drains the queue before it lets go and then looks again,
+        // so an append queued while another round runs is never left behind.
+        while let Some(mut recent) = self.recent.try_lock() {
+            let mut round = {
+                let mut queue = self.queue.lock();
+                let take = queue.len().min(self.shared.config.max_round);
+                queue.drain(..take).collect::<Vec<_>>()
+            };
+            if !round.is_empty() {
+                commit_round(
+                    &self.shared,
+                    &*self.log,
+                    &self.durability,
+                    &mut recent,
+                    &mut round,
+                );
+            }
+            drop(recent);
+            if self.queue.lock().is_empty() {
+                break;
             }
         }
-        commit_round(&shared, &*log, &durability, &mut recent, &mut round);
+        rx
     }
-    durability.stop();
+
+    /// Refuses further appends; appends already queued are still committed by their round.
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        // Wait out a round in progress.
+        drop(self.recent.lock());
+    }
 }
 
 fn now_micros() -> i64 {

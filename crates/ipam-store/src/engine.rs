@@ -1,4 +1,4 @@
-//! The engine: the tables in memory, the committer and flusher threads, and the ways in.
+//! The engine: the tables in memory, the committer, the flusher thread, and the ways in.
 //!
 //! * `read` gives a consistent view of the tables (the projection of the log).
 //! * `append` sends a delegate's decision to the committer; it resolves once the events
@@ -10,7 +10,7 @@
 //! well under a millisecond). Queries that must never show such events wait for
 //! `durable_seq() >= position` before answering (`Engine::read_durable`).
 
-use crate::committer::{self, Command};
+use crate::committer::Committer;
 use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::log::{EventLog, SledLog};
@@ -23,10 +23,8 @@ use ipam_core::{Event, State};
 use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -191,8 +189,8 @@ fn verify_crcs(log: &dyn EventLog, from: u64, to: u64) -> Result<(), StoreError>
 pub struct Engine {
     shared: Arc<Shared>,
     log: Arc<SledLog>,
-    tx: Arc<Mutex<Option<mpsc::Sender<Command>>>>,
-    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    committer: Arc<Committer>,
+    flusher: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Engine {
@@ -238,7 +236,6 @@ impl Engine {
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
-        let (tx, rx) = mpsc::channel();
         let flusher = {
             let (d, l) = (durability.clone(), log.clone() as Arc<dyn EventLog>);
             std::thread::Builder::new()
@@ -246,18 +243,12 @@ impl Engine {
                 .spawn(move || d.run_flusher(l))
                 .expect("spawn flusher")
         };
-        let committer = {
-            let (s, l, d) = (shared.clone(), log.clone() as Arc<dyn EventLog>, durability);
-            std::thread::Builder::new()
-                .name("ipam-committer".into())
-                .spawn(move || committer::run(s, l, d, rx))
-                .expect("spawn committer")
-        };
+        let committer = Arc::new(Committer::new(shared.clone(), log.clone(), durability));
         let engine = Engine {
             shared,
             log,
-            tx: Arc::new(Mutex::new(Some(tx))),
-            threads: Arc::new(Mutex::new(vec![committer, flusher])),
+            committer,
+            flusher: Arc::new(Mutex::new(Some(flusher))),
         };
         Ok((engine, report))
     }
@@ -281,18 +272,11 @@ impl Engine {
         }
     }
 
-    /// Sends a decision to the committer; resolves once it is sequenced and applied.
+    /// Hands a decision to the committer; resolves once it is sequenced and applied.
     pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
-        let (reply, rx) = oneshot::channel();
-        {
-            let tx = self.tx.lock();
-            let tx = tx
-                .as_ref()
-                .ok_or_else(|| AppendError::Unavailable("the engine is shut down".into()))?;
-            tx.send(Command::Append(req, reply))
-                .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?;
-        }
-        rx.await
+        self.committer
+            .submit(req)
+            .await
             .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?
     }
 
@@ -361,14 +345,13 @@ impl Engine {
         self.shared.snapshot()
     }
 
-    /// Stops the committer after the appends already sent, flushes, and (if the engine is
-    /// healthy) writes a snapshot. Blocking.
+    /// Stops accepting appends, flushes, and (if the engine is healthy) writes a snapshot.
+    /// Blocking.
     pub fn shutdown(&self) {
-        if let Some(tx) = self.tx.lock().take() {
-            let _ = tx.send(Command::Stop);
-        }
-        for t in self.threads.lock().drain(..) {
-            let _ = t.join();
+        self.committer.stop();
+        if let Some(flusher) = self.flusher.lock().take() {
+            self.durability().stop();
+            let _ = flusher.join();
         }
         if self.poisoned().is_none() && self.head() > self.last_snapshot_seq() {
             // The flusher has stopped; make the log durable ourselves, then snapshot.

@@ -209,8 +209,9 @@ pub fn set_ip_range_mapping(
         BlockId(0)
     };
     p.current = Some(range.clone());
-    let overlaps = overlaps_of(ctx, &p, &range);
-    range.overlap = overlap_value(ctx, &range, &overlaps);
+    // The survivors are exactly the ranges sharing an address with this one once the
+    // replaced ones are gone.
+    range.overlap = overlap_value(ctx, &range, &survivors);
     range.use_for_utilization = range.parent_block.is_set() || range.overlap == Overlap::None;
     p.current = Some(range.clone());
 
@@ -226,6 +227,33 @@ pub fn set_ip_range_mapping(
         Some(_) => Event::RangeUpdated(range.clone()),
     });
     // Step 8 (and its inverse): the flags of every range the change touches.
+    if previous.is_none() && replaced.is_empty() {
+        // A new range that replaces nothing only adds overlaps: each survivor's flag
+        // follows from its own and this range, and none of them can newly map. This
+        // avoids a query per survivor on the common path.
+        for s in &survivors {
+            let added = if failover_pair(ctx, s, &range) {
+                Overlap::BecauseFailover
+            } else {
+                Overlap::Overlapping
+            };
+            let overlap = match (s.overlap, added) {
+                (Overlap::Overlapping, _) | (_, Overlap::Overlapping) => Overlap::Overlapping,
+                _ => Overlap::BecauseFailover,
+            };
+            let used = s.parent_block.is_set();
+            if (overlap, used) != (s.overlap, s.use_for_utilization) {
+                ctx.emit(Event::RangeMappingChanged {
+                    id: s.id,
+                    parent_block: s.parent_block,
+                    overlap,
+                    use_for_utilization: used,
+                });
+            }
+        }
+        address_mapping::adjust_for_range(ctx, &range, None, &[]);
+        return Ok(range);
+    }
     let mut skip: HashSet<RangeId> = replaced.iter().map(|r| r.id).collect();
     skip.insert(range.id);
     let mut spans = vec![range.span()];

@@ -7,13 +7,15 @@
 //! interned, the enums packed in one byte, the device name inline and the rarely used text
 //! behind one optional box. `IpAddressRecord` is the plain row that events and the API use.
 
+use super::rows::Rows;
 use crate::addr::{Addr, Family, Span};
 use crate::custom_fields::CustomFields;
 use crate::ids::{AddressId, RangeId, ReservationId, SpaceId};
 use crate::model::{AddressAssignment, ManagedBy, Manager};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
+use std::num::NonZeroU32;
 
 /// An address record as events and the API carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,7 +52,8 @@ struct Stored {
     range: u64,
     reservation: u64,
     mac: u64,
-    space: u32,
+    /// Never 0 (spaces start at 1), which lets `Option<Stored>` cost nothing extra.
+    space: NonZeroU32,
     entity: u32,
     /// bit 0 family (1 = IPv6), bits 1-3 ManagedBy, bits 4-6 AddressAssignment.
     flags: u8,
@@ -163,7 +166,7 @@ impl AddressView<'_> {
     }
 
     pub fn space(&self) -> SpaceId {
-        SpaceId(self.stored.space as u64)
+        SpaceId(self.stored.space.get() as u64)
     }
 
     pub fn range(&self) -> RangeId {
@@ -210,13 +213,65 @@ impl AddressView<'_> {
     }
 }
 
+/// The records of one (space, family) by address: the first id per address, and the
+/// further ids of the rare addresses recorded by more than one owner.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ByAddress {
+    first: BTreeMap<u128, u64>,
+    more: HashMap<u128, Vec<u64>>,
+}
+
+impl ByAddress {
+    fn insert(&mut self, value: u128, id: u64) {
+        match self.first.get(&value).copied() {
+            None => {
+                self.first.insert(value, id);
+            }
+            Some(first) => {
+                let ids = self.more.entry(value).or_default();
+                ids.push(id.max(first));
+                ids.sort_unstable();
+                self.first.insert(value, id.min(first));
+            }
+        }
+    }
+
+    fn remove(&mut self, value: u128, id: u64) {
+        if self.first.get(&value) == Some(&id) {
+            match self.more.get_mut(&value) {
+                Some(ids) => {
+                    self.first.insert(value, ids.remove(0));
+                    if ids.is_empty() {
+                        self.more.remove(&value);
+                    }
+                }
+                None => {
+                    self.first.remove(&value);
+                }
+            }
+        } else if let Some(ids) = self.more.get_mut(&value) {
+            ids.retain(|x| *x != id);
+            if ids.is_empty() {
+                self.more.remove(&value);
+            }
+        }
+    }
+
+    /// (value, id) in `[lo, hi]`, by value then id.
+    fn span(&self, lo: u128, hi: u128) -> impl Iterator<Item = (u128, u64)> + '_ {
+        self.first.range(lo..=hi).flat_map(move |(&v, &id)| {
+            std::iter::once((v, id)).chain(self.more.get(&v).into_iter().flatten().map(move |&m| (v, m)))
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Addresses {
-    rows: BTreeMap<AddressId, Stored>,
+    rows: Rows<Stored>,
     interner: Interner,
-    /// (space, family) -> (address value, id): lookups by address and by span.
+    /// (space, family) -> records by address: lookups by address and by span.
     #[serde(skip)]
-    index: HashMap<(SpaceId, Family), BTreeSet<(u128, u64)>>,
+    index: HashMap<(SpaceId, Family), ByAddress>,
 }
 
 impl Addresses {
@@ -224,11 +279,11 @@ impl Addresses {
     pub(crate) fn rebuild_indexes(&mut self) {
         self.interner.rebuild();
         self.index.clear();
-        for (id, s) in &self.rows {
+        for (id, s) in self.rows.iter() {
             self.index
-                .entry((SpaceId(s.space as u64), s.family()))
+                .entry((SpaceId(s.space.get() as u64), s.family()))
                 .or_default()
-                .insert((s.value(), id.0));
+                .insert(s.value(), id);
         }
     }
 
@@ -241,7 +296,7 @@ impl Addresses {
     }
 
     pub fn get(&self, id: AddressId) -> Option<AddressView<'_>> {
-        self.rows.get(&id).map(|s| self.view(id, s))
+        self.rows.get(id.0).map(|s| self.view(id, s))
     }
 
     pub fn len(&self) -> usize {
@@ -253,14 +308,14 @@ impl Addresses {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = AddressView<'_>> {
-        self.rows.iter().map(|(id, s)| self.view(*id, s))
+        self.rows.iter().map(|(id, s)| self.view(AddressId(id), s))
     }
 
     /// Addresses with id greater than `after`, in id order (pagination).
     pub fn after(&self, after: AddressId) -> impl Iterator<Item = AddressView<'_>> {
         self.rows
-            .range(AddressId(after.0 + 1)..)
-            .map(|(id, s)| self.view(*id, s))
+            .iter_from(after.0 + 1)
+            .map(|(id, s)| self.view(AddressId(id), s))
     }
 
     /// The records of `address` in `space` (more than one means duplicates).
@@ -278,17 +333,8 @@ impl Addresses {
         self.index
             .get(&(space, family))
             .into_iter()
-            .flat_map(move |set| set.range((span.start, 0)..=(span.end, u64::MAX)))
-            .map(move |&(_, id)| self.get(AddressId(id)).expect("indexed address exists"))
-    }
-
-    /// The first recorded address value at or after `from` (up to `to`) in (space, family).
-    pub fn first_used_from(&self, space: SpaceId, family: Family, from: u128, to: u128) -> Option<u128> {
-        self.index
-            .get(&(space, family))?
-            .range((from, 0)..=(to, u64::MAX))
-            .next()
-            .map(|&(v, _)| v)
+            .flat_map(move |by| by.span(span.start, span.end))
+            .map(move |(_, id)| self.get(AddressId(id)).expect("indexed address exists"))
     }
 
     /// The first value in `[from, to]` that is neither excluded nor recorded, if any.
@@ -303,9 +349,9 @@ impl Addresses {
         if from > to {
             return None;
         }
-        let empty = BTreeSet::new();
-        let set = self.index.get(&(space, family)).unwrap_or(&empty);
-        let mut used = set.range((from, 0)..=(to, u64::MAX)).map(|&(v, _)| v).peekable();
+        let empty = BTreeMap::new();
+        let set = self.index.get(&(space, family)).map_or(&empty, |by| &by.first);
+        let mut used = set.range(from..=to).map(|(&v, _)| v).peekable();
         let mut v = from;
         loop {
             if v > to {
@@ -337,37 +383,30 @@ impl Addresses {
         exclusions: &[Span],
         max: usize,
     ) -> (Vec<Span>, u128) {
-        let empty = BTreeSet::new();
-        let set = self.index.get(&(space, family)).unwrap_or(&empty);
+        let empty = BTreeMap::new();
+        let set = self.index.get(&(space, family)).map_or(&empty, |by| &by.first);
         let mut blockers: Vec<Span> = exclusions.to_vec();
-        blockers.extend(
-            set.range((span.start, 0)..=(span.end, u64::MAX))
-                .map(|&(v, _)| Span::single(v)),
-        );
+        blockers.extend(set.range(span.start..=span.end).map(|(&v, _)| Span::single(v)));
         blockers.sort();
         let (mut out, mut total, mut next) = (Vec::new(), 0u128, Some(span.start));
+        let mut gap = |g: Span, out: &mut Vec<Span>| {
+            total = total.saturating_add(g.size());
+            if out.len() < max {
+                out.push(g);
+            }
+        };
         for b in blockers {
             let Some(cursor) = next else { break };
             if b.end < cursor {
                 continue;
             }
             if b.start > cursor {
-                let gap = Span::new(cursor, b.start - 1);
-                total = total.saturating_add(gap.size());
-                if out.len() < max {
-                    out.push(gap);
-                }
+                gap(Span::new(cursor, b.start - 1), &mut out);
             }
             next = b.end.checked_add(1).filter(|&n| n <= span.end);
         }
-        if let Some(cursor) = next
-            && cursor <= span.end
-        {
-            let gap = Span::new(cursor, span.end);
-            total = total.saturating_add(gap.size());
-            if out.len() < max {
-                out.push(gap);
-            }
+        if let Some(cursor) = next {
+            gap(Span::new(cursor, span.end), &mut out);
         }
         (out, total)
     }
@@ -394,7 +433,10 @@ impl Addresses {
             range: r.range.0,
             reservation: r.reservation.0,
             mac: r.mac.map_or(0, |m| m | MAC_PRESENT),
-            space: u32::try_from(r.space.0).expect("address space ids fit 32 bits"),
+            space: u32::try_from(r.space.0)
+                .ok()
+                .and_then(NonZeroU32::new)
+                .expect("address space ids are 1..2^32"),
             entity: self.interner.intern(&r.manager.entity),
             flags: u8::from(family == Family::V6)
                 | managed_by_code(r.manager.by) << 1
@@ -405,28 +447,28 @@ impl Addresses {
         self.index
             .entry((r.space, family))
             .or_default()
-            .insert((value, r.id.0));
-        self.rows.insert(r.id, stored);
+            .insert(value, r.id.0);
+        self.rows.insert(r.id.0, stored);
     }
 
     pub(crate) fn remove(&mut self, id: AddressId) -> Option<IpAddressRecord> {
         let record = self.get(id)?.record();
-        self.rows.remove(&id);
-        if let Some(set) = self.index.get_mut(&(record.space, record.address.family())) {
-            set.remove(&(record.address.value(), id.0));
+        self.rows.remove(id.0);
+        if let Some(by) = self.index.get_mut(&(record.space, record.address.family())) {
+            by.remove(record.address.value(), id.0);
         }
         Some(record)
     }
 
     pub(crate) fn set_range(&mut self, id: AddressId, range: RangeId) -> Option<RangeId> {
-        let s = self.rows.get_mut(&id)?;
+        let s = self.rows.get_mut(id.0)?;
         Some(RangeId(std::mem::replace(&mut s.range, range.0)))
     }
 
     /// Feeds every record, in id order, to a hasher (entities by name, not interned id).
     pub(crate) fn hash_into(&self, h: &mut impl Hasher) {
         self.rows.len().hash(h);
-        for (id, s) in &self.rows {
+        for (id, s) in self.rows.iter() {
             id.hash(h);
             s.value.hash(h);
             s.range.hash(h);
@@ -450,6 +492,10 @@ mod tests {
         assert!(
             std::mem::size_of::<Stored>() <= 80,
             "{}",
+            std::mem::size_of::<Stored>()
+        );
+        assert_eq!(
+            std::mem::size_of::<Option<Stored>>(),
             std::mem::size_of::<Stored>()
         );
         let r = IpAddressRecord {

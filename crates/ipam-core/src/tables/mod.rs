@@ -6,6 +6,7 @@ pub mod address_spaces;
 pub mod addresses;
 pub mod blocks;
 pub mod ranges;
+pub mod rows;
 
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
@@ -534,7 +535,7 @@ impl State {
     /// A 128-bit hash of every table (rows and derived figures) and the position, in id
     /// order: equal states hash equal however they were built (replay, snapshot, import).
     pub fn hash(&self) -> u128 {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut h = BufferedHasher::default();
         self.position.hash(&mut h);
         self.last_ids.hash(&mut h);
         for s in self.spaces.iter() {
@@ -561,6 +562,45 @@ impl State {
             (Table::Ranges, self.ranges.len()),
             (Table::Addresses, self.addresses.len()),
         ]
+    }
+}
+
+/// xxh3 over everything written, fed in 4 KiB chunks: derived `Hash` writes one small
+/// field at a time, and xxh3's streaming update is costly per call. The digest is the same
+/// as streaming each write (xxh3 hashes the concatenation however it is chunked).
+struct BufferedHasher {
+    buf: Vec<u8>,
+    inner: xxhash_rust::xxh3::Xxh3,
+}
+
+impl Default for BufferedHasher {
+    fn default() -> Self {
+        BufferedHasher {
+            buf: Vec::with_capacity(8192),
+            inner: xxhash_rust::xxh3::Xxh3::new(),
+        }
+    }
+}
+
+impl std::hash::Hasher for BufferedHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= 4096 {
+            self.inner.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        unreachable!("use digest128")
+    }
+}
+
+impl BufferedHasher {
+    fn digest128(mut self) -> u128 {
+        self.inner.update(&self.buf);
+        self.buf.clear();
+        self.inner.digest128()
     }
 }
 

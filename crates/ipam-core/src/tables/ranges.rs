@@ -3,13 +3,14 @@
 //! interval index per (address space, family) answers GetOverlappingRanges and the
 //! address-to-range lookups.
 
+use super::rows::Rows;
 use crate::addr::{Addr, Family, Prefix, Span};
 use crate::custom_fields::CustomFields;
 use crate::ids::{BlockId, RangeId, ScopeId, SpaceId};
 use crate::interval::IntervalIndex;
 use crate::model::{AddressAssignment, Manager, Overlap, share_an_address, usable_size};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,7 +85,7 @@ pub struct RangeEntry {
 
 #[derive(Clone, Debug, Default)]
 pub struct Ranges {
-    rows: BTreeMap<RangeId, RangeEntry>,
+    rows: Rows<RangeEntry>,
     index: HashMap<(SpaceId, Family), IntervalIndex>,
     by_scope: HashMap<ScopeId, RangeId>,
 }
@@ -103,19 +104,35 @@ impl Serialize for Ranges {
 
 impl<'de> Deserialize<'de> for Ranges {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let rows = BTreeMap::<RangeId, RangeEntry>::deserialize(d)?;
-        let mut ranges = Ranges::default();
-        for (_, entry) in rows {
-            ranges.index_insert(&entry.range);
-            ranges.rows.insert(entry.range.id, entry);
+        let rows = Rows::<RangeEntry>::deserialize(d)?;
+        type Spans = Vec<(u128, u128, u64)>;
+        let mut spans: HashMap<(SpaceId, Family), Spans> = HashMap::new();
+        let mut by_scope = HashMap::new();
+        for (_, e) in rows.iter() {
+            let r = &e.range;
+            spans
+                .entry((r.space, r.family()))
+                .or_default()
+                .push((r.start.value(), r.end.value(), r.id.0));
+            if r.scope.is_set() {
+                by_scope.insert(r.scope, r.id);
+            }
         }
-        Ok(ranges)
+        let index = spans
+            .into_iter()
+            .map(|(k, v)| (k, IntervalIndex::from_intervals(v)))
+            .collect();
+        Ok(Ranges {
+            rows,
+            index,
+            by_scope,
+        })
     }
 }
 
 impl Ranges {
     pub fn get(&self, id: RangeId) -> Option<&RangeEntry> {
-        self.rows.get(&id)
+        self.rows.get(id.0)
     }
 
     pub fn len(&self) -> usize {
@@ -127,17 +144,17 @@ impl Ranges {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &RangeEntry> {
-        self.rows.values()
+        self.rows.iter().map(|(_, e)| e)
     }
 
     /// Ranges with id greater than `after`, in id order (pagination).
     pub fn after(&self, after: RangeId) -> impl Iterator<Item = &RangeEntry> {
-        self.rows.range(RangeId(after.0 + 1)..).map(|(_, e)| e)
+        self.rows.iter_from(after.0 + 1).map(|(_, e)| e)
     }
 
     /// The range of a DHCP scope.
     pub fn of_scope(&self, scope: ScopeId) -> Option<&RangeEntry> {
-        self.by_scope.get(&scope).and_then(|id| self.rows.get(id))
+        self.by_scope.get(&scope).and_then(|id| self.rows.get(id.0))
     }
 
     /// Every range of (space, family) whose span intersects `span` (ignoring exclusions),
@@ -147,7 +164,7 @@ impl Ranges {
             Some(index) => index
                 .intersecting(span.start, span.end)
                 .into_iter()
-                .map(|(_, id, _)| &self.rows[&RangeId(id)])
+                .map(|(_, id, _)| self.rows.get(id).expect("indexed range exists"))
                 .collect(),
             None => Vec::new(),
         }
@@ -162,22 +179,22 @@ impl Ranges {
         visit: &mut impl FnMut(&RangeEntry) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
         match self.index.get(&(space, family)) {
-            Some(index) => {
-                index.for_each_intersecting(value, value, &mut |id, _, _| visit(&self.rows[&RangeId(id)]))
-            }
+            Some(index) => index.for_each_intersecting(value, value, &mut |id, _, _| {
+                visit(self.rows.get(id).expect("indexed range exists"))
+            }),
             None => ControlFlow::Continue(()),
         }
     }
 
     pub(crate) fn get_mut(&mut self, id: RangeId) -> Option<&mut RangeEntry> {
-        self.rows.get_mut(&id)
+        self.rows.get_mut(id.0)
     }
 
     pub(crate) fn insert(&mut self, range: IpRange) {
         self.index_insert(&range);
         let free_hint = range.start.value();
         self.rows.insert(
-            range.id,
+            range.id.0,
             RangeEntry {
                 range,
                 stats: RangeStats {
@@ -190,7 +207,7 @@ impl Ranges {
 
     /// Replaces a row (its span may move); keeps its figures.
     pub(crate) fn replace(&mut self, range: IpRange) {
-        let Some(entry) = self.rows.get_mut(&range.id) else {
+        let Some(entry) = self.rows.get_mut(range.id.0) else {
             return;
         };
         let old = std::mem::replace(&mut entry.range, range);
@@ -207,7 +224,7 @@ impl Ranges {
     }
 
     pub(crate) fn remove(&mut self, id: RangeId) -> Option<RangeEntry> {
-        let entry = self.rows.remove(&id)?;
+        let entry = self.rows.remove(id.0)?;
         self.index_remove(&entry.range);
         Some(entry)
     }

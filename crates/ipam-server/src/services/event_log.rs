@@ -110,17 +110,18 @@ impl EventLog for App {
         Ok(Response::new(logged_event(r)?))
     }
 
-    async fn get_head(&self, _request: Request<pb::GetHeadRequest>) -> Result<Response<pb::LogHead>, Status> {
+    async fn get_head(&self, request: Request<pb::GetHeadRequest>) -> Result<Response<pb::LogHead>, Status> {
+        let with_hash = request.into_inner().with_state_hash;
         let (head, hash) = self
             .engine
-            .read_durable(|s| (s.position(), s.hash()))
+            .read_durable(|s| (s.position(), with_hash.then(|| s.hash())))
             .await
             .map_err(status::store_error)?;
         Ok(Response::new(pb::LogHead {
             head_seq: head,
             durable_seq: self.engine.durable_seq(),
             snapshot_seq: self.engine.last_snapshot_seq(),
-            state_hash: format!("{hash:032x}"),
+            state_hash: hash.map(|h| format!("{h:032x}")).unwrap_or_default(),
         }))
     }
 }
