@@ -12,6 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tonic::transport::Channel;
 
+pub use ipam_proto::pb::dhcp_client::DhcpClient;
 pub use ipam_proto::pb::event_log_client::EventLogClient;
 pub use ipam_proto::pb::ipam_client::IpamClient;
 pub use ipam_proto::pb::operations_client::OperationsClient;
@@ -132,6 +133,22 @@ impl Server {
         IpamClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20)
+    }
+
+    pub async fn dhcp(&self) -> DhcpClient<Channel> {
+        DhcpClient::new(self.channel().await)
+    }
+
+    /// The log head and the state hash at it.
+    pub async fn head(&self) -> pb::LogHead {
+        self.events()
+            .await
+            .get_head(pb::GetHeadRequest {
+                with_state_hash: true,
+            })
+            .await
+            .expect("GetHead")
+            .into_inner()
     }
 
     pub async fn ops(&self) -> OperationsClient<Channel> {

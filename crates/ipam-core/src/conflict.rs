@@ -22,7 +22,12 @@ pub enum Key {
     },
     /// One row, by id.
     Row { table: Table, id: u64 },
-    /// The whole table (a scan, a uniqueness check by name, a count).
+    /// The rows of `table` under one parent (a server's scopes, a scope's reservations).
+    Child { table: Table, parent: u64 },
+    /// A name that must be unique under one parent (a scope's network on its server, a
+    /// superscope's name), by hash.
+    Name { table: Table, parent: u64, hash: u64 },
+    /// The whole table (a scan, a uniqueness check across the table, a count).
     All(Table),
 }
 
@@ -41,9 +46,29 @@ impl Key {
         Key::Row { table, id }
     }
 
+    pub fn child(table: Table, parent: u64) -> Key {
+        Key::Child { table, parent }
+    }
+
+    /// The key of `name` under `parent` (names compare without regard to case).
+    pub fn name(table: Table, parent: u64, name: &str) -> Key {
+        use std::hash::{Hash, Hasher};
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        name.to_ascii_lowercase().hash(&mut h);
+        Key::Name {
+            table,
+            parent,
+            hash: h.finish(),
+        }
+    }
+
     fn table(&self) -> Table {
         match *self {
-            Key::Span { table, .. } | Key::Row { table, .. } | Key::All(table) => table,
+            Key::Span { table, .. }
+            | Key::Row { table, .. }
+            | Key::Child { table, .. }
+            | Key::Name { table, .. }
+            | Key::All(table) => table,
         }
     }
 
@@ -55,6 +80,15 @@ impl Key {
         match (self, other) {
             (Key::All(_), _) | (_, Key::All(_)) => true,
             (Key::Row { id: a, .. }, Key::Row { id: b, .. }) => a == b,
+            (Key::Child { parent: a, .. }, Key::Child { parent: b, .. }) => a == b,
+            (
+                Key::Name {
+                    parent: a, hash: x, ..
+                },
+                Key::Name {
+                    parent: b, hash: y, ..
+                },
+            ) => a == b && x == y,
             (
                 Key::Span {
                     space: s1,
@@ -71,9 +105,9 @@ impl Key {
                     ..
                 },
             ) => s1 == s2 && f1 == f2 && l1 <= h2 && l2 <= h1,
-            // A row write always comes with the spans it changes (State::apply), and a
-            // span read never depends on a row's non-spatial fields.
-            (Key::Row { .. }, Key::Span { .. }) | (Key::Span { .. }, Key::Row { .. }) => false,
+            // A row write always comes with the spans, parents and names it changes
+            // (State::apply), and those reads never depend on a row's other fields.
+            _ => false,
         }
     }
 }

@@ -4,14 +4,25 @@
 //! the same (state, parameters) always gives the same events (replay re-execution relies
 //! on it).
 
+use crate::addr::Prefix;
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
 use crate::events::Event;
-use crate::ids::{AddressId, BlockId, PROVISIONAL, RangeId, SpaceId, Table};
+use crate::ids::{
+    AddressId, BlockId, FailoverId, PROVISIONAL, PolicyId, RangeId, ReservationId, ScopeId, ServerId,
+    SpaceId, SuperscopeId, Table,
+};
 use crate::tables::State;
 use crate::tables::address_spaces::{AddressSpace, AddressSpaces};
 use crate::tables::addresses::AddressView;
 use crate::tables::blocks::BlockEntry;
+use crate::tables::dhcp::failovers::DhcpFailover;
+use crate::tables::dhcp::filters::DhcpFilter;
+use crate::tables::dhcp::policies::DhcpPolicy;
+use crate::tables::dhcp::reservations::DhcpReservation;
+use crate::tables::dhcp::scopes::DhcpScope;
+use crate::tables::dhcp::servers::DhcpServer;
+use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::ranges::RangeEntry;
 
 pub struct Ctx<'s> {
@@ -151,5 +162,136 @@ impl<'s> Ctx<'s> {
             ));
         }
         found
+    }
+
+    // --- DHCP -----------------------------------------------------------------------
+
+    pub fn server(&mut self, id: ServerId) -> Option<&'s DhcpServer> {
+        self.read(Key::row(Table::DhcpServers, id.0));
+        self.state.dhcp.server(id)
+    }
+
+    pub fn server_by_name(&mut self, name: &str) -> Option<&'s DhcpServer> {
+        self.read(Key::name(Table::DhcpServers, 0, name));
+        self.state.dhcp.server_by_name(name)
+    }
+
+    pub fn scope(&mut self, id: ScopeId) -> Option<&'s DhcpScope> {
+        self.read(Key::row(Table::DhcpScopes, id.0));
+        self.state.dhcp.scope(id)
+    }
+
+    /// The scope with ScopeId `network` on `server`.
+    pub fn scope_on(&mut self, server: ServerId, network: Prefix) -> Option<&'s DhcpScope> {
+        self.read(Key::name(Table::DhcpScopes, server.0, &network.to_string()));
+        self.state.dhcp.scope_on(server, network)
+    }
+
+    pub fn scopes_of(&mut self, server: ServerId) -> Vec<&'s DhcpScope> {
+        self.read(Key::child(Table::DhcpScopes, server.0));
+        self.state.dhcp.scopes_of(server).collect()
+    }
+
+    /// The range of a DHCP scope (its range row is read too).
+    pub fn range_of_scope(&mut self, scope: ScopeId) -> Option<&'s RangeEntry> {
+        let entry = self.state.ranges.of_scope(scope);
+        self.read(Key::row(Table::Ranges, entry.map_or(0, |e| e.range.id.0)));
+        self.read(Key::row(Table::DhcpScopes, scope.0));
+        entry
+    }
+
+    pub fn reservation(&mut self, id: ReservationId) -> Option<&'s DhcpReservation> {
+        self.read(Key::row(Table::DhcpReservations, id.0));
+        self.state.dhcp.reservation(id)
+    }
+
+    pub fn reservations_of(&mut self, scope: ScopeId) -> Vec<&'s DhcpReservation> {
+        self.read(Key::child(Table::DhcpReservations, scope.0));
+        self.state.dhcp.reservations_of(scope).collect()
+    }
+
+    pub fn failover(&mut self, id: FailoverId) -> Option<&'s DhcpFailover> {
+        self.read(Key::row(Table::DhcpFailovers, id.0));
+        self.state.dhcp.failover(id)
+    }
+
+    pub fn failover_named(&mut self, name: &str) -> Vec<&'s DhcpFailover> {
+        self.read(Key::name(Table::DhcpFailovers, 0, name));
+        self.state
+            .dhcp
+            .failovers()
+            .filter(|f| f.name.eq_ignore_ascii_case(name))
+            .collect()
+    }
+
+    pub fn failovers_of_server(&mut self, server: ServerId) -> Vec<&'s DhcpFailover> {
+        self.read(Key::child(Table::DhcpFailovers, server.0));
+        self.state
+            .dhcp
+            .failovers()
+            .filter(|f| f.server1 == server || f.server2 == server)
+            .collect()
+    }
+
+    /// The relationship a scope is linked to (ADM_DhcpScopeFailoverTable).
+    pub fn link_of(&mut self, scope: ScopeId) -> Option<FailoverId> {
+        self.read(Key::row(Table::DhcpScopes, scope.0));
+        self.state.dhcp.link_of(scope)
+    }
+
+    /// GetDhcpFailoverScopes (3.1.1.1.45.2.1).
+    pub fn scopes_of_failover(&mut self, failover: FailoverId) -> Vec<ScopeId> {
+        self.read(Key::child(Table::DhcpFailovers, failover.0));
+        self.state.dhcp.scopes_of_failover(failover).collect()
+    }
+
+    pub fn superscope(&mut self, id: SuperscopeId) -> Option<&'s DhcpSuperscope> {
+        self.read(Key::row(Table::DhcpSuperscopes, id.0));
+        self.state.dhcp.superscope(id)
+    }
+
+    pub fn superscopes_of(&mut self, server: ServerId) -> Vec<&'s DhcpSuperscope> {
+        self.read(Key::child(Table::DhcpSuperscopes, server.0));
+        self.state
+            .dhcp
+            .superscopes()
+            .filter(|s| s.server == server)
+            .collect()
+    }
+
+    pub fn superscope_named(&mut self, server: ServerId, name: &str) -> Option<&'s DhcpSuperscope> {
+        self.read(Key::name(Table::DhcpSuperscopes, server.0, name));
+        self.state.dhcp.superscope_named(server, name)
+    }
+
+    /// The member scopes of a superscope (membership is a scope field: read the server's
+    /// scopes).
+    pub fn members(&mut self, superscope: &DhcpSuperscope) -> Vec<ScopeId> {
+        self.read(Key::child(Table::DhcpScopes, superscope.server.0));
+        self.state.dhcp.members(superscope.id).collect()
+    }
+
+    pub fn filter_on(&mut self, server: ServerId, mac: u64) -> Option<&'s DhcpFilter> {
+        self.read(Key::name(Table::DhcpFilters, server.0, &mac.to_string()));
+        self.state.dhcp.filter_on(server, mac)
+    }
+
+    pub fn filters_of(&mut self, server: ServerId) -> Vec<&'s DhcpFilter> {
+        self.read(Key::child(Table::DhcpFilters, server.0));
+        self.state.dhcp.filters().filter(|f| f.server == server).collect()
+    }
+
+    pub fn policy(&mut self, id: PolicyId) -> Option<&'s DhcpPolicy> {
+        self.read(Key::row(Table::DhcpPolicies, id.0));
+        self.state.dhcp.policy(id)
+    }
+
+    pub fn policies_of(&mut self, server: ServerId) -> Vec<&'s DhcpPolicy> {
+        self.read(Key::child(Table::DhcpPolicies, server.0));
+        self.state
+            .dhcp
+            .policies()
+            .filter(|p| p.server == server)
+            .collect()
     }
 }

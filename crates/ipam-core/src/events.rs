@@ -2,11 +2,21 @@
 //! rows, chosen parents, computed flags), so `State::apply` needs no rule and a replay
 //! rebuilds exactly the tables that were served.
 
-use crate::ids::{AddressId, BlockId, RangeId, RecordRef, Table};
+use crate::ids::{
+    AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, RecordRef, ReservationId, ScopeId, ServerId,
+    SuperscopeId, Table,
+};
 use crate::model::Overlap;
 use crate::tables::address_spaces::AddressSpace;
 use crate::tables::addresses::IpAddressRecord;
 use crate::tables::blocks::IpBlock;
+use crate::tables::dhcp::failovers::DhcpFailover;
+use crate::tables::dhcp::filters::DhcpFilter;
+use crate::tables::dhcp::policies::DhcpPolicy;
+use crate::tables::dhcp::reservations::DhcpReservation;
+use crate::tables::dhcp::scopes::DhcpScope;
+use crate::tables::dhcp::servers::DhcpServer;
+use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::ranges::IpRange;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +55,47 @@ pub enum Event {
         range: RangeId,
         addresses: Vec<AddressId>,
     },
+    // DHCP: the whole row on create (`created`) and on update; the id on delete.
+    DhcpServerPut {
+        server: DhcpServer,
+        created: bool,
+    },
+    DhcpServerDeleted(ServerId),
+    DhcpScopePut {
+        scope: DhcpScope,
+        created: bool,
+    },
+    DhcpScopeDeleted(ScopeId),
+    DhcpReservationPut {
+        reservation: DhcpReservation,
+        created: bool,
+    },
+    DhcpReservationDeleted(ReservationId),
+    DhcpFailoverPut {
+        failover: DhcpFailover,
+        created: bool,
+    },
+    DhcpFailoverDeleted(FailoverId),
+    /// ADM_DhcpScopeFailoverTable: links `scope` to `failover` (0 = unlinks it).
+    DhcpScopeFailoverSet {
+        scope: ScopeId,
+        failover: FailoverId,
+    },
+    DhcpSuperscopePut {
+        superscope: DhcpSuperscope,
+        created: bool,
+    },
+    DhcpSuperscopeDeleted(SuperscopeId),
+    DhcpFilterPut {
+        filter: DhcpFilter,
+        created: bool,
+    },
+    DhcpFilterDeleted(FilterId),
+    DhcpPolicyPut {
+        policy: DhcpPolicy,
+        created: bool,
+    },
+    DhcpPolicyDeleted(PolicyId),
 }
 
 impl Event {
@@ -64,24 +115,144 @@ impl Event {
             Event::AddressUpdated(_) => "AddressUpdated",
             Event::AddressDeleted(_) => "AddressDeleted",
             Event::AddressesMapped { .. } => "AddressesMapped",
+            Event::DhcpServerPut { .. } => "DhcpServerPut",
+            Event::DhcpServerDeleted(_) => "DhcpServerDeleted",
+            Event::DhcpScopePut { .. } => "DhcpScopePut",
+            Event::DhcpScopeDeleted(_) => "DhcpScopeDeleted",
+            Event::DhcpReservationPut { .. } => "DhcpReservationPut",
+            Event::DhcpReservationDeleted(_) => "DhcpReservationDeleted",
+            Event::DhcpFailoverPut { .. } => "DhcpFailoverPut",
+            Event::DhcpFailoverDeleted(_) => "DhcpFailoverDeleted",
+            Event::DhcpScopeFailoverSet { .. } => "DhcpScopeFailoverSet",
+            Event::DhcpSuperscopePut { .. } => "DhcpSuperscopePut",
+            Event::DhcpSuperscopeDeleted(_) => "DhcpSuperscopeDeleted",
+            Event::DhcpFilterPut { .. } => "DhcpFilterPut",
+            Event::DhcpFilterDeleted(_) => "DhcpFilterDeleted",
+            Event::DhcpPolicyPut { .. } => "DhcpPolicyPut",
+            Event::DhcpPolicyDeleted(_) => "DhcpPolicyDeleted",
         }
     }
 
     /// The row the event is about.
     pub fn record(&self) -> RecordRef {
+        let r = RecordRef::new;
         match self {
-            Event::AddressSpaceCreated(s) => RecordRef::new(Table::AddressSpaces, s.id.0),
-            Event::BlockCreated(b) | Event::BlockUpdated(b) => RecordRef::new(Table::Blocks, b.id.0),
-            Event::BlockDeleted(id) | Event::BlockParentChanged { id, .. } => {
-                RecordRef::new(Table::Blocks, id.0)
+            Event::AddressSpaceCreated(s) => r(Table::AddressSpaces, s.id.0),
+            Event::BlockCreated(b) | Event::BlockUpdated(b) => r(Table::Blocks, b.id.0),
+            Event::BlockDeleted(id) | Event::BlockParentChanged { id, .. } => r(Table::Blocks, id.0),
+            Event::RangeCreated(x) | Event::RangeUpdated(x) => r(Table::Ranges, x.id.0),
+            Event::RangeDeleted(id) | Event::RangeMappingChanged { id, .. } => r(Table::Ranges, id.0),
+            Event::AddressCreated(a) | Event::AddressUpdated(a) => r(Table::Addresses, a.id.0),
+            Event::AddressDeleted(id) => r(Table::Addresses, id.0),
+            Event::AddressesMapped { range, .. } => r(Table::Ranges, range.0),
+            Event::DhcpServerPut { server, .. } => r(Table::DhcpServers, server.id.0),
+            Event::DhcpServerDeleted(id) => r(Table::DhcpServers, id.0),
+            Event::DhcpScopePut { scope, .. } => r(Table::DhcpScopes, scope.id.0),
+            Event::DhcpScopeDeleted(id) | Event::DhcpScopeFailoverSet { scope: id, .. } => {
+                r(Table::DhcpScopes, id.0)
             }
-            Event::RangeCreated(r) | Event::RangeUpdated(r) => RecordRef::new(Table::Ranges, r.id.0),
-            Event::RangeDeleted(id) | Event::RangeMappingChanged { id, .. } => {
-                RecordRef::new(Table::Ranges, id.0)
+            Event::DhcpReservationPut { reservation, .. } => r(Table::DhcpReservations, reservation.id.0),
+            Event::DhcpReservationDeleted(id) => r(Table::DhcpReservations, id.0),
+            Event::DhcpFailoverPut { failover, .. } => r(Table::DhcpFailovers, failover.id.0),
+            Event::DhcpFailoverDeleted(id) => r(Table::DhcpFailovers, id.0),
+            Event::DhcpSuperscopePut { superscope, .. } => r(Table::DhcpSuperscopes, superscope.id.0),
+            Event::DhcpSuperscopeDeleted(id) => r(Table::DhcpSuperscopes, id.0),
+            Event::DhcpFilterPut { filter, .. } => r(Table::DhcpFilters, filter.id.0),
+            Event::DhcpFilterDeleted(id) => r(Table::DhcpFilters, id.0),
+            Event::DhcpPolicyPut { policy, .. } => r(Table::DhcpPolicies, policy.id.0),
+            Event::DhcpPolicyDeleted(id) => r(Table::DhcpPolicies, id.0),
+        }
+    }
+
+    /// Calls `visit(table, id, creates)` for every record id in the event: the row it
+    /// creates (`creates` = true) and the rows it refers to.
+    pub fn visit_ids(&mut self, visit: &mut impl FnMut(Table, &mut u64, bool)) {
+        use Table as T;
+        enum Kind {
+            Create,
+            Other,
+        }
+        let kind = match self {
+            Event::RangeCreated(_) | Event::AddressCreated(_) => Kind::Create,
+            _ => Kind::Other,
+        };
+        match self {
+            Event::AddressSpaceCreated(s) => visit(T::AddressSpaces, &mut s.id.0, true),
+            Event::BlockCreated(b) => {
+                visit(T::Blocks, &mut b.id.0, true);
+                visit(T::Blocks, &mut b.parent.0, false);
             }
-            Event::AddressCreated(a) | Event::AddressUpdated(a) => RecordRef::new(Table::Addresses, a.id.0),
-            Event::AddressDeleted(id) => RecordRef::new(Table::Addresses, id.0),
-            Event::AddressesMapped { range, .. } => RecordRef::new(Table::Ranges, range.0),
+            Event::BlockUpdated(b) => visit(T::Blocks, &mut b.id.0, false),
+            Event::BlockDeleted(id) => visit(T::Blocks, &mut id.0, false),
+            Event::BlockParentChanged { id, parent } => {
+                visit(T::Blocks, &mut id.0, false);
+                visit(T::Blocks, &mut parent.0, false);
+            }
+            Event::RangeCreated(r) | Event::RangeUpdated(r) => {
+                let creates = matches!(kind, Kind::Create);
+                visit(T::Ranges, &mut r.id.0, creates);
+                visit(T::Blocks, &mut r.parent_block.0, false);
+                visit(T::DhcpScopes, &mut r.scope.0, false);
+            }
+            Event::RangeDeleted(id) => visit(T::Ranges, &mut id.0, false),
+            Event::RangeMappingChanged { id, parent_block, .. } => {
+                visit(T::Ranges, &mut id.0, false);
+                visit(T::Blocks, &mut parent_block.0, false);
+            }
+            Event::AddressCreated(a) | Event::AddressUpdated(a) => {
+                let creates = matches!(kind, Kind::Create);
+                visit(T::Addresses, &mut a.id.0, creates);
+                visit(T::Ranges, &mut a.range.0, false);
+                visit(T::DhcpReservations, &mut a.reservation.0, false);
+            }
+            Event::AddressDeleted(id) => visit(T::Addresses, &mut id.0, false),
+            Event::AddressesMapped { range, addresses } => {
+                visit(T::Ranges, &mut range.0, false);
+                for a in addresses {
+                    visit(T::Addresses, &mut a.0, false);
+                }
+            }
+            Event::DhcpServerPut { server, created } => visit(T::DhcpServers, &mut server.id.0, *created),
+            Event::DhcpServerDeleted(id) => visit(T::DhcpServers, &mut id.0, false),
+            Event::DhcpScopePut { scope, created } => {
+                visit(T::DhcpScopes, &mut scope.id.0, *created);
+                visit(T::DhcpServers, &mut scope.server.0, false);
+                visit(T::AddressSpaces, &mut scope.space.0, false);
+                visit(T::DhcpSuperscopes, &mut scope.superscope.0, false);
+            }
+            Event::DhcpScopeDeleted(id) => visit(T::DhcpScopes, &mut id.0, false),
+            Event::DhcpReservationPut { reservation, created } => {
+                visit(T::DhcpReservations, &mut reservation.id.0, *created);
+                visit(T::DhcpScopes, &mut reservation.scope.0, false);
+                visit(T::Addresses, &mut reservation.address.0, false);
+            }
+            Event::DhcpReservationDeleted(id) => visit(T::DhcpReservations, &mut id.0, false),
+            Event::DhcpFailoverPut { failover, created } => {
+                visit(T::DhcpFailovers, &mut failover.id.0, *created);
+                visit(T::DhcpServers, &mut failover.server1.0, false);
+                visit(T::DhcpServers, &mut failover.server2.0, false);
+            }
+            Event::DhcpFailoverDeleted(id) => visit(T::DhcpFailovers, &mut id.0, false),
+            Event::DhcpScopeFailoverSet { scope, failover } => {
+                visit(T::DhcpScopes, &mut scope.0, false);
+                visit(T::DhcpFailovers, &mut failover.0, false);
+            }
+            Event::DhcpSuperscopePut { superscope, created } => {
+                visit(T::DhcpSuperscopes, &mut superscope.id.0, *created);
+                visit(T::DhcpServers, &mut superscope.server.0, false);
+            }
+            Event::DhcpSuperscopeDeleted(id) => visit(T::DhcpSuperscopes, &mut id.0, false),
+            Event::DhcpFilterPut { filter, created } => {
+                visit(T::DhcpFilters, &mut filter.id.0, *created);
+                visit(T::DhcpServers, &mut filter.server.0, false);
+            }
+            Event::DhcpFilterDeleted(id) => visit(T::DhcpFilters, &mut id.0, false),
+            Event::DhcpPolicyPut { policy, created } => {
+                visit(T::DhcpPolicies, &mut policy.id.0, *created);
+                visit(T::DhcpServers, &mut policy.server.0, false);
+                visit(T::DhcpScopes, &mut policy.scope.0, false);
+            }
+            Event::DhcpPolicyDeleted(id) => visit(T::DhcpPolicies, &mut id.0, false),
         }
     }
 
@@ -140,8 +311,72 @@ impl Event {
             Event::AddressesMapped { range, addresses } => {
                 format!("{} address(es) mapped{}", addresses.len(), range_text(*range))
             }
+            Event::DhcpServerPut { server, created } => {
+                format!("DHCP server {} '{}' {}", server.id, server.name, verb(*created))
+            }
+            Event::DhcpServerDeleted(id) => format!("DHCP server {id} deleted"),
+            Event::DhcpScopePut { scope, created } => format!(
+                "scope {} {} ({}-{}) on server {} {}",
+                scope.id,
+                scope.network,
+                scope.start,
+                scope.end,
+                scope.server,
+                verb(*created)
+            ),
+            Event::DhcpScopeDeleted(id) => format!("scope {id} deleted"),
+            Event::DhcpReservationPut { reservation, created } => format!(
+                "reservation {} of scope {} for {} {}",
+                reservation.id,
+                reservation.scope,
+                reservation.client_id,
+                verb(*created)
+            ),
+            Event::DhcpReservationDeleted(id) => format!("reservation {id} deleted"),
+            Event::DhcpFailoverPut { failover, created } => format!(
+                "failover relationship {} '{}' (servers {} and {}) {}",
+                failover.id,
+                failover.name,
+                failover.server1,
+                failover.server2,
+                verb(*created)
+            ),
+            Event::DhcpFailoverDeleted(id) => format!("failover relationship {id} deleted"),
+            Event::DhcpScopeFailoverSet { scope, failover } => {
+                if failover.is_set() {
+                    format!("scope {scope} linked to failover relationship {failover}")
+                } else {
+                    format!("scope {scope} unlinked from its failover relationship")
+                }
+            }
+            Event::DhcpSuperscopePut { superscope, created } => {
+                format!(
+                    "superscope {} '{}' {}",
+                    superscope.id,
+                    superscope.name,
+                    verb(*created)
+                )
+            }
+            Event::DhcpSuperscopeDeleted(id) => format!("superscope {id} deleted"),
+            Event::DhcpFilterPut { filter, created } => format!(
+                "{} filter {} for {} on server {} {}",
+                if filter.allow { "allow" } else { "deny" },
+                filter.id,
+                crate::addr::format_mac(filter.mac),
+                filter.server,
+                verb(*created)
+            ),
+            Event::DhcpFilterDeleted(id) => format!("DHCP filter {id} deleted"),
+            Event::DhcpPolicyPut { policy, created } => {
+                format!("DHCP policy {} '{}' {}", policy.id, policy.name, verb(*created))
+            }
+            Event::DhcpPolicyDeleted(id) => format!("DHCP policy {id} deleted"),
         }
     }
+}
+
+fn verb(created: bool) -> &'static str {
+    if created { "created" } else { "updated" }
 }
 
 fn overlap_text(overlap: Overlap) -> &'static str {

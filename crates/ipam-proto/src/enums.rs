@@ -70,3 +70,94 @@ pub fn overlap_from(value: u32) -> Overlap {
         _ => Overlap::None,
     }
 }
+
+use ipam_core::tables::dhcp::failovers::FailoverMode;
+use ipam_core::tables::dhcp::reservations::ReservationType;
+use ipam_core::tables::dhcp::scopes::ScopeStatus;
+use ipam_core::tables::dhcp::servers::DnsUpdateType;
+
+pub fn dns_to_pb(d: DnsUpdateType) -> pb::DnsUpdateType {
+    match d {
+        DnsUpdateType::Default => pb::DnsUpdateType::Unspecified,
+        DnsUpdateType::Disabled => pb::DnsUpdateType::Disabled,
+        DnsUpdateType::OnRequest => pb::DnsUpdateType::OnRequest,
+        DnsUpdateType::Always => pb::DnsUpdateType::Always,
+    }
+}
+
+pub fn dns_from(field: &str, value: i32) -> Result<DnsUpdateType, Fault> {
+    Ok(match pb::DnsUpdateType::try_from(value) {
+        Ok(pb::DnsUpdateType::Unspecified) => DnsUpdateType::Default,
+        Ok(pb::DnsUpdateType::Disabled) => DnsUpdateType::Disabled,
+        Ok(pb::DnsUpdateType::OnRequest) => DnsUpdateType::OnRequest,
+        Ok(pb::DnsUpdateType::Always) => DnsUpdateType::Always,
+        Err(_) => {
+            return Err(Fault::invalid(
+                field,
+                format!("{value} is not a DnsUpdateType value"),
+            ));
+        }
+    })
+}
+
+pub fn status_to_pb(s: ScopeStatus) -> pb::ScopeStatus {
+    match s {
+        ScopeStatus::Active => pb::ScopeStatus::Active,
+        ScopeStatus::Inactive => pb::ScopeStatus::Inactive,
+    }
+}
+
+pub fn status_from(field: &str, value: i32) -> Result<ScopeStatus, Fault> {
+    Ok(match pb::ScopeStatus::try_from(value) {
+        Ok(pb::ScopeStatus::Unspecified | pb::ScopeStatus::Active) => ScopeStatus::Active,
+        Ok(pb::ScopeStatus::Inactive) => ScopeStatus::Inactive,
+        Err(_) => {
+            return Err(Fault::invalid(
+                field,
+                format!("{value} is not a ScopeStatus value"),
+            ));
+        }
+    })
+}
+
+pub fn reservation_type_to_pb(t: ReservationType) -> pb::ReservationType {
+    match t {
+        ReservationType::Dhcp => pb::ReservationType::Dhcp,
+        ReservationType::Bootp => pb::ReservationType::Bootp,
+        ReservationType::Both => pb::ReservationType::Both,
+    }
+}
+
+pub fn reservation_type_from(field: &str, value: i32) -> Result<ReservationType, Fault> {
+    Ok(match pb::ReservationType::try_from(value) {
+        Ok(pb::ReservationType::Unspecified | pb::ReservationType::Dhcp) => ReservationType::Dhcp,
+        Ok(pb::ReservationType::Bootp) => ReservationType::Bootp,
+        Ok(pb::ReservationType::Both) => ReservationType::Both,
+        Err(_) => {
+            return Err(Fault::invalid(
+                field,
+                format!("{value} is not a ReservationType value"),
+            ));
+        }
+    })
+}
+
+pub fn mode_to_pb(m: FailoverMode) -> pb::FailoverMode {
+    match m {
+        FailoverMode::LoadBalance => pb::FailoverMode::LoadBalance,
+        FailoverMode::HotStandby => pb::FailoverMode::HotStandby,
+    }
+}
+
+pub fn mode_from(field: &str, value: i32) -> Result<FailoverMode, Fault> {
+    Ok(match pb::FailoverMode::try_from(value) {
+        Ok(pb::FailoverMode::Unspecified | pb::FailoverMode::LoadBalance) => FailoverMode::LoadBalance,
+        Ok(pb::FailoverMode::HotStandby) => FailoverMode::HotStandby,
+        Err(_) => {
+            return Err(Fault::invalid(
+                field,
+                format!("{value} is not a FailoverMode value"),
+            ));
+        }
+    })
+}

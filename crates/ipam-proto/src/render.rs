@@ -1,7 +1,10 @@
 //! Rows of the in-memory tables as API messages (for the server's queries and the CLI's
 //! offline views), including their utilization.
 
-use crate::enums::{assignment_to_pb, managed_by_to_pb, overlap_to_pb};
+use crate::enums::{
+    assignment_to_pb, dns_to_pb, managed_by_to_pb, mode_to_pb, overlap_to_pb, reservation_type_to_pb,
+    status_to_pb,
+};
 use crate::event_codec::category_to_u32;
 use crate::pb;
 use ipam_core::addr::{Addr, Family, Span};
@@ -10,6 +13,13 @@ use ipam_core::tables::State;
 use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
 use ipam_core::tables::addresses::AddressView;
 use ipam_core::tables::blocks::BlockEntry;
+use ipam_core::tables::dhcp::failovers::DhcpFailover;
+use ipam_core::tables::dhcp::filters::DhcpFilter;
+use ipam_core::tables::dhcp::policies::DhcpPolicy;
+use ipam_core::tables::dhcp::reservations::DhcpReservation;
+use ipam_core::tables::dhcp::scopes::DhcpScope;
+use ipam_core::tables::dhcp::servers::{DhcpOption, DhcpServer};
+use ipam_core::tables::dhcp::superscopes::DhcpSuperscope;
 use ipam_core::tables::ranges::RangeEntry;
 
 pub fn family(f: Family) -> pb::AddressFamily {
@@ -151,6 +161,132 @@ pub fn address(state: &State, view: AddressView<'_>) -> pb::IpAddressRecord {
         reservation_id: a.reservation.0,
         custom_fields: a.custom_fields.into_iter().collect(),
         is_duplicate: state.addresses.is_duplicate(a.id),
+    }
+}
+
+fn options(options: &[DhcpOption]) -> Vec<pb::DhcpOption> {
+    options
+        .iter()
+        .map(|o| pb::DhcpOption {
+            code: o.code,
+            value: o.value.clone(),
+        })
+        .collect()
+}
+
+pub fn dhcp_server(state: &State, s: &DhcpServer) -> pb::DhcpServer {
+    pb::DhcpServer {
+        id: s.id.0,
+        name: s.name.clone(),
+        address: s.address.map(|a| a.to_string()).unwrap_or_default(),
+        description: s.description.clone(),
+        dns_update_type: dns_to_pb(s.dns_update_type) as i32,
+        dns_name_protection: s.dns_name_protection,
+        discard_dns_on_lease_deletion: s.discard_dns_on_lease_deletion,
+        options: options(&s.options),
+        scope_count: state.dhcp.scopes_of(s.id).count() as u32,
+    }
+}
+
+/// A scope with its dynamic range, failover link and the range's utilization.
+pub fn dhcp_scope(state: &State, s: &DhcpScope) -> pb::DhcpScope {
+    let f = s.family();
+    let range = state.ranges.of_scope(s.id);
+    pb::DhcpScope {
+        id: s.id.0,
+        server_id: s.server.0,
+        family: family(f) as i32,
+        network: s.network.to_string(),
+        name: s.name.clone(),
+        start_address: s.start.to_string(),
+        end_address: s.end.to_string(),
+        exclusions: s
+            .exclusions
+            .iter()
+            .map(|e| pb::ExclusionRange {
+                start_address: Addr::new(f, e.start).to_string(),
+                end_address: Addr::new(f, e.end).to_string(),
+            })
+            .collect(),
+        status: status_to_pb(s.status) as i32,
+        description: s.description.clone(),
+        lease_duration_s: s.lease_duration_s,
+        dns_update_type: dns_to_pb(s.dns_update_type) as i32,
+        options: options(&s.options),
+        superscope_id: s.superscope.0,
+        range_id: range.map(|r| r.range.id.0).unwrap_or_default(),
+        failover_id: state.dhcp.link_of(s.id).map(|l| l.0).unwrap_or_default(),
+        address_space_id: s.space.0,
+        utilization: range.map(|r| utilization(f, r.range.size(), r.range.size(), r.stats.utilized)),
+    }
+}
+
+pub fn dhcp_reservation(state: &State, r: &DhcpReservation) -> pb::DhcpReservation {
+    pb::DhcpReservation {
+        id: r.id.0,
+        scope_id: r.scope.0,
+        address_id: r.address.0,
+        address: state
+            .addresses
+            .get(r.address)
+            .map(|a| a.address().to_string())
+            .unwrap_or_default(),
+        client_id: r.client_id.clone(),
+        iaid: r.iaid,
+        name: r.name.clone(),
+        description: r.description.clone(),
+        reservation_type: reservation_type_to_pb(r.reservation_type) as i32,
+        dns_update_type: dns_to_pb(r.dns_update_type) as i32,
+    }
+}
+
+/// The shared secret is write-only: it is kept (and replicated into the log) but never read back.
+pub fn dhcp_failover(state: &State, f: &DhcpFailover) -> pb::DhcpFailover {
+    pb::DhcpFailover {
+        id: f.id.0,
+        name: f.name.clone(),
+        server1_id: f.server1.0,
+        server2_id: f.server2.0,
+        mode: mode_to_pb(f.mode) as i32,
+        mclt_s: f.mclt_s,
+        auto_state_transition: f.auto_state_transition,
+        state_switch_interval_s: f.state_switch_interval_s,
+        server1_percentage: f.server1_percentage,
+        shared_secret_enabled: f.shared_secret_enabled,
+        shared_secret: String::new(),
+        scope_ids: state.dhcp.scopes_of_failover(f.id).map(|s| s.0).collect(),
+    }
+}
+
+pub fn dhcp_superscope(state: &State, s: &DhcpSuperscope) -> pb::DhcpSuperscope {
+    pb::DhcpSuperscope {
+        id: s.id.0,
+        server_id: s.server.0,
+        name: s.name.clone(),
+        scope_ids: state.dhcp.members(s.id).map(|s| s.0).collect(),
+    }
+}
+
+pub fn dhcp_filter(f: &DhcpFilter) -> pb::DhcpFilter {
+    pb::DhcpFilter {
+        id: f.id.0,
+        server_id: f.server.0,
+        mac_address: ipam_core::addr::format_mac(f.mac),
+        allow: f.allow,
+        description: f.description.clone(),
+    }
+}
+
+pub fn dhcp_policy(p: &DhcpPolicy) -> pb::DhcpPolicy {
+    pb::DhcpPolicy {
+        id: p.id.0,
+        server_id: p.server.0,
+        scope_id: p.scope.0,
+        name: p.name.clone(),
+        description: p.description.clone(),
+        processing_order: p.processing_order,
+        enabled: p.enabled,
+        conditions: p.conditions.clone(),
     }
 }
 

@@ -94,6 +94,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         )
+        .add_service(
+            pb::dhcp_server::DhcpServer::new(app.clone())
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        )
         .add_service(pb::event_log_server::EventLogServer::new(app.clone()))
         .serve_with_incoming_shutdown(incoming(listener), signal);
     // After the signal, clients get the grace period to finish their calls and hang up.
@@ -130,7 +135,13 @@ fn incoming(
 }
 
 async fn set_health(health: &tonic_health::server::HealthReporter, status: ServingStatus) {
-    for name in ["", "ipam.v1.Operations", "ipam.v1.Ipam", "ipam.v1.EventLog"] {
+    for name in [
+        "",
+        "ipam.v1.Operations",
+        "ipam.v1.Ipam",
+        "ipam.v1.Dhcp",
+        "ipam.v1.EventLog",
+    ] {
         health.set_service_status(name, status).await;
     }
 }

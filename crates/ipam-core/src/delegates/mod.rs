@@ -6,17 +6,43 @@
 //!
 //! One file per delegate, named after the spec's delegate where the spec has one.
 
+pub mod add_scopes_to_superscope;
 pub mod allocate_ip_address;
 pub mod allocate_ip_range;
 pub mod create_address_space;
+pub mod create_dhcp_failover;
+pub mod create_dhcp_filters;
+pub mod create_dhcp_policy;
+pub mod create_dhcp_reservation;
+pub mod create_dhcp_scope;
+pub mod create_dhcp_server;
 pub mod create_ip_address;
 pub mod create_ip_block;
 pub mod create_ip_range;
 pub mod create_ip_ranges;
+pub mod delete_dhcp_failover;
+pub mod delete_dhcp_filters;
+pub mod delete_dhcp_policy;
+pub mod delete_dhcp_reservation;
+pub mod delete_dhcp_scope;
+pub mod delete_dhcp_server;
 pub mod delete_ip_address;
 pub mod delete_ip_block;
 pub mod delete_ip_range;
+pub mod delete_superscopes;
+pub mod dhcp_failover_add_scopes;
+pub mod dhcp_failover_remove_scopes;
+pub mod do_failover_replication;
 pub mod remap_ip_range;
+pub mod remove_scopes_from_superscope;
+pub mod rename_superscope;
+pub mod replicate_failover_scope;
+pub mod replicate_server;
+pub mod set_dhcp_reservation;
+pub mod set_superscope_activation_status;
+pub mod update_dhcp_failover;
+pub mod update_dhcp_scope;
+pub mod update_dhcp_server;
 pub mod update_ip_address;
 pub mod update_ip_block;
 pub mod update_ip_range;
@@ -26,141 +52,148 @@ use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, Table};
 use serde::{Deserialize, Serialize};
 
+pub use add_scopes_to_superscope::AddScopesToSuperscopeParams;
 pub use allocate_ip_address::AllocateAddressParams;
 pub use allocate_ip_range::AllocateRangeParams;
 pub use create_address_space::CreateAddressSpaceParams;
+pub use create_dhcp_failover::{CreateDhcpFailoverParams, FailoverSettings};
+pub use create_dhcp_filters::{CreateDhcpFiltersParams, FilterSpec, UpdateDhcpFilterParams};
+pub use create_dhcp_policy::CreateDhcpPolicyParams;
+pub use create_dhcp_reservation::CreateDhcpReservationParams;
+pub use create_dhcp_scope::CreateDhcpScopeParams;
+pub use create_dhcp_server::CreateDhcpServerParams;
 pub use create_ip_address::CreateAddressParams;
 pub use create_ip_block::CreateBlockParams;
 pub use create_ip_range::CreateRangeParams;
 pub use create_ip_ranges::CreateRangesParams;
+pub use delete_dhcp_failover::DhcpFailoverDeleteParams;
+pub use delete_dhcp_filters::DeleteDhcpFiltersParams;
+pub use delete_dhcp_policy::DeleteDhcpPolicyParams;
+pub use delete_dhcp_reservation::{DeleteDhcpReservationCollectionParams, DeleteDhcpReservationParams};
+pub use delete_dhcp_scope::DeleteDhcpScopeParams;
+pub use delete_dhcp_server::DeleteDhcpServerParams;
 pub use delete_ip_address::DeleteAddressParams;
 pub use delete_ip_block::DeleteBlockParams;
 pub use delete_ip_range::DeleteRangeParams;
+pub use delete_superscopes::DeleteSuperscopesParams;
+pub use dhcp_failover_add_scopes::DhcpFailoverWithScopesParams;
+pub use dhcp_failover_remove_scopes::DhcpFailoverRemoveScopesParams;
+pub use do_failover_replication::ReplicateRelationParams;
 pub use remap_ip_range::RemapRangeParams;
+pub use remove_scopes_from_superscope::RemoveScopesFromSuperscopeParams;
+pub use rename_superscope::RenameSuperscopeParams;
+pub use replicate_failover_scope::ReplicateScopeParams;
+pub use replicate_server::ReplicateServerParams;
+pub use set_dhcp_reservation::{SetDhcpReservationCollectionParams, SetDhcpReservationParams};
+pub use set_superscope_activation_status::SetSuperscopeActivationStatusParams;
+pub use update_dhcp_failover::UpdateDhcpFailoverParams;
+pub use update_dhcp_scope::UpdateDhcpScopeParams;
+pub use update_dhcp_server::UpdateDhcpServerParams;
 pub use update_ip_address::UpdateAddressParams;
 pub use update_ip_block::UpdateBlockParams;
 pub use update_ip_range::UpdateRangeParams;
 
-/// AdminOperationId: which delegate runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OperationKind {
-    CreateAddressSpace,
-    CreateBlock,
-    UpdateBlock,
-    DeleteBlock,
-    CreateRange,
-    UpdateRange,
-    DeleteRange,
-    RemapRange,
-    CreateRanges,
-    CreateAddress,
-    UpdateAddress,
-    DeleteAddress,
-    AllocateAddress,
-    AllocateRange,
-}
+/// Every operation: its kind (AdminOperationId), its parameter type, and the table of the
+/// record it produces.
+macro_rules! operations {
+    ($($kind:ident($params:ty) => $table:ident;)*) => {
+        /// AdminOperationId: which delegate runs.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum OperationKind {
+            $($kind,)*
+        }
 
-impl OperationKind {
-    /// The table of the record an operation of this kind produces (its result).
-    pub fn result_table(self) -> Table {
-        match self {
-            OperationKind::CreateAddressSpace => Table::AddressSpaces,
-            OperationKind::CreateBlock | OperationKind::UpdateBlock | OperationKind::DeleteBlock => {
-                Table::Blocks
+        impl OperationKind {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(OperationKind::$kind => stringify!($kind),)*
+                }
             }
-            OperationKind::CreateRange
-            | OperationKind::UpdateRange
-            | OperationKind::DeleteRange
-            | OperationKind::RemapRange
-            | OperationKind::CreateRanges
-            | OperationKind::AllocateRange => Table::Ranges,
-            OperationKind::CreateAddress
-            | OperationKind::UpdateAddress
-            | OperationKind::DeleteAddress
-            | OperationKind::AllocateAddress => Table::Addresses,
-        }
-    }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            OperationKind::CreateAddressSpace => "CreateAddressSpace",
-            OperationKind::CreateBlock => "CreateBlock",
-            OperationKind::UpdateBlock => "UpdateBlock",
-            OperationKind::DeleteBlock => "DeleteBlock",
-            OperationKind::CreateRange => "CreateRange",
-            OperationKind::UpdateRange => "UpdateRange",
-            OperationKind::DeleteRange => "DeleteRange",
-            OperationKind::RemapRange => "RemapRange",
-            OperationKind::CreateRanges => "CreateRanges",
-            OperationKind::CreateAddress => "CreateAddress",
-            OperationKind::UpdateAddress => "UpdateAddress",
-            OperationKind::DeleteAddress => "DeleteAddress",
-            OperationKind::AllocateAddress => "AllocateAddress",
-            OperationKind::AllocateRange => "AllocateRange",
+            /// The table of the record an operation of this kind produces (its result).
+            pub fn result_table(self) -> Table {
+                match self {
+                    $(OperationKind::$kind => Table::$table,)*
+                }
+            }
         }
-    }
+
+        /// IpamOperationWithProgressParameters (2.2.4.286): one parameter type per kind.
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum OperationParams {
+            $($kind($params),)*
+        }
+
+        impl OperationParams {
+            pub fn kind(&self) -> OperationKind {
+                match self {
+                    $(OperationParams::$kind(_) => OperationKind::$kind,)*
+                }
+            }
+
+            pub fn delegate(&self) -> &dyn Delegate {
+                match self {
+                    $(OperationParams::$kind(p) => p,)*
+                }
+            }
+        }
+    };
 }
 
-/// IpamOperationWithProgressParameters (2.2.4.286): one parameter type per kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OperationParams {
-    CreateAddressSpace(CreateAddressSpaceParams),
-    CreateBlock(CreateBlockParams),
-    UpdateBlock(UpdateBlockParams),
-    DeleteBlock(DeleteBlockParams),
-    CreateRange(CreateRangeParams),
-    UpdateRange(UpdateRangeParams),
-    DeleteRange(DeleteRangeParams),
-    RemapRange(RemapRangeParams),
-    CreateRanges(CreateRangesParams),
-    CreateAddress(CreateAddressParams),
-    UpdateAddress(UpdateAddressParams),
-    DeleteAddress(DeleteAddressParams),
-    AllocateAddress(AllocateAddressParams),
-    AllocateRange(AllocateRangeParams),
+operations! {
+    CreateAddressSpace(CreateAddressSpaceParams) => AddressSpaces;
+    CreateBlock(CreateBlockParams) => Blocks;
+    UpdateBlock(UpdateBlockParams) => Blocks;
+    DeleteBlock(DeleteBlockParams) => Blocks;
+    CreateRange(CreateRangeParams) => Ranges;
+    UpdateRange(UpdateRangeParams) => Ranges;
+    DeleteRange(DeleteRangeParams) => Ranges;
+    RemapRange(RemapRangeParams) => Ranges;
+    CreateRanges(CreateRangesParams) => Ranges;
+    CreateAddress(CreateAddressParams) => Addresses;
+    UpdateAddress(UpdateAddressParams) => Addresses;
+    DeleteAddress(DeleteAddressParams) => Addresses;
+    AllocateAddress(AllocateAddressParams) => Addresses;
+    AllocateRange(AllocateRangeParams) => Ranges;
+    CreateDhcpServer(CreateDhcpServerParams) => DhcpServers;
+    EditDhcpServer(UpdateDhcpServerParams) => DhcpServers;
+    DeleteDhcpServer(DeleteDhcpServerParams) => DhcpServers;
+    CreateDhcpScope(CreateDhcpScopeParams) => DhcpScopes;
+    EditDhcpScope(UpdateDhcpScopeParams) => DhcpScopes;
+    DeleteDhcpScope(DeleteDhcpScopeParams) => DhcpScopes;
+    AddScopesToSuperscope(AddScopesToSuperscopeParams) => DhcpScopes;
+    RemoveScopesFromSuperscope(RemoveScopesFromSuperscopeParams) => DhcpScopes;
+    RenameSuperscope(RenameSuperscopeParams) => DhcpSuperscopes;
+    DeleteSuperscopes(DeleteSuperscopesParams) => DhcpSuperscopes;
+    SetSuperscopeActivationStatus(SetSuperscopeActivationStatusParams) => DhcpSuperscopes;
+    CreateDhcpReservation(CreateDhcpReservationParams) => DhcpReservations;
+    DeleteDhcpReservation(DeleteDhcpReservationParams) => DhcpReservations;
+    DeleteDhcpReservationCollection(DeleteDhcpReservationCollectionParams) => DhcpReservations;
+    SetDhcpReservation(SetDhcpReservationParams) => DhcpReservations;
+    SetDhcpReservationCollection(SetDhcpReservationCollectionParams) => DhcpReservations;
+    CreateDhcpFailover(CreateDhcpFailoverParams) => DhcpFailovers;
+    EditDhcpFailover(UpdateDhcpFailoverParams) => DhcpFailovers;
+    AddDhcpFailoverScopes(DhcpFailoverWithScopesParams) => DhcpScopes;
+    RemoveDhcpFailoverScopes(DhcpFailoverRemoveScopesParams) => DhcpScopes;
+    DeleteDhcpFailover(DhcpFailoverDeleteParams) => DhcpFailovers;
+    ReplicateScope(ReplicateScopeParams) => DhcpScopes;
+    ReplicateRelation(ReplicateRelationParams) => DhcpScopes;
+    ReplicateServer(ReplicateServerParams) => DhcpScopes;
+    CreateDhcpFilters(CreateDhcpFiltersParams) => DhcpFilters;
+    UpdateDhcpFilter(UpdateDhcpFilterParams) => DhcpFilters;
+    DeleteDhcpFilters(DeleteDhcpFiltersParams) => DhcpFilters;
+    CreateDhcpPolicy(CreateDhcpPolicyParams) => DhcpPolicies;
+    DeleteDhcpPolicy(DeleteDhcpPolicyParams) => DhcpPolicies;
 }
 
 impl OperationParams {
-    pub fn kind(&self) -> OperationKind {
-        match self {
-            OperationParams::CreateAddressSpace(_) => OperationKind::CreateAddressSpace,
-            OperationParams::CreateBlock(_) => OperationKind::CreateBlock,
-            OperationParams::UpdateBlock(_) => OperationKind::UpdateBlock,
-            OperationParams::DeleteBlock(_) => OperationKind::DeleteBlock,
-            OperationParams::CreateRange(_) => OperationKind::CreateRange,
-            OperationParams::UpdateRange(_) => OperationKind::UpdateRange,
-            OperationParams::DeleteRange(_) => OperationKind::DeleteRange,
-            OperationParams::RemapRange(_) => OperationKind::RemapRange,
-            OperationParams::CreateRanges(_) => OperationKind::CreateRanges,
-            OperationParams::CreateAddress(_) => OperationKind::CreateAddress,
-            OperationParams::UpdateAddress(_) => OperationKind::UpdateAddress,
-            OperationParams::DeleteAddress(_) => OperationKind::DeleteAddress,
-            OperationParams::AllocateAddress(_) => OperationKind::AllocateAddress,
-            OperationParams::AllocateRange(_) => OperationKind::AllocateRange,
-        }
-    }
-
-    /// Whether the operation only reports what it would do.
+    /// Whether the operation only reports what it would do (its events are not written).
     pub fn dry_run(&self) -> bool {
-        false
-    }
-
-    pub fn delegate(&self) -> &dyn Delegate {
         match self {
-            OperationParams::CreateAddressSpace(p) => p,
-            OperationParams::CreateBlock(p) => p,
-            OperationParams::UpdateBlock(p) => p,
-            OperationParams::DeleteBlock(p) => p,
-            OperationParams::CreateRange(p) => p,
-            OperationParams::UpdateRange(p) => p,
-            OperationParams::DeleteRange(p) => p,
-            OperationParams::RemapRange(p) => p,
-            OperationParams::CreateRanges(p) => p,
-            OperationParams::CreateAddress(p) => p,
-            OperationParams::UpdateAddress(p) => p,
-            OperationParams::DeleteAddress(p) => p,
-            OperationParams::AllocateAddress(p) => p,
-            OperationParams::AllocateRange(p) => p,
+            OperationParams::ReplicateScope(p) => p.dry_run,
+            OperationParams::ReplicateRelation(p) => p.dry_run,
+            OperationParams::ReplicateServer(p) => p.dry_run,
+            _ => false,
         }
     }
 
@@ -173,8 +206,7 @@ impl OperationParams {
             return Err(Fault::invalid(
                 "params",
                 format!(
-                    "operation {} takes {} parameters, got {} parameters",
-                    kind.name(),
+                    "operation {} cannot take the parameters of {}",
                     kind.name(),
                     params.kind().name()
                 ),

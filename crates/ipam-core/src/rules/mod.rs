@@ -3,5 +3,6 @@
 
 pub mod address_mapping;
 pub mod block_tree;
+pub mod dhcp;
 pub mod range_mapping;
 pub mod validate;

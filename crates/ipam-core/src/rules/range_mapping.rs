@@ -22,15 +22,26 @@ use crate::addr::Span;
 use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
-use crate::ids::{BlockId, RangeId};
+use crate::ids::{BlockId, FailoverId, RangeId, ScopeId, ServerId};
 use crate::model::{ManagedBy, Overlap};
 use crate::rules::address_mapping;
 use crate::tables::ranges::IpRange;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// A DHCP scope that the item creates or links together with its range: the rule must see
+/// it to recognise the range's failover replica.
+#[derive(Clone, Copy, Debug)]
+pub struct ScopeInfo {
+    pub scope: ScopeId,
+    pub server: ServerId,
+    /// The relationship the scope is (being) linked to; 0 = none.
+    pub failover: FailoverId,
+}
+
 /// Decisions taken within the item, not yet in the tables.
 #[derive(Default)]
 pub struct Pending {
+    scope: Option<ScopeInfo>,
     /// The range being set, as it will be (its id may be provisional).
     current: Option<IpRange>,
     deleted: HashSet<RangeId>,
@@ -62,10 +73,28 @@ impl Pending {
 }
 
 /// Whether two ranges are a DHCP scope and its replica on the failover partner: the
-/// overlap the spec calls OverlappingBecauseFailover (2.2.5.60). Only scope ranges can be;
-/// until the DHCP tables exist no range has a scope.
-fn failover_pair(_ctx: &mut Ctx, a: &IpRange, b: &IpRange) -> bool {
-    a.scope.is_set() && b.scope.is_set() && a.span() == b.span()
+/// overlap the spec calls OverlappingBecauseFailover (2.2.5.60). Both are scope ranges with
+/// the same span, and their scopes are linked to one relationship whose two servers they
+/// are on.
+fn failover_pair(ctx: &mut Ctx, p: &Pending, a: &IpRange, b: &IpRange) -> bool {
+    if !a.scope.is_set() || !b.scope.is_set() || a.span() != b.span() {
+        return false;
+    }
+    let mut side = |scope: ScopeId| -> Option<(ServerId, FailoverId)> {
+        if let Some(info) = p.scope.filter(|i| i.scope == scope) {
+            return info.failover.non_zero().map(|f| (info.server, f));
+        }
+        let server = ctx.scope(scope)?.server;
+        Some((server, ctx.link_of(scope)?))
+    };
+    let (Some((sa, fa)), Some((sb, fb))) = (side(a.scope), side(b.scope)) else {
+        return false;
+    };
+    fa == fb
+        && sa != sb
+        && ctx
+            .failover(fa)
+            .is_some_and(|f| [f.server1, f.server2].contains(&sa) && [f.server1, f.server2].contains(&sb))
 }
 
 /// The ranges whose usable addresses meet `of`'s, as they will be after the item.
@@ -90,10 +119,10 @@ fn overlaps_of(ctx: &mut Ctx, p: &Pending, of: &IpRange) -> Vec<IpRange> {
     out
 }
 
-fn overlap_value(ctx: &mut Ctx, of: &IpRange, overlaps: &[IpRange]) -> Overlap {
+fn overlap_value(ctx: &mut Ctx, p: &Pending, of: &IpRange, overlaps: &[IpRange]) -> Overlap {
     if overlaps.is_empty() {
         Overlap::None
-    } else if overlaps.iter().all(|o| failover_pair(ctx, of, o)) {
+    } else if overlaps.iter().all(|o| failover_pair(ctx, p, of, o)) {
         Overlap::BecauseFailover
     } else {
         Overlap::Overlapping
@@ -112,7 +141,7 @@ pub fn block_for(ctx: &mut Ctx, r: &IpRange, exclude: &[BlockId]) -> BlockId {
 fn refresh(ctx: &mut Ctx, p: &mut Pending, r: &IpRange, exclude: &[BlockId]) {
     let Some(r) = p.effective(r) else { return };
     let overlaps = overlaps_of(ctx, p, &r);
-    let overlap = overlap_value(ctx, &r, &overlaps);
+    let overlap = overlap_value(ctx, p, &r, &overlaps);
     let mut parent = r.parent_block;
     if parent.is_set() && exclude.contains(&parent) {
         parent = block_for(ctx, &r, exclude);
@@ -159,8 +188,28 @@ fn refresh_around(
 /// change and returns the range as committed.
 pub fn set_ip_range_mapping(
     ctx: &mut Ctx,
+    range: IpRange,
+    previous: Option<&IpRange>,
+) -> FaultResult<IpRange> {
+    set_range(ctx, range, previous, None)
+}
+
+/// SetIPRangeMapping for a DHCP scope's range, whose scope (and failover link) the same
+/// item creates or changes.
+pub fn set_scope_range_mapping(
+    ctx: &mut Ctx,
+    range: IpRange,
+    previous: Option<&IpRange>,
+    scope: ScopeInfo,
+) -> FaultResult<IpRange> {
+    set_range(ctx, range, previous, Some(scope))
+}
+
+fn set_range(
+    ctx: &mut Ctx,
     mut range: IpRange,
     previous: Option<&IpRange>,
+    scope: Option<ScopeInfo>,
 ) -> FaultResult<IpRange> {
     // Steps 1-2: GetOverlappingRanges, excluding the range's own id.
     let mut same_owner = Vec::new();
@@ -197,7 +246,10 @@ pub fn set_ip_range_mapping(
         ));
     }
 
-    let mut p = Pending::default();
+    let mut p = Pending {
+        scope,
+        ..Pending::default()
+    };
     for r in &replaced {
         p.delete(r.id);
     }
@@ -211,7 +263,7 @@ pub fn set_ip_range_mapping(
     p.current = Some(range.clone());
     // The survivors are exactly the ranges sharing an address with this one once the
     // replaced ones are gone.
-    range.overlap = overlap_value(ctx, &range, &survivors);
+    range.overlap = overlap_value(ctx, &p, &range, &survivors);
     range.use_for_utilization = range.parent_block.is_set() || range.overlap == Overlap::None;
     p.current = Some(range.clone());
 
@@ -232,7 +284,7 @@ pub fn set_ip_range_mapping(
         // follows from its own and this range, and none of them can newly map. This
         // avoids a query per survivor on the common path.
         for s in &survivors {
-            let added = if failover_pair(ctx, s, &range) {
+            let added = if failover_pair(ctx, &p, s, &range) {
                 Overlap::BecauseFailover
             } else {
                 Overlap::Overlapping

@@ -5,6 +5,7 @@
 pub mod address_spaces;
 pub mod addresses;
 pub mod blocks;
+pub mod dhcp;
 pub mod ranges;
 pub mod rows;
 
@@ -15,6 +16,7 @@ use crate::ids::{BlockId, PROVISIONAL, RangeId, RecordRef, SpaceId, Table};
 use address_spaces::AddressSpaces;
 use addresses::Addresses;
 use blocks::Blocks;
+use dhcp::Dhcp;
 use ranges::{IpRange, Ranges};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -40,6 +42,7 @@ pub struct State {
     pub blocks: Blocks,
     pub ranges: Ranges,
     pub addresses: Addresses,
+    pub dhcp: Dhcp,
 }
 
 impl Default for State {
@@ -53,6 +56,7 @@ impl Default for State {
             blocks: Blocks::default(),
             ranges: Ranges::default(),
             addresses: Addresses::default(),
+            dhcp: Dhcp::default(),
         }
     }
 }
@@ -90,59 +94,36 @@ impl State {
     /// Rebuilds the derived indexes that a snapshot does not store.
     pub fn rebuild_indexes(&mut self) {
         self.addresses.rebuild_indexes();
+        self.dhcp.rebuild_indexes();
     }
 
     /// Replaces the provisional ids in `events` (one append, in order) with the next ids of
     /// each table. Called by the committer, the serialization point, just before apply.
-    /// Returns the mapping, so a caller can resolve ids it kept (an operation's result).
+    /// Creations are numbered first, so an event may refer to a row created later in the
+    /// same append (a reservation and its address name each other). Returns the mapping,
+    /// so a caller can resolve ids it kept (an operation's result).
     pub fn assign_ids(&self, events: &mut [Event]) -> Result<IdMap, ApplyError> {
         let mut ids = IdAssigner {
             last: self.last_ids.clone(),
             map: HashMap::new(),
         };
         for event in events.iter_mut() {
+            event.visit_ids(&mut |table, id, creates| {
+                if creates {
+                    ids.create(table, id);
+                }
+            });
+        }
+        for event in events.iter_mut() {
             let name = event.name();
-            let fail = |reason: String| ApplyError { event: name, reason };
-            match event {
-                Event::AddressSpaceCreated(s) => ids.create(Table::AddressSpaces, &mut s.id.0),
-                Event::BlockCreated(b) => {
-                    ids.create(Table::Blocks, &mut b.id.0);
-                    ids.refer(Table::Blocks, &mut b.parent.0).map_err(fail)?;
+            let mut failure = None;
+            event.visit_ids(&mut |table, id, creates| {
+                if !creates && let Err(reason) = ids.refer(table, id) {
+                    failure.get_or_insert(reason);
                 }
-                Event::BlockUpdated(b) => ids.refer(Table::Blocks, &mut b.id.0).map_err(fail)?,
-                Event::BlockDeleted(id) => ids.refer(Table::Blocks, &mut id.0).map_err(fail)?,
-                Event::BlockParentChanged { id, parent } => {
-                    ids.refer(Table::Blocks, &mut id.0).map_err(fail)?;
-                    ids.refer(Table::Blocks, &mut parent.0).map_err(fail)?;
-                }
-                Event::RangeCreated(r) => {
-                    ids.create(Table::Ranges, &mut r.id.0);
-                    ids.refer(Table::Blocks, &mut r.parent_block.0).map_err(fail)?;
-                }
-                Event::RangeUpdated(r) => {
-                    ids.refer(Table::Ranges, &mut r.id.0).map_err(fail)?;
-                    ids.refer(Table::Blocks, &mut r.parent_block.0).map_err(fail)?;
-                }
-                Event::RangeDeleted(id) => ids.refer(Table::Ranges, &mut id.0).map_err(fail)?,
-                Event::RangeMappingChanged { id, parent_block, .. } => {
-                    ids.refer(Table::Ranges, &mut id.0).map_err(fail)?;
-                    ids.refer(Table::Blocks, &mut parent_block.0).map_err(fail)?;
-                }
-                Event::AddressCreated(a) => {
-                    ids.create(Table::Addresses, &mut a.id.0);
-                    ids.refer(Table::Ranges, &mut a.range.0).map_err(fail)?;
-                }
-                Event::AddressUpdated(a) => {
-                    ids.refer(Table::Addresses, &mut a.id.0).map_err(fail)?;
-                    ids.refer(Table::Ranges, &mut a.range.0).map_err(fail)?;
-                }
-                Event::AddressDeleted(id) => ids.refer(Table::Addresses, &mut id.0).map_err(fail)?,
-                Event::AddressesMapped { range, addresses } => {
-                    ids.refer(Table::Ranges, &mut range.0).map_err(fail)?;
-                    for a in addresses.iter_mut() {
-                        ids.refer(Table::Addresses, &mut a.0).map_err(fail)?;
-                    }
-                }
+            });
+            if let Some(reason) = failure {
+                return Err(ApplyError { event: name, reason });
             }
         }
         Ok(IdMap(ids.map))
@@ -232,6 +213,9 @@ impl State {
             Event::RangeCreated(range) => {
                 if self.ranges.get(range.id).is_some() {
                     return fail(format!("range {} exists", range.id));
+                }
+                if range.scope.is_set() && self.dhcp.scope(range.scope).is_none() {
+                    return fail(format!("no DHCP scope {}", range.scope));
                 }
                 self.check_range_refs(&range).or_else(fail)?;
                 self.bump_id(Table::Ranges, range.id.0);
@@ -377,6 +361,7 @@ impl State {
                     }
                 }
             }
+            dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())
     }
@@ -551,6 +536,7 @@ impl State {
             r.hash(&mut h);
         }
         self.addresses.hash_into(&mut h);
+        self.dhcp.hash_into(&mut h);
         h.digest128()
     }
 
@@ -561,6 +547,10 @@ impl State {
             (Table::Blocks, self.blocks.len()),
             (Table::Ranges, self.ranges.len()),
             (Table::Addresses, self.addresses.len()),
+            (Table::DhcpServers, self.dhcp.servers().count()),
+            (Table::DhcpScopes, self.dhcp.scope_count()),
+            (Table::DhcpReservations, self.dhcp.reservation_count()),
+            (Table::DhcpFailovers, self.dhcp.failovers().count()),
         ]
     }
 }
@@ -646,7 +636,7 @@ impl IdAssigner {
         if *id & PROVISIONAL != 0 {
             *id = *self.map.get(&(table, *id)).ok_or_else(|| {
                 format!(
-                    "provisional {} id {} is not created earlier in the append",
+                    "provisional {} id {} is not created in the append",
                     table.name(),
                     *id & !PROVISIONAL
                 )

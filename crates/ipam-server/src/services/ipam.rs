@@ -1,9 +1,9 @@
 //! The Ipam service: address spaces, blocks, ranges, addresses. Mutations run as
 //! operations; queries read the tables once what they show is durable.
 
-use super::{App, fault, next_token, page, request_id};
-use crate::status;
-use ipam_core::addr::{Addr, Family, Span};
+use super::{App, family_filter, fault, next_token, page, request_id};
+
+use ipam_core::addr::{Addr, Span};
 use ipam_core::fault::Fault;
 use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
 use ipam_core::model::share_an_address;
@@ -16,24 +16,6 @@ use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn family_filter(value: i32, field: &str) -> Result<Option<Family>, Status> {
-    match pb::AddressFamily::try_from(value) {
-        Ok(pb::AddressFamily::Unspecified) => Ok(None),
-        Ok(pb::AddressFamily::Ipv4) => Ok(Some(Family::V4)),
-        Ok(pb::AddressFamily::Ipv6) => Ok(Some(Family::V6)),
-        Err(_) => Err(fault(Fault::invalid(
-            field,
-            format!("{value} is not an address family"),
-        ))),
-    }
-}
-
-impl App {
-    async fn query<R: Send + 'static>(&self, f: impl FnOnce(&ipam_core::State) -> R) -> Result<R, Status> {
-        self.engine.read_durable(f).await.map_err(status::store_error)
-    }
-}
 
 #[tonic::async_trait]
 impl Ipam for App {

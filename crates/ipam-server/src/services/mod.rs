@@ -1,11 +1,13 @@
 //! The gRPC services. Each is a thin adapter: convert the request, call the jobs service
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
+pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
 pub mod operations;
 
 use crate::status;
+use ipam_core::addr::Family;
 use ipam_core::fault::Fault;
 use ipam_core::ids::Table;
 use ipam_core::tables::State;
@@ -77,7 +79,34 @@ pub fn fault(f: Fault) -> Status {
     status::from_fault(&f, None)
 }
 
+/// An optional address family filter (0 = every family).
+pub fn family_filter(value: i32, field: &str) -> Result<Option<Family>, Status> {
+    match pb::AddressFamily::try_from(value) {
+        Ok(pb::AddressFamily::Unspecified) => Ok(None),
+        Ok(pb::AddressFamily::Ipv4) => Ok(Some(Family::V4)),
+        Ok(pb::AddressFamily::Ipv6) => Ok(Some(Family::V6)),
+        Err(_) => Err(fault(Fault::invalid(
+            field,
+            format!("{value} is not an address family"),
+        ))),
+    }
+}
+
+/// One page of rows: at most `size`, and whether more follow.
+pub fn take_page<T>(rows: impl Iterator<Item = T>, size: usize) -> (Vec<T>, bool) {
+    let mut rows = rows.peekable();
+    let page: Vec<T> = rows.by_ref().take(size).collect();
+    let more = rows.peek().is_some();
+    (page, more)
+}
+
 impl App {
+    /// Reads the tables once everything committed so far is durable (a reader never sees
+    /// a row that a crash could take back).
+    pub async fn query<R: Send + 'static>(&self, f: impl FnOnce(&State) -> R) -> Result<R, Status> {
+        self.engine.read_durable(f).await.map_err(status::store_error)
+    }
+
     /// Runs a mutation as an operation and waits for it: the finished Operation, or the
     /// status of its fault.
     pub async fn mutate(
@@ -141,7 +170,10 @@ fn strip_params_prefix(field: &str) -> String {
 }
 
 pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_result::Result> {
-    use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
+    use ipam_core::ids::{
+        AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, ReservationId, ScopeId, ServerId,
+        SpaceId, SuperscopeId,
+    };
     use pb::operation_result::Result as R;
     match table {
         Table::AddressSpaces => s
@@ -154,6 +186,33 @@ pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_r
             .addresses
             .get(AddressId(id))
             .map(|a| R::Address(render::address(s, a))),
-        _ => None,
+        Table::DhcpServers => s
+            .dhcp
+            .server(ServerId(id))
+            .map(|x| R::DhcpServer(render::dhcp_server(s, x))),
+        Table::DhcpScopes => s
+            .dhcp
+            .scope(ScopeId(id))
+            .map(|x| R::DhcpScope(render::dhcp_scope(s, x))),
+        Table::DhcpReservations => s
+            .dhcp
+            .reservation(ReservationId(id))
+            .map(|x| R::DhcpReservation(render::dhcp_reservation(s, x))),
+        Table::DhcpFailovers => s
+            .dhcp
+            .failover(FailoverId(id))
+            .map(|x| R::DhcpFailover(render::dhcp_failover(s, x))),
+        Table::DhcpSuperscopes => s
+            .dhcp
+            .superscope(SuperscopeId(id))
+            .map(|x| R::DhcpSuperscope(render::dhcp_superscope(s, x))),
+        Table::DhcpFilters => s
+            .dhcp
+            .filter(FilterId(id))
+            .map(|x| R::DhcpFilter(render::dhcp_filter(x))),
+        Table::DhcpPolicies => s
+            .dhcp
+            .policy(PolicyId(id))
+            .map(|x| R::DhcpPolicy(render::dhcp_policy(x))),
     }
 }

@@ -11,13 +11,19 @@ use crate::pb;
 use crate::wire::{WireError, addr_from_bytes};
 use ipam_core::addr::{Addr, AddressCategory, Prefix, Span};
 use ipam_core::events::Event;
-use ipam_core::ids::{AddressId, BlockId, RangeId, ReservationId, ScopeId, SpaceId};
+use ipam_core::ids::{
+    AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, ReservationId, ScopeId, ServerId, SpaceId,
+    SuperscopeId,
+};
 use ipam_core::model::{AddressAssignment, ManagedBy, Manager};
 use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
 use ipam_core::tables::addresses::IpAddressRecord;
 use ipam_core::tables::blocks::IpBlock;
 use ipam_core::tables::ranges::IpRange;
 use prost::Message;
+
+mod dhcp;
+use dhcp::*;
 
 /// The schema version `encode` writes.
 ///
@@ -299,6 +305,53 @@ pub fn to_pb(event: &Event) -> pb::Event {
             range_id: range.0,
             address_ids: addresses.iter().map(|a| a.0).collect(),
         }),
+        Event::DhcpServerPut { server, created } => Kind::DhcpServerPut(pb::DhcpServerPut {
+            server: Some(server_row(server)),
+            created: *created,
+        }),
+        Event::DhcpServerDeleted(id) => Kind::DhcpServerDeleted(pb::DhcpServerDeleted { id: id.0 }),
+        Event::DhcpScopePut { scope, created } => Kind::DhcpScopePut(pb::DhcpScopePut {
+            scope: Some(scope_row(scope)),
+            created: *created,
+        }),
+        Event::DhcpScopeDeleted(id) => Kind::DhcpScopeDeleted(pb::DhcpScopeDeleted { id: id.0 }),
+        Event::DhcpReservationPut { reservation, created } => {
+            Kind::DhcpReservationPut(pb::DhcpReservationPut {
+                reservation: Some(reservation_row(reservation)),
+                created: *created,
+            })
+        }
+        Event::DhcpReservationDeleted(id) => {
+            Kind::DhcpReservationDeleted(pb::DhcpReservationDeleted { id: id.0 })
+        }
+        Event::DhcpFailoverPut { failover, created } => Kind::DhcpFailoverPut(pb::DhcpFailoverPut {
+            failover: Some(failover_row(failover)),
+            created: *created,
+        }),
+        Event::DhcpFailoverDeleted(id) => Kind::DhcpFailoverDeleted(pb::DhcpFailoverDeleted { id: id.0 }),
+        Event::DhcpScopeFailoverSet { scope, failover } => {
+            Kind::DhcpScopeFailoverSet(pb::DhcpScopeFailoverSet {
+                scope_id: scope.0,
+                failover_id: failover.0,
+            })
+        }
+        Event::DhcpSuperscopePut { superscope, created } => Kind::DhcpSuperscopePut(pb::DhcpSuperscopePut {
+            superscope: Some(superscope_row(superscope)),
+            created: *created,
+        }),
+        Event::DhcpSuperscopeDeleted(id) => {
+            Kind::DhcpSuperscopeDeleted(pb::DhcpSuperscopeDeleted { id: id.0 })
+        }
+        Event::DhcpFilterPut { filter, created } => Kind::DhcpFilterPut(pb::DhcpFilterPut {
+            filter: Some(filter_row(filter)),
+            created: *created,
+        }),
+        Event::DhcpFilterDeleted(id) => Kind::DhcpFilterDeleted(pb::DhcpFilterDeleted { id: id.0 }),
+        Event::DhcpPolicyPut { policy, created } => Kind::DhcpPolicyPut(pb::DhcpPolicyPut {
+            policy: Some(policy_row(policy)),
+            created: *created,
+        }),
+        Event::DhcpPolicyDeleted(id) => Kind::DhcpPolicyDeleted(pb::DhcpPolicyDeleted { id: id.0 }),
     };
     pb::Event { kind: Some(kind) }
 }
@@ -333,12 +386,45 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             range: RangeId(e.range_id),
             addresses: e.address_ids.into_iter().map(AddressId).collect(),
         },
-        other => {
-            return Err(WireError::field(
-                "kind",
-                format!("event {other:?} is not known to this build"),
-            ));
-        }
+        Kind::DhcpServerPut(e) => Event::DhcpServerPut {
+            server: server_from(e.server)?,
+            created: e.created,
+        },
+        Kind::DhcpServerDeleted(e) => Event::DhcpServerDeleted(ServerId(e.id)),
+        Kind::DhcpScopePut(e) => Event::DhcpScopePut {
+            scope: scope_from(e.scope)?,
+            created: e.created,
+        },
+        Kind::DhcpScopeDeleted(e) => Event::DhcpScopeDeleted(ScopeId(e.id)),
+        Kind::DhcpReservationPut(e) => Event::DhcpReservationPut {
+            reservation: reservation_from(e.reservation)?,
+            created: e.created,
+        },
+        Kind::DhcpReservationDeleted(e) => Event::DhcpReservationDeleted(ReservationId(e.id)),
+        Kind::DhcpFailoverPut(e) => Event::DhcpFailoverPut {
+            failover: failover_from(e.failover)?,
+            created: e.created,
+        },
+        Kind::DhcpFailoverDeleted(e) => Event::DhcpFailoverDeleted(FailoverId(e.id)),
+        Kind::DhcpScopeFailoverSet(e) => Event::DhcpScopeFailoverSet {
+            scope: ScopeId(e.scope_id),
+            failover: FailoverId(e.failover_id),
+        },
+        Kind::DhcpSuperscopePut(e) => Event::DhcpSuperscopePut {
+            superscope: superscope_from(e.superscope)?,
+            created: e.created,
+        },
+        Kind::DhcpSuperscopeDeleted(e) => Event::DhcpSuperscopeDeleted(SuperscopeId(e.id)),
+        Kind::DhcpFilterPut(e) => Event::DhcpFilterPut {
+            filter: filter_from(e.filter)?,
+            created: e.created,
+        },
+        Kind::DhcpFilterDeleted(e) => Event::DhcpFilterDeleted(FilterId(e.id)),
+        Kind::DhcpPolicyPut(e) => Event::DhcpPolicyPut {
+            policy: policy_from(e.policy)?,
+            created: e.created,
+        },
+        Kind::DhcpPolicyDeleted(e) => Event::DhcpPolicyDeleted(PolicyId(e.id)),
     })
 }
 
@@ -376,6 +462,130 @@ mod tests {
                 kind: SpaceKind::Customer,
                 provider: SpaceId(1),
             }),
+        ];
+        for e in events {
+            assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn dhcp_events_round_trip() {
+        use ipam_core::tables::dhcp::failovers::{DhcpFailover, FailoverMode};
+        use ipam_core::tables::dhcp::filters::DhcpFilter;
+        use ipam_core::tables::dhcp::policies::DhcpPolicy;
+        use ipam_core::tables::dhcp::reservations::{DhcpReservation, ReservationType};
+        use ipam_core::tables::dhcp::scopes::{DhcpScope, ScopeStatus};
+        use ipam_core::tables::dhcp::servers::{DhcpOption, DhcpServer, DnsUpdateType};
+        use ipam_core::tables::dhcp::superscopes::DhcpSuperscope;
+        let option = DhcpOption {
+            code: 6,
+            value: "10.0.0.53".into(),
+        };
+        let events = vec![
+            Event::DhcpServerPut {
+                server: DhcpServer {
+                    id: ServerId(1),
+                    name: "dhcp1.corp".into(),
+                    address: Some(Addr::parse("10.0.0.2").unwrap()),
+                    description: "east".into(),
+                    dns_update_type: DnsUpdateType::Always,
+                    dns_name_protection: true,
+                    discard_dns_on_lease_deletion: true,
+                    options: vec![option.clone()],
+                },
+                created: true,
+            },
+            Event::DhcpScopePut {
+                scope: DhcpScope {
+                    id: ScopeId(2),
+                    server: ServerId(1),
+                    space: SpaceId(1),
+                    network: Prefix::parse("10.1.0.0/24").unwrap(),
+                    name: "floor 1".into(),
+                    start: Addr::parse("10.1.0.10").unwrap(),
+                    end: Addr::parse("10.1.0.200").unwrap(),
+                    exclusions: vec![Span::new(0x0a01_0014, 0x0a01_001e)],
+                    status: ScopeStatus::Inactive,
+                    description: String::new(),
+                    lease_duration_s: 86_400,
+                    dns_update_type: DnsUpdateType::OnRequest,
+                    options: vec![option],
+                    superscope: SuperscopeId(4),
+                },
+                created: false,
+            },
+            Event::DhcpReservationPut {
+                reservation: DhcpReservation {
+                    id: ReservationId(3),
+                    scope: ScopeId(2),
+                    address: AddressId(9),
+                    client_id: "00:15:5d:01:02:03".into(),
+                    iaid: 7,
+                    name: "printer".into(),
+                    description: String::new(),
+                    reservation_type: ReservationType::Both,
+                    dns_update_type: DnsUpdateType::Disabled,
+                },
+                created: true,
+            },
+            Event::DhcpFailoverPut {
+                failover: DhcpFailover {
+                    id: FailoverId(5),
+                    name: "east-west".into(),
+                    server1: ServerId(1),
+                    server2: ServerId(6),
+                    mode: FailoverMode::HotStandby,
+                    mclt_s: 3600,
+                    auto_state_transition: true,
+                    state_switch_interval_s: 600,
+                    server1_percentage: 50,
+                    shared_secret_enabled: true,
+                    shared_secret: "s3cret".into(),
+                },
+                created: true,
+            },
+            Event::DhcpScopeFailoverSet {
+                scope: ScopeId(2),
+                failover: FailoverId(5),
+            },
+            Event::DhcpSuperscopePut {
+                superscope: DhcpSuperscope {
+                    id: SuperscopeId(4),
+                    server: ServerId(1),
+                    name: "campus".into(),
+                },
+                created: true,
+            },
+            Event::DhcpFilterPut {
+                filter: DhcpFilter {
+                    id: FilterId(8),
+                    server: ServerId(1),
+                    mac: 0x0015_5d01_0203,
+                    allow: false,
+                    description: "lost laptop".into(),
+                },
+                created: true,
+            },
+            Event::DhcpPolicyPut {
+                policy: DhcpPolicy {
+                    id: PolicyId(10),
+                    server: ServerId(1),
+                    scope: ScopeId(2),
+                    name: "phones".into(),
+                    description: String::new(),
+                    processing_order: 1,
+                    enabled: true,
+                    conditions: "VendorClass EQ Polycom*".into(),
+                },
+                created: true,
+            },
+            Event::DhcpServerDeleted(ServerId(1)),
+            Event::DhcpScopeDeleted(ScopeId(2)),
+            Event::DhcpReservationDeleted(ReservationId(3)),
+            Event::DhcpFailoverDeleted(FailoverId(5)),
+            Event::DhcpSuperscopeDeleted(SuperscopeId(4)),
+            Event::DhcpFilterDeleted(FilterId(8)),
+            Event::DhcpPolicyDeleted(PolicyId(10)),
         ];
         for e in events {
             assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);

@@ -15,6 +15,8 @@ use ipam_core::fault::Fault;
 use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
 use ipam_core::tables::address_spaces::SpaceKind;
 
+mod dhcp;
+
 /// Each supported operation: its wire kind, core kind, `params` oneof variant, field name
 /// in `OperationParams`, and decoder.
 macro_rules! operations {
@@ -69,7 +71,48 @@ operations! {
     UpdateAddress => UpdateAddress, UpdateAddress, "update_address", update_address;
     DeleteAddress => DeleteAddress, DeleteAddress, "delete_address", delete_address;
     AllocateAddress => AllocateAddress, AllocateAddress, "allocate_address", allocate_address;
-    AllocateRange => AllocateRange, AllocateRange, "allocate_range", allocate_range;
+        AllocateRange => AllocateRange, AllocateRange, "allocate_range", allocate_range;
+    CreateDhcpServer => CreateDhcpServer, CreateDhcpServer, "create_dhcp_server", dhcp::create_dhcp_server;
+    EditDhcpServer => EditDhcpServer, EditDhcpServer, "edit_dhcp_server", dhcp::edit_dhcp_server;
+    DeleteDhcpServer => DeleteDhcpServer, DeleteDhcpServer, "delete_dhcp_server", dhcp::delete_dhcp_server;
+    CreateDhcpScope => CreateDhcpScope, CreateDhcpScope, "create_dhcp_scope", dhcp::create_dhcp_scope;
+    EditDhcpScope => EditDhcpScope, EditDhcpScope, "edit_dhcp_scope", dhcp::edit_dhcp_scope;
+    DeleteDhcpScope => DeleteDhcpScope, DeleteDhcpScope, "delete_dhcp_scope", dhcp::delete_dhcp_scope;
+    AddScopesToSuperscope => AddScopesToSuperscope, AddScopesToSuperscope, "add_scopes_to_superscope",
+        dhcp::add_scopes_to_superscope;
+    RemoveScopesFromSuperscope => RemoveScopesFromSuperscope, RemoveScopesFromSuperscope,
+        "remove_scopes_from_superscope", dhcp::remove_scopes_from_superscope;
+    RenameSuperscope => RenameSuperscope, RenameSuperscope, "rename_superscope", dhcp::rename_superscope;
+    DeleteSuperscopes => DeleteSuperscopes, DeleteSuperscopes, "delete_superscopes", dhcp::delete_superscopes;
+    SetSuperscopeActivationStatus => SetSuperscopeActivationStatus, SetSuperscopeActivationStatus,
+        "set_superscope_activation_status", dhcp::set_superscope_activation_status;
+    CreateDhcpReservation => CreateDhcpReservation, CreateDhcpReservation, "create_dhcp_reservation",
+        dhcp::create_dhcp_reservation;
+    DeleteDhcpReservation => DeleteDhcpReservation, DeleteDhcpReservation, "delete_dhcp_reservation",
+        dhcp::delete_dhcp_reservation;
+    DeleteDhcpReservationCollection => DeleteDhcpReservationCollection, DeleteDhcpReservationCollection,
+        "delete_dhcp_reservation_collection", dhcp::delete_dhcp_reservation_collection;
+    SetDhcpReservation => SetDhcpReservation, SetDhcpReservation, "set_dhcp_reservation",
+        dhcp::set_dhcp_reservation;
+    SetDhcpReservationCollection => SetDhcpReservationCollection, SetDhcpReservationCollection,
+        "set_dhcp_reservation_collection", dhcp::set_dhcp_reservation_collection;
+    CreateDhcpFailover => CreateDhcpFailover, CreateDhcpFailover, "create_dhcp_failover",
+        dhcp::create_dhcp_failover;
+    EditDhcpFailover => EditDhcpFailover, EditDhcpFailover, "edit_dhcp_failover", dhcp::edit_dhcp_failover;
+    AddDhcpFailoverScopes => AddDhcpFailoverScopes, AddDhcpFailoverScopes, "add_dhcp_failover_scopes",
+        dhcp::add_dhcp_failover_scopes;
+    RemoveDhcpFailoverScopes => RemoveDhcpFailoverScopes, RemoveDhcpFailoverScopes,
+        "remove_dhcp_failover_scopes", dhcp::remove_dhcp_failover_scopes;
+    DeleteDhcpFailover => DeleteDhcpFailover, DeleteDhcpFailover, "delete_dhcp_failover",
+        dhcp::delete_dhcp_failover;
+    ReplicateScope => ReplicateScope, ReplicateScope, "replicate_scope", dhcp::replicate_scope;
+    ReplicateRelation => ReplicateRelation, ReplicateRelation, "replicate_relation", dhcp::replicate_relation;
+    ReplicateServer => ReplicateServer, ReplicateServer, "replicate_server", dhcp::replicate_server;
+    CreateDhcpFilters => CreateDhcpFilters, CreateDhcpFilters, "create_dhcp_filters", dhcp::create_dhcp_filters;
+    UpdateDhcpFilter => UpdateDhcpFilter, UpdateDhcpFilter, "update_dhcp_filter", dhcp::update_dhcp_filter;
+    DeleteDhcpFilters => DeleteDhcpFilters, DeleteDhcpFilters, "delete_dhcp_filters", dhcp::delete_dhcp_filters;
+    CreateDhcpPolicy => CreateDhcpPolicy, CreateDhcpPolicy, "create_dhcp_policy", dhcp::create_dhcp_policy;
+    DeleteDhcpPolicy => DeleteDhcpPolicy, DeleteDhcpPolicy, "delete_dhcp_policy", dhcp::delete_dhcp_policy;
 }
 
 /// The kind whose parameter message is the `params` oneof that is set.

@@ -1,0 +1,147 @@
+//! ReplicateFailoverScopeDelegate (3.19.4.4.1.29, seed 000): copies scopes to the partner
+//! server of their failover relationship.
+//!
+//! 1. The parameter must be ReplicateScopeParameters (checked when decoding, as for every
+//!    operation).
+//! 2. No scopes: fault.
+//! 3. For each scope (one item each; the page says "for each such reservation", a slip for
+//!    "scope"):
+//!    1. find its row in ADM_DhcpScopeFailoverTable, then the relationship; without either,
+//!       skip the scope (reported as skipped);
+//!    2. the destination server. **Spec slip:** the page assigns the scope's *own* server on
+//!       both branches ("If Server1RecordId = Scope.DHCPServerRecordId, assign
+//!       Server1RecordId"), which would copy a scope onto itself. The intent is the
+//!       *partner*: Server2 when the scope is on Server1, Server1 when on Server2. A scope
+//!       on neither server, or a relationship without a partner, is skipped;
+//!    3. clone the scope with the destination as its server;
+//!    4. if the destination has the scope (same ScopeId), UpdateDhcpScopeDelegate (.4), else
+//!       CreateDhcpScopeDelegate (.3). The replica is linked to the same relationship, so
+//!       the pair's ranges read as OverlappingBecauseFailover (2.2.5.60) and count once;
+//!    5. the page calls SetOverallStatus(Success, 100%) inside the loop; we report per-scope
+//!       progress and the overall status once, at the end.
+//!
+//! With `dry_run` the same decisions are made and reported, and nothing is written.
+
+use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
+use crate::ctx::Ctx;
+use crate::fault::{Fault, FaultResult};
+use crate::ids::{RecordRef, ScopeId, SuperscopeId, Table};
+use crate::rules::dhcp;
+use crate::tables::dhcp::scopes::DhcpScope;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicateScopeParams {
+    pub scopes: Vec<ScopeId>,
+    pub dry_run: bool,
+}
+
+pub(crate) fn plan_scopes(ctx: &mut Ctx, ids: &[ScopeId], field: &str) -> FaultResult<Plan> {
+    let scopes = dhcp::load_scopes(ctx, ids, field)?;
+    Ok(Plan {
+        items: scopes
+            .iter()
+            .map(|s| PlanItem {
+                object: dhcp::scope_label(s),
+                target: s.id.0,
+            })
+            .collect(),
+    })
+}
+
+/// Step 3 for one scope.
+pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> FaultResult<ItemOutcome> {
+    let object = item.object.clone();
+    let Some(scope) = ctx.scope(ScopeId(item.target)).cloned() else {
+        return Err(Fault::not_found(
+            "scope_ids",
+            format!("{object}: the scope was deleted"),
+        ));
+    };
+    // 3.1: the failover row, then the relationship.
+    let Some(link) = ctx.link_of(scope.id) else {
+        return Ok(ItemOutcome::skipped(
+            object,
+            "no failover relationship: ADM_DhcpScopeFailoverTable has no row for it",
+        ));
+    };
+    let Some(relationship) = ctx.failover(link).cloned() else {
+        return Ok(ItemOutcome::skipped(
+            object,
+            format!("failover relationship {link} does not exist"),
+        ));
+    };
+    // 3.2: the partner (the spec's text names the scope's own server; see above).
+    let Some(destination) = relationship.partner_of(scope.server) else {
+        return Ok(ItemOutcome::skipped(
+            object,
+            format!(
+                "relationship {} has no partner for server {}",
+                relationship.id, scope.server
+            ),
+        ));
+    };
+    let object = format!("{object} -> server {destination}");
+    let rehearsal = if dry_run { "dry run: would be " } else { "" };
+    // 3.3-3.4: clone onto the destination; update it there, or create it.
+    match ctx.scope_on(destination, scope.network).cloned() {
+        Some(existing) => {
+            let next = DhcpScope {
+                id: existing.id,
+                server: destination,
+                superscope: existing.superscope,
+                ..scope.clone()
+            };
+            let changed = dhcp::update_scope(ctx, &existing, next, Some(link))?;
+            let record = RecordRef::new(Table::DhcpScopes, existing.id.0);
+            Ok(if changed {
+                ItemOutcome::done(ItemAction::Updated, object, record)
+                    .with_message(format!("{rehearsal}updated on the partner"))
+            } else {
+                ItemOutcome::done(ItemAction::Unchanged, object, record)
+                    .with_message("the partner's scope already matches")
+            })
+        }
+        None => {
+            if ctx.server(destination).is_none() {
+                return Ok(ItemOutcome::skipped(
+                    object,
+                    format!("partner server {destination} does not exist"),
+                ));
+            }
+            let id = ScopeId(ctx.new_id());
+            let next = DhcpScope {
+                id,
+                server: destination,
+                superscope: SuperscopeId(0),
+                ..scope.clone()
+            };
+            dhcp::create_scope(ctx, next, link)?;
+            let mut outcome = ItemOutcome::done(
+                ItemAction::Created,
+                object,
+                RecordRef::new(Table::DhcpScopes, id.0),
+            )
+            .with_message(format!("{rehearsal}created on the partner"));
+            if dry_run {
+                outcome.record = None;
+            }
+            Ok(outcome)
+        }
+    }
+}
+
+impl Delegate for ReplicateScopeParams {
+    fn describe(&self) -> String {
+        format!("{} scope(s) to their failover partner", self.scopes.len())
+    }
+
+    fn plan(&self, ctx: &mut Ctx) -> FaultResult<Plan> {
+        plan_scopes(ctx, &self.scopes, "scope_ids")
+    }
+
+    fn run_item(&self, plan: &Plan, index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
+        replicate_scope(ctx, &plan.items[index], self.dry_run)
+            .map_err(|f| f.at(format!("scope_ids[{index}]")))
+    }
+}

@@ -1,0 +1,248 @@
+//! What the DHCP delegates share: ValidateDhcpScope (v1 3.1.4.9), a scope's range in the
+//! address space, and creating, updating and deleting a scope with everything that hangs
+//! off it. A scope's pool is a range managed by MS DHCP with the scope's server as entity,
+//! so SetIPRangeMapping (3.1.4.7) places it like any other range.
+
+use crate::addr::{Addr, Prefix, Span};
+use crate::ctx::Ctx;
+use crate::events::Event;
+use crate::fault::{Fault, FaultResult};
+use crate::ids::{BlockId, FailoverId, RangeId, ScopeId};
+use crate::model::{AddressAssignment, ManagedBy, Manager, Overlap};
+use crate::rules::range_mapping::{self, ScopeInfo};
+use crate::rules::validate;
+use crate::tables::dhcp::reservations::DhcpReservation;
+use crate::tables::dhcp::scopes::DhcpScope;
+use crate::tables::ranges::IpRange;
+
+/// ValidateDhcpScope (v1 3.1.4.9): start and end inside the scope's network (StartAddress
+/// AND mask = ScopeId, EndAddress AND mask = ScopeId), start before end; the exclusions
+/// inside the pool and apart.
+pub fn validate_scope(
+    network: Prefix,
+    start: Addr,
+    end: Addr,
+    exclusions: &[(Addr, Addr)],
+) -> FaultResult<Vec<Span>> {
+    let span = validate::span_in_subnet(network, start, end)?;
+    if start == end {
+        return Err(Fault::invalid(
+            "end_address",
+            "a scope's end address must be after its start address",
+        ));
+    }
+    validate::exclusions(network.family(), span, exclusions)
+}
+
+/// The dynamic range of `scope` (AddressAssignment Dynamic, managed by MS DHCP with the
+/// server's name as entity), before SetIPRangeMapping places it.
+pub fn scope_range(scope: &DhcpScope, server_name: &str, id: RangeId) -> IpRange {
+    IpRange {
+        id,
+        space: scope.space,
+        subnet: scope.network,
+        start: scope.start,
+        end: scope.end,
+        exclusions: scope.exclusions.clone(),
+        manager: Manager {
+            by: ManagedBy::MsDhcp,
+            entity: server_name.to_string(),
+        },
+        assignment: AddressAssignment::Dynamic,
+        parent_block: BlockId(0),
+        overlap: Overlap::None,
+        use_for_utilization: true,
+        scope: scope.id,
+        description: scope.description.clone(),
+        owner: String::new(),
+        custom_fields: Default::default(),
+    }
+}
+
+/// A DHCP server's scopes may not share addresses (the DHCP server refuses it); without
+/// this check SetIPRangeMapping would take the older one for a stale copy and delete its
+/// range (3.1.4.7 step 4.2).
+fn check_pool_free(ctx: &mut Ctx, scope: &DhcpScope) -> FaultResult<()> {
+    let clash: Vec<u64> = ctx
+        .scopes_of(scope.server)
+        .into_iter()
+        .filter(|s| s.id != scope.id && s.family() == scope.family())
+        .filter(|s| crate::model::share_an_address(s.span(), &s.exclusions, scope.span(), &scope.exclusions))
+        .map(|s| s.id.0)
+        .collect();
+    if clash.is_empty() {
+        return Ok(());
+    }
+    Err(Fault::conflict(
+        format!(
+            "{}-{} overlaps scope(s) {:?} of the same server",
+            scope.start, scope.end, clash
+        ),
+        clash,
+    )
+    .at("start_address"))
+}
+
+/// Creates `scope` (its id provisional) and its range, linked to `failover` (0 = none).
+pub fn create_scope(ctx: &mut Ctx, scope: DhcpScope, failover: FailoverId) -> FaultResult<IpRange> {
+    let server = ctx
+        .server(scope.server)
+        .ok_or_else(|| Fault::not_found("server_id", format!("server {}", scope.server)))?;
+    let server_name = server.name.clone();
+    check_pool_free(ctx, &scope)?;
+    let info = ScopeInfo {
+        scope: scope.id,
+        server: scope.server,
+        failover,
+    };
+    let range = scope_range(&scope, &server_name, RangeId(ctx.new_id()));
+    ctx.emit(Event::DhcpScopePut {
+        scope: scope.clone(),
+        created: true,
+    });
+    if failover.is_set() {
+        ctx.emit(Event::DhcpScopeFailoverSet {
+            scope: scope.id,
+            failover,
+        });
+    }
+    range_mapping::set_scope_range_mapping(ctx, range, None, info)
+}
+
+/// Updates `old` to `next` (same id, server and network) and its range; with `link`, also
+/// links it to that relationship. Returns whether anything changed.
+pub fn update_scope(
+    ctx: &mut Ctx,
+    old: &DhcpScope,
+    next: DhcpScope,
+    link: Option<FailoverId>,
+) -> FaultResult<bool> {
+    let current_link = ctx.link_of(old.id).unwrap_or(FailoverId(0));
+    let failover = link.unwrap_or(current_link);
+    if *old == next && failover == current_link {
+        return Ok(false);
+    }
+    if next.span() != old.span() || next.exclusions != old.exclusions {
+        check_pool_free(ctx, &next)?;
+    }
+    let server_name = ctx
+        .server(next.server)
+        .ok_or_else(|| Fault::not_found("server_id", format!("server {}", next.server)))?
+        .name
+        .clone();
+    if *old != next {
+        ctx.emit(Event::DhcpScopePut {
+            scope: next.clone(),
+            created: false,
+        });
+    }
+    if failover != current_link {
+        ctx.emit(Event::DhcpScopeFailoverSet {
+            scope: next.id,
+            failover,
+        });
+    }
+    let info = ScopeInfo {
+        scope: next.id,
+        server: next.server,
+        failover,
+    };
+    match ctx.range_of_scope(next.id).map(|e| e.range.clone()) {
+        Some(range) => {
+            let mut wanted = scope_range(&next, &server_name, range.id);
+            wanted.parent_block = range.parent_block;
+            wanted.overlap = range.overlap;
+            wanted.use_for_utilization = range.use_for_utilization;
+            wanted.owner = range.owner.clone();
+            wanted.custom_fields = range.custom_fields.clone();
+            let spatial = wanted.span() != range.span() || wanted.exclusions != range.exclusions;
+            if spatial || failover != current_link {
+                range_mapping::set_scope_range_mapping(ctx, wanted, Some(&range), info)?;
+            } else if wanted != range {
+                ctx.emit(Event::RangeUpdated(wanted));
+            }
+        }
+        None => {
+            // A scope whose range was lost (it cannot be deleted on its own, but be whole).
+            let range = scope_range(&next, &server_name, RangeId(ctx.new_id()));
+            range_mapping::set_scope_range_mapping(ctx, range, None, info)?;
+        }
+    }
+    Ok(true)
+}
+
+/// Removes a reservation; its address record goes too with `with_address`, else it stays
+/// as a plain record.
+pub fn delete_reservation(ctx: &mut Ctx, r: &DhcpReservation, with_address: bool) {
+    ctx.emit(Event::DhcpReservationDeleted(r.id));
+    if with_address {
+        ctx.emit(Event::AddressDeleted(r.address));
+    } else if let Some(view) = ctx.address(r.address) {
+        let mut record = view.record();
+        record.reservation = crate::ids::ReservationId(0);
+        ctx.emit(Event::AddressUpdated(record));
+    }
+}
+
+/// DeleteDhcpScopeDelegate's work (3.19.4.4.1.5) plus the rows that hang off the scope:
+/// its reservations (with their address records, which belong to the scope's server), its
+/// failover link, its scope-level policies, then its range (DeleteRange 3.3.4.32), then the
+/// scope.
+pub fn delete_scope(ctx: &mut Ctx, scope: &DhcpScope) {
+    for r in ctx.reservations_of(scope.id) {
+        let r = r.clone();
+        delete_reservation(ctx, &r, true);
+    }
+    if ctx.link_of(scope.id).is_some() {
+        ctx.emit(Event::DhcpScopeFailoverSet {
+            scope: scope.id,
+            failover: FailoverId(0),
+        });
+    }
+    let policies: Vec<_> = ctx
+        .policies_of(scope.server)
+        .into_iter()
+        .filter(|p| p.scope == scope.id)
+        .map(|p| p.id)
+        .collect();
+    for p in policies {
+        ctx.emit(Event::DhcpPolicyDeleted(p));
+    }
+    if let Some(range) = ctx.range_of_scope(scope.id).map(|e| e.range.clone()) {
+        range_mapping::delete_range(ctx, &range);
+    }
+    ctx.emit(Event::DhcpScopeDeleted(scope.id));
+}
+
+/// The scope's replica on the failover partner, when it has a relationship: (the partner
+/// server, its scope with the same ScopeId if any, the relationship).
+pub fn partner_scope<'s>(
+    ctx: &mut Ctx<'s>,
+    scope: &DhcpScope,
+) -> Option<(crate::ids::ServerId, Option<&'s DhcpScope>, FailoverId)> {
+    let f = ctx.link_of(scope.id)?;
+    let partner = ctx.failover(f)?.partner_of(scope.server)?;
+    Some((partner, ctx.scope_on(partner, scope.network), f))
+}
+
+pub fn scope_label(scope: &DhcpScope) -> String {
+    format!(
+        "scope {} ({}) on server {}",
+        scope.network, scope.id, scope.server
+    )
+}
+
+/// ScopeIds must name scopes; the first that does not is the fault.
+pub fn load_scopes(ctx: &mut Ctx, ids: &[ScopeId], field: &str) -> FaultResult<Vec<DhcpScope>> {
+    if ids.is_empty() {
+        return Err(Fault::required(field));
+    }
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            ctx.scope(*id)
+                .cloned()
+                .ok_or_else(|| Fault::not_found(format!("{field}[{i}]"), format!("scope {id}")))
+        })
+        .collect()
+}
