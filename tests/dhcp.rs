@@ -351,6 +351,61 @@ async fn replicate_scope_follows_every_step_over_grpc() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_failing_item_keeps_the_items_before_it_and_says_which_failed() {
+    let mut w = world().await;
+    // The partner already serves a pool that takes in C's: C cannot be copied there.
+    w.dhcp
+        .create_scope(scope_params(w.dhcp2, "10.3.0.0/16", "10.3.0.1", "10.3.255.254"))
+        .await
+        .unwrap();
+    let mut ops = w.server.ops().await;
+    let started = ops
+        .start_operation(pb::StartOperationRequest {
+            kind: pb::OperationKind::ReplicateScope as i32,
+            params: Some(pb::OperationParams {
+                params: Some(Params::ReplicateScope(replicate(&[w.a, w.c, w.b], false))),
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let op = ops
+        .wait_operation(pb::WaitOperationRequest {
+            id: started.id,
+            timeout_ms: 0,
+            include_items: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(op.state, pb::OperationState::Failed as i32, "{op:?}");
+    let statuses: Vec<_> = op.items.iter().map(|i| i.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            pb::ItemStatus::Succeeded as i32,
+            pb::ItemStatus::Failed as i32,
+            pb::ItemStatus::NotRun as i32
+        ]
+    );
+    let error = op.error.expect("the operation's fault");
+    assert_eq!(error.field, "scope_ids[1]", "{error:?}");
+    assert!(op.items[1].error.is_some());
+    // A's copy is committed; nothing of C's was written.
+    let networks: Vec<_> = scopes_on(&mut w.dhcp, w.dhcp2)
+        .await
+        .into_iter()
+        .map(|s| s.network)
+        .collect();
+    assert_eq!(
+        networks,
+        ["10.3.0.0/16", "10.1.0.0/24"],
+        "by id: the clash first, then A's copy"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn deleting_a_source_scope_ends_the_failover_overlap() {
     let mut w = world().await;
     w.dhcp.replicate_scope(replicate(&[w.a], false)).await.unwrap();
