@@ -129,6 +129,18 @@ impl Server {
             .expect("connect to ipamd")
     }
 
+    /// A connection whose HTTP/2 receive windows are `bytes`: a reader that stops reading
+    /// makes the server stop sending after that much.
+    pub async fn channel_with_window(&self, bytes: u32) -> Channel {
+        Channel::from_shared(self.endpoint())
+            .expect("endpoint")
+            .initial_stream_window_size(bytes)
+            .initial_connection_window_size(bytes)
+            .connect()
+            .await
+            .expect("connect to ipamd")
+    }
+
     pub async fn ipam(&self) -> IpamClient<Channel> {
         IpamClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
@@ -137,6 +149,8 @@ impl Server {
 
     pub async fn dhcp(&self) -> DhcpClient<Channel> {
         DhcpClient::new(self.channel().await)
+            .max_decoding_message_size(64 << 20)
+            .max_encoding_message_size(64 << 20)
     }
 
     /// The log head and the state hash at it.
@@ -153,6 +167,8 @@ impl Server {
 
     pub async fn ops(&self) -> OperationsClient<Channel> {
         OperationsClient::new(self.channel().await)
+            .max_decoding_message_size(64 << 20)
+            .max_encoding_message_size(64 << 20)
     }
 
     pub async fn events(&self) -> EventLogClient<Channel> {

@@ -105,6 +105,10 @@ pub fn is_done(op: &pb::Operation) -> bool {
 }
 
 /// Counts items that have an outcome (anything but pending).
+/// Items that ran (succeeded, skipped or failed); not those that never ran.
 pub fn items_done(op: &pb::Operation) -> u32 {
-    op.items.iter().filter(|i| !is_pending(i)).count() as u32
+    op.items
+        .iter()
+        .filter(|i| !is_pending(i) && i.status != pb::ItemStatus::NotRun as i32)
+        .count() as u32
 }

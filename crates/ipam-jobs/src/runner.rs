@@ -325,7 +325,15 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
     if let Err(f) = inner.persist(&op, true).await {
         tracing::error!(error = %f, "could not record the final status");
     }
+    // Logged before it is published, so a client that saw the end finds the line.
+    tracing::info!(
+        state = record::state(&op).as_str_name(),
+        items = op.items_total,
+        items_done = op.items_done,
+        first_seq = op.first_event_seq,
+        last_seq = op.last_event_seq,
+        "operation finished"
+    );
     job.update(|live| *live = op.clone());
-    tracing::info!(state = ?record::state(&op), items = op.items_total, "operation finished");
     inner.forget(op.id);
 }

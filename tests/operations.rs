@@ -1,0 +1,322 @@
+//! The operations API of the real binary: list with filters and pages, wait, cancel (a
+//! running job stops between items and keeps what it committed), a full queue, slow
+//! watchers, tracing, and SIGKILL while jobs run (no accepted job is lost).
+//!
+//! A "long" job here is one CreateRanges operation with thousands of items: it runs for
+//! seconds, so the test acts while it runs, and every test checks that it did (a job that
+//! had already finished would fail the test, never pass it by accident).
+
+use ipam_e2e::{OperationsClient, Server, block_params, watch_to_end};
+use ipam_proto::pb;
+use ipam_proto::pb::operation_params::Params;
+use tonic::Code;
+use tonic::transport::Channel;
+
+/// `count` /30 ranges in 172.16.0.0/12, one item each.
+fn many_ranges(count: u32) -> Params {
+    let ranges = (0..count)
+        .map(|i| {
+            let base = 0xac10_0000u32 + i * 4;
+            let [a, b, c, d] = base.to_be_bytes();
+            pb::CreateRangeParams {
+                network: format!("{a}.{b}.{c}.{d}/30"),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Params::CreateRanges(pb::CreateRangesParams { ranges })
+}
+
+fn kind_of(params: &Params) -> pb::OperationKind {
+    match params {
+        Params::CreateRanges(_) => pb::OperationKind::CreateRanges,
+        Params::CreateBlock(_) => pb::OperationKind::CreateBlock,
+        other => panic!("no kind for {other:?}"),
+    }
+}
+
+async fn start(ops: &mut OperationsClient<Channel>, params: Params) -> Result<pb::Operation, tonic::Status> {
+    ops.start_operation(pb::StartOperationRequest {
+        kind: kind_of(&params) as i32,
+        params: Some(pb::OperationParams { params: Some(params) }),
+        request_id: String::new(),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+/// Reads the job's progress until it has committed at least one item (it is running).
+async fn until_running(ops: &mut OperationsClient<Channel>, id: u64) {
+    let mut stream = ops
+        .watch_operation(pb::WatchOperationRequest { id })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(p) = stream.message().await.unwrap() {
+        assert!(!p.done, "the long job finished before the test could act on it");
+        if p.state == pb::OperationState::Running as i32 && p.items_done >= 1 {
+            return;
+        }
+    }
+    panic!("the watch ended before the job ran");
+}
+
+async fn wait(ops: &mut OperationsClient<Channel>, id: u64, include_items: bool) -> pb::Operation {
+    ops.wait_operation(pb::WaitOperationRequest {
+        id,
+        timeout_ms: 0,
+        include_items,
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn list(
+    ops: &mut OperationsClient<Channel>,
+    state: pb::OperationState,
+    kind: pb::OperationKind,
+    page_size: u32,
+) -> Vec<u64> {
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = ops
+            .list_operations(pb::ListOperationsRequest {
+                state: state as i32,
+                kind: kind as i32,
+                page_size,
+                page_token: token,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.operations.len() <= page_size as usize);
+        ids.extend(page.operations.iter().map(|o| o.id));
+        if page.next_page_token.is_empty() {
+            return ids;
+        }
+        token = page.next_page_token;
+    }
+}
+
+async fn range_count(server: &Server) -> usize {
+    let mut ipam = server.ipam().await;
+    let mut count = 0;
+    let mut token = String::new();
+    loop {
+        let page = ipam
+            .list_ranges(pb::ListRangesRequest {
+                page: Some(pb::PageRequest {
+                    page_size: 1000,
+                    page_token: token,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        count += page.ranges.len();
+        if page.next_page_token.is_empty() {
+            return count;
+        }
+        token = page.next_page_token;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_full_list_wait_and_cancel() {
+    let server = Server::start_with(&["--workers", "1", "--queue-capacity", "2"]);
+    let mut ops = server.ops().await;
+    let long = start(&mut ops, many_ranges(50_000)).await.unwrap();
+    until_running(&mut ops, long.id).await;
+
+    // The only worker is busy: two jobs wait, the third is refused and leaves no job.
+    let b1 = start(&mut ops, Params::CreateBlock(block_params("10.0.0.0/8")))
+        .await
+        .unwrap();
+    let b2 = start(&mut ops, Params::CreateBlock(block_params("11.0.0.0/8")))
+        .await
+        .unwrap();
+    let err = start(&mut ops, Params::CreateBlock(block_params("12.0.0.0/8")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    assert!(err.message().contains("queue is full"), "{}", err.message());
+
+    // Filters and pages.
+    use pb::OperationKind as K;
+    use pb::OperationState as S;
+    assert_eq!(
+        list(&mut ops, S::Unspecified, K::Unspecified, 1).await,
+        [long.id, b1.id, b2.id]
+    );
+    assert_eq!(
+        list(&mut ops, S::Queued, K::Unspecified, 100).await,
+        [b1.id, b2.id]
+    );
+    assert_eq!(list(&mut ops, S::Running, K::Unspecified, 100).await, [long.id]);
+    assert_eq!(
+        list(&mut ops, S::Unspecified, K::CreateRanges, 100).await,
+        [long.id]
+    );
+    assert_eq!(list(&mut ops, S::Queued, K::CreateBlock, 1).await, [b1.id, b2.id]);
+    let err = ops
+        .list_operations(pb::ListOperationsRequest {
+            page_token: "not-a-token".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    // A wait with a time limit returns the job as it is.
+    let queued = ops
+        .wait_operation(pb::WaitOperationRequest {
+            id: b1.id,
+            timeout_ms: 1,
+            include_items: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((queued.state, queued.done), (S::Queued as i32, false));
+
+    // A queued job is cancelled at once.
+    let cancelled = ops
+        .cancel_operation(pb::CancelOperationRequest { id: b2.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.state, S::Cancelled as i32);
+    assert!(cancelled.status_message.contains("before it started"));
+
+    // A running job stops between items: what it committed stays, and it says so.
+    let answer = ops
+        .cancel_operation(pb::CancelOperationRequest { id: long.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!answer.done || answer.state == S::Cancelled as i32, "{answer:?}");
+    let op = wait(&mut ops, long.id, true).await;
+    assert_eq!(op.state, S::Cancelled as i32, "{}", op.status_message);
+    let done = op.items_done as usize;
+    assert!(done >= 1 && done < 50_000, "{done}");
+    assert!(
+        op.items[..done]
+            .iter()
+            .all(|i| i.status == pb::ItemStatus::Succeeded as i32)
+    );
+    assert!(
+        op.items[done..]
+            .iter()
+            .all(|i| i.status == pb::ItemStatus::NotRun as i32)
+    );
+    assert!(
+        op.status_message
+            .contains(&format!("the {done} item(s) before it stay committed")),
+        "{}",
+        op.status_message
+    );
+    assert_eq!(op.error.unwrap().code, Code::Cancelled as i32);
+    assert_eq!(range_count(&server).await, done);
+
+    // The queue moves on; a cancelled job stays cancelled.
+    assert_eq!(wait(&mut ops, b1.id, false).await.state, S::Succeeded as i32);
+    assert_eq!(wait(&mut ops, b2.id, false).await.state, S::Cancelled as i32);
+
+    // The server log names the operation and the events it committed.
+    let log = server.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("operation{{id={} ", b1.id)) && l.contains("operation finished"))
+        .unwrap_or_else(|| panic!("no finish line for operation {} in:\n{log}", b1.id));
+    assert!(
+        line.contains(&format!("last_seq={}", op.last_event_seq + 1)),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watcher_that_does_not_read_holds_nothing_back() {
+    let server = Server::start();
+    let mut ops = server.ops().await;
+    let job = start(&mut ops, many_ranges(5_000)).await.unwrap();
+    // This watcher's stream is opened and left unread while the job runs; its connection
+    // takes in 16 KiB, so the server soon has to hold its messages back.
+    const WINDOW: u32 = 16 << 10;
+    let mut idle = OperationsClient::new(server.channel_with_window(WINDOW).await)
+        .watch_operation(pb::WatchOperationRequest { id: job.id })
+        .await
+        .unwrap()
+        .into_inner();
+    let attentive = watch_to_end(&mut server.ops().await, job.id).await;
+    assert_eq!(
+        wait(&mut ops, job.id, false).await.state,
+        pb::OperationState::Succeeded as i32
+    );
+
+    // Both watchers get every item exactly once, in order, and the final status last.
+    let mut late = Vec::new();
+    while let Some(p) = idle.message().await.unwrap() {
+        late.push(p);
+    }
+    for progress in [&attentive, &late] {
+        let indexes: Vec<u32> = progress
+            .iter()
+            .flat_map(|p| p.items.iter().map(|i| i.index))
+            .collect();
+        assert_eq!(indexes, (0..5_000).collect::<Vec<u32>>());
+        let last = progress.last().unwrap();
+        assert!(last.done && last.operation.is_some());
+        assert!(progress[..progress.len() - 1].iter().all(|p| !p.done));
+    }
+    // More than its window: the job ran on while this watcher could take nothing more.
+    let late_bytes: usize = late.iter().map(prost::Message::encoded_len).sum();
+    assert!(late_bytes > 4 * WINDOW as usize, "{late_bytes} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_while_jobs_run_loses_no_accepted_job() {
+    let mut server = Server::start();
+    let mut ops = server.ops().await;
+    let long = start(&mut ops, many_ranges(20_000)).await.unwrap();
+    let mut accepted = vec![long.id];
+    for i in 0..30u32 {
+        let op = start(
+            &mut ops,
+            Params::CreateBlock(block_params(&format!("10.{i}.0.0/16"))),
+        )
+        .await
+        .unwrap();
+        accepted.push(op.id);
+    }
+    until_running(&mut ops, long.id).await;
+    server.kill();
+    server.restart();
+
+    let mut ops = server.ops().await;
+    for id in &accepted {
+        let op = wait(&mut ops, *id, false).await;
+        assert!(
+            op.done,
+            "operation {id} was accepted, so it must finish after a restart"
+        );
+        assert_eq!(
+            op.state,
+            pb::OperationState::Succeeded as i32,
+            "operation {id}: {}",
+            op.status_message
+        );
+    }
+    // The long job resumed where its committed items ended: every range exactly once.
+    assert_eq!(range_count(&server).await, 20_000);
+    let op = wait(&mut ops, long.id, true).await;
+    assert_eq!(op.items_done, 20_000);
+    assert!(
+        op.items
+            .iter()
+            .any(|i| i.message.contains("committed before the server restarted")),
+        "some items ran before the kill"
+    );
+}
