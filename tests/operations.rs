@@ -201,7 +201,7 @@ async fn queue_full_list_wait_and_cancel() {
     let op = wait(&mut ops, long.id, true).await;
     assert_eq!(op.state, S::Cancelled as i32, "{}", op.status_message);
     let done = op.items_done as usize;
-    assert!(done >= 1 && done < 50_000, "{done}");
+    assert!((1..50_000).contains(&done), "{done}");
     assert!(
         op.items[..done]
             .iter()
