@@ -3,11 +3,14 @@ CARGO ?= cargo
 
 BENCH ?=
 
-.PHONY: run test bench bench-smoke build fmt lint clean
+.PHONY: run test bench bench-smoke browser-deps build fmt lint clean
 
-## run: start ipamd with its embedded store in ./data on 127.0.0.1:50051
+# Root installs Debian packages directly; anyone else through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+## run: start ipamd with its embedded store in ./data on 127.0.0.1:50051, dashboard on http://127.0.0.1:8080
 run:
-	$(CARGO) run --release --bin ipamd
+	$(CARGO) run --release --bin ipamd -- --dashboard 127.0.0.1:8080
 
 ## test: format check, clippy with -D warnings, then every test (unit, property, end to end)
 test:
@@ -25,6 +28,11 @@ bench:
 ## bench-smoke: every benchmark at a tiny size, so none of them rots (part of `make test`)
 bench-smoke:
 	$(CARGO) run -q -p ipam-bench -- --scale tiny --json target/bench/smoke.json
+
+## browser-deps: what the dashboard's browser test needs: Debian's chromium, and playwright-core
+browser-deps:
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+	cd tests/dashboard && npm ci --no-audit --no-fund
 
 build:
 	$(CARGO) build --release --workspace --bins

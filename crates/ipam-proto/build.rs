@@ -21,9 +21,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     .map(|name| root.join(format!("ipam/v1/{name}.proto")))
     .collect();
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    // Type names (`prost::Name`) let tools find a message's descriptor from its Rust type.
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("ipam_descriptor.bin"))
-        .compile_protos(&files, std::slice::from_ref(&root))?;
+        .compile_with_config(config, &files, std::slice::from_ref(&root))?;
     println!("cargo:rerun-if-changed={}", root.display());
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Runs the real `ipamd` binary for end-to-end tests: a temp data directory, an ephemeral
 //! port (the server prints the address it bound), gRPC clients, graceful stop and SIGKILL.
+//! With `--dashboard`, the dashboard's URL is read from its own line the same way.
 //!
 //! The binary is found next to the test executable's directory (`target/<profile>/ipamd`),
 //! or at `$IPAMD_BIN`. `make test` (or `cargo test --workspace`) builds it first.
@@ -40,6 +41,8 @@ pub fn binary(name: &str) -> PathBuf {
 pub struct Server {
     child: Option<Child>,
     pub addr: String,
+    /// The dashboard's URL (`http://host:port`), when started with `--dashboard`.
+    pub dashboard: Option<String>,
     pub data: PathBuf,
     pub log: PathBuf,
     root: PathBuf,
@@ -53,12 +56,18 @@ impl Server {
         Server::start_with(&[])
     }
 
+    /// Starts ipamd with its dashboard on an ephemeral port.
+    pub fn start_with_dashboard() -> Server {
+        Server::start_with(&["--dashboard", "127.0.0.1:0"])
+    }
+
     pub fn start_with(args: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let root = temp.path().to_path_buf();
         let mut s = Server {
             child: None,
             addr: String::new(),
+            dashboard: None,
             data: root.join("data"),
             log: root.join("ipamd.log"),
             root,
@@ -92,15 +101,23 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            // ipamd prints the dashboard's line (if any) before the gRPC one.
+            let mut dashboard = None;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { return };
+                if let Some(url) = line.strip_prefix("ipamd dashboard on ") {
+                    dashboard = Some(url.trim().to_string());
+                }
                 if let Some(addr) = line.strip_prefix("ipamd listening on ") {
-                    let _ = tx.send(addr.trim().to_string());
+                    let _ = tx.send((addr.trim().to_string(), dashboard.take()));
                 }
             }
         });
         match rx.recv_timeout(START_TIMEOUT) {
-            Ok(addr) => self.addr = addr,
+            Ok((addr, dashboard)) => {
+                self.addr = addr;
+                self.dashboard = dashboard;
+            }
             Err(_) => {
                 let _ = child.kill();
                 panic!("ipamd did not start; its log:\n{}", self.log_text());

@@ -5,7 +5,7 @@
 //! id maps to its job under `r` + request id. A job is acknowledged to a `StartOperation`
 //! caller only once its QUEUED record is durable, so an accepted job survives a crash.
 
-use crate::record::{self, now_ms};
+use crate::record::{self, JOB_PREFIX, job_key, now_ms, request_key};
 use crate::runner;
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_proto::pb;
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Debug)]
@@ -42,39 +42,63 @@ impl Default for JobsConfig {
     }
 }
 
-const JOB_PREFIX: u8 = b'j';
-const REQUEST_PREFIX: u8 = b'r';
+/// Summaries buffered per feed subscriber; one that falls further behind skips (`Lagged`).
+const FEED_CAPACITY: usize = 1024;
 
-fn job_key(id: u64) -> [u8; 9] {
-    let mut k = [JOB_PREFIX; 9];
-    k[1..].copy_from_slice(&id.to_be_bytes());
-    k
+/// What the feed of every operation carries: progress without the item list, so a
+/// summary stays small however many items the job has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpSummary {
+    pub id: u64,
+    pub kind: pb::OperationKind,
+    pub state: pb::OperationState,
+    pub percent: u32,
+    pub items_total: u32,
+    pub items_done: u32,
+    pub status_message: String,
+    pub done: bool,
+    pub created_unix_ms: i64,
+    pub finished_unix_ms: i64,
 }
 
-fn request_key(request_id: &str) -> Vec<u8> {
-    let mut k = vec![REQUEST_PREFIX];
-    k.extend_from_slice(request_id.as_bytes());
-    k
+impl OpSummary {
+    pub fn of(op: &pb::Operation) -> OpSummary {
+        OpSummary {
+            id: op.id,
+            kind: pb::OperationKind::try_from(op.kind).unwrap_or(pb::OperationKind::Unspecified),
+            state: record::state(op),
+            percent: op.percent,
+            items_total: op.items_total,
+            items_done: op.items_done,
+            status_message: op.status_message.clone(),
+            done: op.done,
+            created_unix_ms: op.created_unix_ms,
+            finished_unix_ms: op.finished_unix_ms,
+        }
+    }
 }
 
 /// A job that is queued or running: its record and the signal its watchers wait on.
 pub struct LiveJob {
     op: Mutex<pb::Operation>,
     version: watch::Sender<u64>,
+    /// The feed of every operation (`Jobs::subscribe_all`).
+    feed: broadcast::Sender<OpSummary>,
     pub(crate) cancel: CancellationToken,
     /// Found unfinished at start-up: some of its items may be in the log already.
     pub(crate) recovered: bool,
 }
 
 impl LiveJob {
-    fn new(op: pb::Operation) -> Arc<LiveJob> {
-        LiveJob::with(op, false)
+    fn new(op: pb::Operation, feed: &broadcast::Sender<OpSummary>) -> Arc<LiveJob> {
+        LiveJob::with(op, feed, false)
     }
 
-    fn with(op: pb::Operation, recovered: bool) -> Arc<LiveJob> {
+    fn with(op: pb::Operation, feed: &broadcast::Sender<OpSummary>, recovered: bool) -> Arc<LiveJob> {
         Arc::new(LiveJob {
             op: Mutex::new(op),
             version: watch::channel(0).0,
+            feed: feed.clone(),
             cancel: CancellationToken::new(),
             recovered,
         })
@@ -90,9 +114,22 @@ impl LiveJob {
 
     /// Runs `f` on the record and wakes the watchers.
     pub(crate) fn update<R>(&self, f: impl FnOnce(&mut pb::Operation) -> R) -> R {
-        let r = f(&mut self.op.lock());
+        let mut op = self.op.lock();
+        let r = f(&mut op);
+        self.publish(&op);
+        drop(op);
         self.version.send_modify(|v| *v += 1);
         r
+    }
+
+    /// Sends the job's summary to the feed. Called with the record locked, so summaries of
+    /// one job are sent in the order of its changes. Without a subscriber (no dashboard)
+    /// nothing is built or sent: the hot path only checks the subscriber count.
+    fn publish(&self, op: &pb::Operation) {
+        if self.feed.receiver_count() > 0 {
+            // An error only means the last subscriber just left.
+            let _ = self.feed.send(OpSummary::of(op));
+        }
     }
 
     pub(crate) fn read<R>(&self, f: impl FnOnce(&pb::Operation) -> R) -> R {
@@ -127,6 +164,7 @@ pub(crate) struct Inner {
     next_id: AtomicU64,
     queue: mpsc::Sender<u64>,
     live: Mutex<HashMap<u64, Arc<LiveJob>>>,
+    feed: broadcast::Sender<OpSummary>,
     accepting: AtomicBool,
     /// Fired at shutdown: running jobs stop between items and stay RUNNING on disk, so
     /// the next start resumes them.
@@ -190,6 +228,7 @@ impl Jobs {
             next_id: AtomicU64::new(last + 1),
             queue,
             live: Mutex::new(HashMap::new()),
+            feed: broadcast::channel(FEED_CAPACITY).0,
             accepting: AtomicBool::new(true),
             shutdown: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
@@ -234,7 +273,10 @@ impl Jobs {
         for op in unfinished {
             let id = op.id;
             tracing::info!(operation = id, state = ?record::state(&op), "recovering unfinished operation");
-            self.inner.live.lock().insert(id, LiveJob::with(op, true));
+            self.inner
+                .live
+                .lock()
+                .insert(id, LiveJob::with(op, &self.inner.feed, true));
             let queue = self.inner.queue.clone();
             // Recovered jobs may exceed the queue's capacity: wait for room rather than drop.
             tokio::spawn(async move {
@@ -294,7 +336,7 @@ impl Jobs {
             start_log_position: self.inner.engine.head(),
             ..Default::default()
         };
-        let job = LiveJob::new(op.clone());
+        let job = LiveJob::new(op.clone(), &self.inner.feed);
         self.inner.live.lock().insert(id, job.clone());
         if !request_id.is_empty() {
             let claimed = self
@@ -324,6 +366,8 @@ impl Jobs {
             self.inner.forget(id);
             return Err(f);
         }
+        // Before the queue hands it to a worker, so its QUEUED summary precedes the rest.
+        job.read(|op| job.publish(op));
         permit.send(id);
         Ok(job)
     }
@@ -343,7 +387,7 @@ impl Jobs {
         }
         // Finished (or lost before its record was written: then the id is free again).
         Ok(self.load(id)?.map(|op| {
-            let job = LiveJob::new(op);
+            let job = LiveJob::new(op, &self.inner.feed);
             job.cancel.cancel();
             job
         }))
@@ -408,6 +452,30 @@ impl Jobs {
             out.push(op);
         }
         Ok((out, None))
+    }
+
+    /// The newest operations, newest first, at most `limit` (including running jobs whose
+    /// record is not stored yet). Ids of jobs that never got a record are skipped.
+    pub fn recent(&self, limit: usize) -> Result<Vec<pb::Operation>, Fault> {
+        let next = self.inner.next_id.load(Ordering::Acquire);
+        let first = next.saturating_sub(limit as u64).max(1);
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for id in (first..next).rev() {
+            if let Some(live) = self.live(id) {
+                out.push(live.snapshot());
+            } else if let Some(op) = self.load(id)? {
+                out.push(op);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every operation's progress as it changes: a summary when a job is queued and at each
+    /// change after that. A subscriber that falls more than a buffer behind gets `Lagged`
+    /// and skips ahead; it never slows a job. Jobs already queued or running show up at
+    /// their next change (`recent` has their state now).
+    pub fn subscribe_all(&self) -> broadcast::Receiver<OpSummary> {
+        self.inner.feed.subscribe()
     }
 
     /// Cancels a queued job at once, or asks a running one to stop between items.
@@ -477,5 +545,56 @@ impl Jobs {
             .filter(|j| j.read(|op| record::state(op) == pb::OperationState::Running))
             .count();
         (live.len() - running, running)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipam_store::{EngineConfig, Store, StoreConfig};
+    use pb::operation_params::Params;
+
+    fn start(dir: &std::path::Path) -> (Jobs, Engine) {
+        let store = Store::open(dir, &StoreConfig { cache_bytes: 1 << 20 }).unwrap();
+        let (engine, _) = Engine::open(store, EngineConfig::default()).unwrap();
+        let (jobs, _) = Jobs::start(engine.clone(), JobsConfig::default()).unwrap();
+        (jobs, engine)
+    }
+
+    fn block(network: &str) -> pb::OperationParams {
+        pb::OperationParams {
+            params: Some(Params::CreateBlock(pb::CreateBlockParams {
+                network: network.into(),
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_feed_follows_every_job_from_queued_to_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let (jobs, engine) = start(dir.path());
+        let mut feed = jobs.subscribe_all();
+        let job = jobs
+            .submit(
+                pb::OperationKind::CreateBlock,
+                block("10.0.0.0/8"),
+                String::new(),
+                true,
+            )
+            .await
+            .unwrap();
+        job.wait_done().await;
+        let mut seen = Vec::new();
+        while let Ok(summary) = feed.try_recv() {
+            assert_eq!(summary.id, job.id());
+            seen.push(summary.state);
+        }
+        assert_eq!(seen.first(), Some(&pb::OperationState::Queued));
+        assert_eq!(seen.last(), Some(&pb::OperationState::Succeeded));
+        let recent = jobs.recent(10).unwrap();
+        assert_eq!(recent.iter().map(|op| op.id).collect::<Vec<_>>(), [job.id()]);
+        jobs.shutdown(Duration::from_secs(5)).await;
+        engine.shutdown();
     }
 }

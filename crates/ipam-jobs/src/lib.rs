@@ -11,4 +11,4 @@ pub mod record;
 mod runner;
 mod watch;
 
-pub use jobs::{Jobs, JobsConfig, LiveJob, RecoveryReport};
+pub use jobs::{Jobs, JobsConfig, LiveJob, OpSummary, RecoveryReport};

@@ -5,7 +5,65 @@
 use ipam_core::delegates::{ItemAction, ItemOutcome, ItemStatus, Plan, PlanItem};
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_proto::pb;
+use ipam_store::{Kv, StoreError};
+use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+// --- stored records -------------------------------------------------------------------
+//
+// Job records live in the store's `jobs` tree under `j` + big-endian id; a client request
+// id maps to its job under `r` + request id. Offline tools (ipamctl explain, replay
+// reexecute) read them with the functions below.
+
+pub(crate) const JOB_PREFIX: u8 = b'j';
+pub(crate) const REQUEST_PREFIX: u8 = b'r';
+
+pub(crate) fn job_key(id: u64) -> [u8; 9] {
+    let mut k = [JOB_PREFIX; 9];
+    k[1..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub(crate) fn request_key(request_id: &str) -> Vec<u8> {
+    let mut k = vec![REQUEST_PREFIX];
+    k.extend_from_slice(request_id.as_bytes());
+    k
+}
+
+/// A stored job record that does not read back.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("job record {key} does not decode: {reason}")]
+    Decode { key: String, reason: String },
+}
+
+fn decode_record(key: &[u8], bytes: &[u8]) -> Result<pb::Operation, RecordError> {
+    pb::Operation::decode(bytes).map_err(|e| RecordError::Decode {
+        key: format!("{key:02x?}"),
+        reason: e.to_string(),
+    })
+}
+
+/// The stored record of job `id`, if any.
+pub fn load(jobs: &Kv, id: u64) -> Result<Option<pb::Operation>, RecordError> {
+    let key = job_key(id);
+    jobs.get(&key)?.map(|b| decode_record(&key, &b)).transpose()
+}
+
+/// Every stored job record, in id order.
+pub fn load_all(jobs: &Kv) -> impl Iterator<Item = Result<pb::Operation, RecordError>> + '_ {
+    jobs.scan_prefix(&[JOB_PREFIX], None).map(|item| {
+        let (key, value) = item?;
+        decode_record(&key, &value)
+    })
+}
+
+/// Writes a job record (not made durable here).
+pub fn store(jobs: &Kv, op: &pb::Operation) -> Result<(), StoreError> {
+    jobs.put(&job_key(op.id), &op.encode_to_vec())
+}
 
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -59,6 +117,8 @@ pub fn item_to_pb(index: usize, o: &ItemOutcome) -> pb::ItemResult {
         record_id: o.record.map_or(0, |r| r.id),
         message: o.message.clone(),
         error: o.fault.as_ref().map(fault_to_pb),
+        // The plan's target; the runner copies it from the planned item.
+        target_id: 0,
     }
 }
 
@@ -72,6 +132,7 @@ pub fn plan_to_items(plan: &Plan) -> Vec<pb::ItemResult> {
             index: i as u32,
             object: item.object.clone(),
             record_id: item.target,
+            target_id: item.target,
             ..Default::default()
         })
         .collect()
@@ -83,7 +144,7 @@ pub fn plan_from_items(items: &[pb::ItemResult]) -> Plan {
             .iter()
             .map(|r| PlanItem {
                 object: r.object.clone(),
-                target: r.record_id,
+                target: r.target_id,
             })
             .collect(),
     }
@@ -104,7 +165,6 @@ pub fn is_done(op: &pb::Operation) -> bool {
     )
 }
 
-/// Counts items that have an outcome (anything but pending).
 /// Items that ran (succeeded, skipped or failed); not those that never ran.
 pub fn items_done(op: &pb::Operation) -> u32 {
     op.items

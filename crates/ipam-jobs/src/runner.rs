@@ -219,7 +219,8 @@ impl Release {
 type Waiting = (usize, pb::ItemResult, u64, Option<RecordRef>);
 
 fn record_results(op: &mut pb::Operation, results: Vec<Waiting>) {
-    for (index, result, seq, record) in results {
+    for (index, mut result, seq, record) in results {
+        result.target_id = op.items[index].target_id;
         if seq > 0 {
             if op.first_event_seq == 0 {
                 op.first_event_seq = seq;

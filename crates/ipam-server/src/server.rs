@@ -67,6 +67,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build_v1()
         .context("building the reflection service")?;
 
+    // Bound and announced before gRPC, so whoever waits for the gRPC line finds both.
+    let dashboard = match &args.dashboard {
+        Some(addr) => {
+            let running = crate::dashboard::start(addr, app.clone()).await?;
+            println!("ipamd dashboard on http://{}", running.addr);
+            tracing::info!(addr = %running.addr, "serving the dashboard");
+            Some(running)
+        }
+        None => None,
+    };
+
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -114,6 +125,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ = grace_expired => tracing::warn!("connections still open after the grace period; closing them"),
     }
 
+    if let Some(dashboard) = dashboard {
+        dashboard.shutdown(grace).await;
+    }
     tracing::info!("stopping: finishing running operations");
     set_health(&health, ServingStatus::NotServing).await;
     jobs.shutdown(grace).await;

@@ -551,6 +551,9 @@ impl State {
             (Table::DhcpScopes, self.dhcp.scope_count()),
             (Table::DhcpReservations, self.dhcp.reservation_count()),
             (Table::DhcpFailovers, self.dhcp.failovers().count()),
+            (Table::DhcpSuperscopes, self.dhcp.superscopes().count()),
+            (Table::DhcpFilters, self.dhcp.filters().count()),
+            (Table::DhcpPolicies, self.dhcp.policies().count()),
         ]
     }
 }

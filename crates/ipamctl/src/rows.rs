@@ -1,0 +1,319 @@
+//! The table columns of each record type.
+
+use crate::output::{Column, Row, id, percent, short};
+use ipam_proto::pb;
+
+fn name<E: TryFrom<i32>>(value: i32, as_str: fn(&E) -> &'static str, prefix: &str) -> String {
+    E::try_from(value).map_or_else(|_| value.to_string(), |e| short(as_str(&e), prefix))
+}
+
+fn managed_by(v: i32) -> String {
+    name(v, pb::ManagedBy::as_str_name, "MANAGED_BY_")
+}
+
+pub fn state(v: i32) -> String {
+    name(v, pb::OperationState::as_str_name, "OPERATION_STATE_")
+}
+
+pub fn kind(v: i32) -> String {
+    name(v, pb::OperationKind::as_str_name, "OPERATION_KIND_")
+}
+
+pub fn item_status(v: i32) -> String {
+    name(v, pb::ItemStatus::as_str_name, "ITEM_STATUS_")
+}
+
+pub fn item_action(v: i32) -> String {
+    name(v, pb::ItemAction::as_str_name, "ITEM_ACTION_")
+}
+
+/// Unix microseconds or milliseconds as UTC `YYYY-MM-DD HH:MM:SS.mmm`.
+pub fn time_ms(ms: i64) -> String {
+    if ms <= 0 {
+        return "-".into();
+    }
+    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Row for pb::AddressSpace {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |s| s.id.to_string()),
+            ("NAME", |s| s.name.clone()),
+            ("TYPE", |s| {
+                name(s.r#type, pb::AddressSpaceType::as_str_name, "ADDRESS_SPACE_TYPE_")
+            }),
+            ("IPV4 USED", |s| percent(&s.ipv4_utilization)),
+            ("IPV6 USED", |s| percent(&s.ipv6_utilization)),
+            ("DESCRIPTION", |s| s.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::IpBlock {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |b| b.id.to_string()),
+            ("NETWORK", |b| b.network.clone()),
+            ("PARENT", |b| id(b.parent_block_id)),
+            ("SPACE", |b| b.address_space_id.to_string()),
+            ("RANGES", |b| b.range_count.to_string()),
+            ("ASSIGNED", |b| {
+                b.utilization
+                    .as_ref()
+                    .map_or(String::new(), |u| format!("{:.1}%", u.percent_assigned))
+            }),
+            ("UTILIZED", |b| percent(&b.utilization)),
+            ("DESCRIPTION", |b| b.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::IpRange {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |r| r.id.to_string()),
+            ("NETWORK", |r| r.network.clone()),
+            ("START", |r| r.start_address.clone()),
+            ("END", |r| r.end_address.clone()),
+            ("BLOCK", |r| id(r.parent_block_id)),
+            ("MANAGED BY", |r| {
+                if r.managed_by_entity.is_empty() {
+                    managed_by(r.managed_by)
+                } else {
+                    format!("{} {}", managed_by(r.managed_by), r.managed_by_entity)
+                }
+            }),
+            ("OVERLAP", |r| {
+                name(r.overlap, pb::Overlap::as_str_name, "OVERLAP_")
+            }),
+            ("UTILIZED", |r| percent(&r.utilization)),
+            ("SCOPE", |r| id(r.scope_id)),
+        ]
+    }
+}
+
+impl Row for pb::IpAddressRecord {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |a| a.id.to_string()),
+            ("ADDRESS", |a| a.address.clone()),
+            ("RANGE", |a| id(a.range_id)),
+            ("MAC", |a| a.mac_address.clone()),
+            ("DEVICE", |a| a.device_name.clone()),
+            ("ASSIGNMENT", |a| {
+                name(
+                    a.assignment,
+                    pb::AddressAssignment::as_str_name,
+                    "ADDRESS_ASSIGNMENT_",
+                )
+            }),
+            ("RESERVATION", |a| id(a.reservation_id)),
+            ("DESCRIPTION", |a| a.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::AddressSpan {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("START", |s| s.start_address.clone()),
+            ("END", |s| s.end_address.clone()),
+            ("COUNT", |s| s.count.to_string()),
+        ]
+    }
+}
+
+impl Row for pb::DhcpServer {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |s| s.id.to_string()),
+            ("NAME", |s| s.name.clone()),
+            ("ADDRESS", |s| s.address.clone()),
+            ("SCOPES", |s| s.scope_count.to_string()),
+            ("DESCRIPTION", |s| s.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::DhcpScope {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |s| s.id.to_string()),
+            ("SERVER", |s| s.server_id.to_string()),
+            ("NETWORK", |s| s.network.clone()),
+            ("POOL", |s| format!("{}-{}", s.start_address, s.end_address)),
+            ("NAME", |s| s.name.clone()),
+            ("STATUS", |s| {
+                name(s.status, pb::ScopeStatus::as_str_name, "SCOPE_STATUS_")
+            }),
+            ("FAILOVER", |s| id(s.failover_id)),
+            ("RANGE", |s| id(s.range_id)),
+            ("UTILIZED", |s| percent(&s.utilization)),
+        ]
+    }
+}
+
+impl Row for pb::DhcpReservation {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |r| r.id.to_string()),
+            ("SCOPE", |r| r.scope_id.to_string()),
+            ("ADDRESS", |r| r.address.clone()),
+            ("CLIENT ID", |r| r.client_id.clone()),
+            ("NAME", |r| r.name.clone()),
+            ("TYPE", |r| {
+                name(
+                    r.reservation_type,
+                    pb::ReservationType::as_str_name,
+                    "RESERVATION_TYPE_",
+                )
+            }),
+        ]
+    }
+}
+
+impl Row for pb::DhcpFailover {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |f| f.id.to_string()),
+            ("NAME", |f| f.name.clone()),
+            ("SERVER1", |f| f.server1_id.to_string()),
+            ("SERVER2", |f| f.server2_id.to_string()),
+            ("MODE", |f| {
+                name(f.mode, pb::FailoverMode::as_str_name, "FAILOVER_MODE_")
+            }),
+            ("MCLT", |f| format!("{}s", f.mclt_s)),
+            ("SCOPES", |f| f.scope_ids.len().to_string()),
+        ]
+    }
+}
+
+impl Row for pb::DhcpSuperscope {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |s| s.id.to_string()),
+            ("SERVER", |s| s.server_id.to_string()),
+            ("NAME", |s| s.name.clone()),
+            ("SCOPES", |s| {
+                s.scope_ids
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }),
+        ]
+    }
+}
+
+impl Row for pb::DhcpFilter {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |f| f.id.to_string()),
+            ("SERVER", |f| f.server_id.to_string()),
+            ("MAC", |f| f.mac_address.clone()),
+            ("LIST", |f| if f.allow { "allow".into() } else { "deny".into() }),
+            ("DESCRIPTION", |f| f.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::DhcpPolicy {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |p| p.id.to_string()),
+            ("SERVER", |p| p.server_id.to_string()),
+            ("SCOPE", |p| id(p.scope_id)),
+            ("NAME", |p| p.name.clone()),
+            ("ORDER", |p| p.processing_order.to_string()),
+            ("ENABLED", |p| p.enabled.to_string()),
+            ("CONDITIONS", |p| p.conditions.clone()),
+        ]
+    }
+}
+
+impl Row for pb::Operation {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |o| o.id.to_string()),
+            ("KIND", |o| kind(o.kind)),
+            ("STATE", |o| state(o.state)),
+            ("PROGRESS", |o| {
+                format!("{}/{} {}%", o.items_done, o.items_total, o.percent)
+            }),
+            ("CREATED", |o| time_ms(o.created_unix_ms)),
+            ("EVENTS", |o| {
+                if o.first_event_seq == 0 {
+                    "-".into()
+                } else {
+                    format!("{}..{}", o.first_event_seq, o.last_event_seq)
+                }
+            }),
+            ("STATUS", |o| o.status_message.clone()),
+        ]
+    }
+}
+
+impl Row for pb::ItemResult {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ITEM", |i| i.index.to_string()),
+            ("STATUS", |i| item_status(i.status)),
+            ("ACTION", |i| item_action(i.action)),
+            ("RECORD", |i| id(i.record_id)),
+            ("OBJECT", |i| i.object.clone()),
+            ("MESSAGE", |i| match &i.error {
+                Some(f) if !f.field.is_empty() => format!("{} ({})", f.message, f.field),
+                Some(f) => f.message.clone(),
+                None => i.message.clone(),
+            }),
+        ]
+    }
+}
+
+impl Row for pb::LoggedEvent {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("SEQ", |e| e.seq.to_string()),
+            ("TIME", |e| time_ms(e.commit_unix_us / 1000)),
+            ("OP", |e| id(e.operation_id)),
+            ("ITEM", |e| e.item.to_string()),
+            ("SUMMARY", |e| e.summary.clone()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(time_ms(0), "-");
+        assert_eq!(time_ms(1), "1970-01-01 00:00:00.001");
+        assert_eq!(time_ms(951_782_400_000), "2000-02-29 00:00:00.000");
+        assert_eq!(time_ms(1_795_443_723_456), "2026-11-23 14:22:03.456");
+    }
+}

@@ -1,0 +1,297 @@
+//! The dashboard in a real browser. ipamd runs with `--dashboard`; headless Chromium
+//! (Debian's `chromium`), driven by `dashboard/check.mjs` with playwright-core, opens the
+//! page. The test starts an operation of a few thousand items over gRPC; the page must show
+//! it reach 100% with every item's result, its events in the log's tail and its rows in
+//! the table counts, all through the event stream (the page is never reloaded). A full-page
+//! screenshot is left in `target/dashboard.png`.
+//!
+//! The script and the test talk over the script's stdin and stdout: it prints `ready` once
+//! the page is connected, reads `<operation id> <items>`, and prints one JSON line with
+//! what the page showed. Every wait is on a page condition or a line, with a timeout.
+//!
+//! Needs `make browser-deps` (chromium and `tests/dashboard/node_modules`). With
+//! `IPAM_SKIP_BROWSER=1` the test prints SKIPPED and passes instead.
+
+use ipam_e2e::Server;
+use ipam_proto::pb;
+use ipam_proto::pb::operation_params::Params;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Items of the operation the page watches: enough that it runs for a while.
+const ITEMS: u32 = 3000;
+/// The description of one block: markup that the page must show as text.
+const MARKUP: &str = "<b>lab</b>";
+
+fn script_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("dashboard")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// Whether the browser and the script's packages are installed. If not: a failure that
+/// says how to install them, or with `IPAM_SKIP_BROWSER=1` a loud skip.
+fn browser_ready() -> bool {
+    let mut missing = Vec::new();
+    if !chromium().exists() {
+        missing.push(format!("{} (Debian's chromium package)", chromium().display()));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.push("node".to_string());
+    }
+    if !script_dir()
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        missing.push("tests/dashboard/node_modules (playwright-core)".to_string());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("IPAM_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!(
+            "\n********\nSKIPPED the dashboard browser test (IPAM_SKIP_BROWSER=1): missing {}\n********\n",
+            missing.join(", ")
+        );
+        return false;
+    }
+    panic!(
+        "the dashboard browser test needs {}: run `make browser-deps` (or set IPAM_SKIP_BROWSER=1 to skip it)",
+        missing.join(", ")
+    );
+}
+
+/// `target/`, found from this test's executable (`target/<profile>/deps/dashboard-...`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.ancestors()
+        .nth(3)
+        .expect("target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The browser script, running.
+struct Check {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+    stdout: Vec<String>,
+    stderr: PathBuf,
+}
+
+impl Check {
+    fn spawn(url: &str, screenshot: &Path, stderr: PathBuf) -> Check {
+        let mut child = Command::new("node")
+            .arg(script_dir().join("check.mjs"))
+            .arg(url)
+            .arg(screenshot)
+            .env("CHROMIUM", chromium())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&stderr).expect("stderr file")))
+            .spawn()
+            .expect("run node");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Check {
+            child,
+            stdin,
+            lines,
+            stdout: Vec::new(),
+            stderr,
+        }
+    }
+
+    fn fail(&mut self, what: &str) -> ! {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        panic!(
+            "{what}\nthe script's stdout:\n{}\nits stderr:\n{}",
+            self.stdout.join("\n"),
+            std::fs::read_to_string(&self.stderr).unwrap_or_default()
+        );
+    }
+
+    /// The script's next line, or None once it has closed its stdout.
+    fn next_line(&mut self, timeout: Duration) -> Option<String> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => {
+                self.stdout.push(line.clone());
+                Some(line)
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                self.fail(&format!("the script said nothing for {timeout:?}"))
+            }
+        }
+    }
+
+    fn expect_ready(&mut self, timeout: Duration) {
+        match self.next_line(timeout) {
+            Some(line) if line == "ready" => {}
+            _ => self.fail("the page did not load and connect"),
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        if writeln!(self.stdin, "{line}").is_err() {
+            self.fail("the script stopped reading");
+        }
+    }
+
+    /// Waits for the script to end; its exit status and its last line.
+    fn finish(&mut self, timeout: Duration) -> (ExitStatus, String) {
+        let mut last = String::new();
+        while let Some(line) = self.next_line(timeout) {
+            last = line;
+        }
+        let status = self.child.wait().expect("wait for node");
+        (status, last)
+    }
+}
+
+/// Blocks to chart (one with markup in its description), a range and a few addresses.
+async fn setup(server: &Server) {
+    let mut ipam = server.ipam().await;
+    let blocks = [
+        ("10.0.0.0/8", "corporate"),
+        ("172.16.0.0/16", "bulk ranges"),
+        ("192.168.10.0/24", MARKUP),
+    ];
+    for (network, description) in blocks {
+        ipam.create_block(pb::CreateBlockParams {
+            network: network.into(),
+            description: description.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("create block");
+    }
+    ipam.create_range(pb::CreateRangeParams {
+        network: "192.168.10.0/25".into(),
+        ..Default::default()
+    })
+    .await
+    .expect("create range");
+    for host in 1..=40 {
+        ipam.create_address(pb::CreateAddressParams {
+            address: format!("192.168.10.{host}"),
+            ..Default::default()
+        })
+        .await
+        .expect("create address");
+    }
+}
+
+/// `count` /30 ranges at the start of 172.16.0.0/16, one item each.
+fn many_ranges(count: u32) -> Params {
+    let ranges = (0..count)
+        .map(|i| {
+            let [a, b, c, d] = (0xac10_0000u32 + i * 4).to_be_bytes();
+            pb::CreateRangeParams {
+                network: format!("{a}.{b}.{c}.{d}/30"),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Params::CreateRanges(pb::CreateRangesParams { ranges })
+}
+
+/// `"key":value` of the script's JSON line, as text.
+fn field<'a>(json: &'a str, key: &str) -> &'a str {
+    let pattern = format!("\"{key}\":");
+    let start = json.find(&pattern).map(|i| i + pattern.len()).unwrap_or_else(|| {
+        panic!("the script's report has no {key}: {json}");
+    });
+    let rest = &json[start..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim_matches('"')
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_an_operation_live() {
+    if !browser_ready() {
+        return;
+    }
+    let server = Server::start_with_dashboard();
+    let url = server.dashboard.clone().expect("ipamd printed no dashboard line");
+    setup(&server).await;
+
+    let screenshot = target_dir().join("dashboard.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let mut check = Check::spawn(&url, &screenshot, server.root().join("check.stderr"));
+    check.expect_ready(Duration::from_secs(90));
+
+    let mut ops = server.ops().await;
+    let op = ops
+        .start_operation(pb::StartOperationRequest {
+            kind: pb::OperationKind::CreateRanges as i32,
+            params: Some(pb::OperationParams {
+                params: Some(many_ranges(ITEMS)),
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("start the operation")
+        .into_inner();
+    check.send(&format!("{} {ITEMS}", op.id));
+
+    let (status, report) = check.finish(Duration::from_secs(180));
+    if !status.success() {
+        check.fail(&format!("the browser check failed ({status})"));
+    }
+    println!("the page showed: {report}");
+    assert_eq!(field(&report, "operation"), op.id.to_string(), "{report}");
+    assert_eq!(field(&report, "state"), "SUCCEEDED", "{report}");
+    assert_eq!(field(&report, "percent"), "100", "{report}");
+    assert_eq!(field(&report, "percent_text"), "100%", "{report}");
+    assert_eq!(field(&report, "bar_width"), "100%", "{report}");
+    assert_eq!(field(&report, "succeeded"), ITEMS.to_string(), "{report}");
+    assert_eq!(field(&report, "failed"), "0", "{report}");
+    assert_ne!(field(&report, "events_of_operation"), "0", "{report}");
+    assert_eq!(field(&report, "event_name"), "RangeCreated", "{report}");
+    assert!(
+        field(&report, "event_sample").starts_with("range "),
+        "an event of the operation reads like a range event: {report}"
+    );
+    assert!(
+        field(&report, "ranges").parse::<u32>().unwrap() > ITEMS,
+        "{report}"
+    );
+    assert_eq!(field(&report, "blocks_charted"), "3", "{report}");
+    assert_eq!(field(&report, "markup_as_text"), "true", "{report}");
+    assert_eq!(field(&report, "not_reloaded"), "true", "{report}");
+
+    // The server agrees with what the page showed.
+    let done = ops
+        .get_operation(pb::GetOperationRequest {
+            id: op.id,
+            include_items: false,
+        })
+        .await
+        .expect("get the operation")
+        .into_inner();
+    assert_eq!(done.state, pb::OperationState::Succeeded as i32);
+    assert_eq!(done.items_done, ITEMS);
+
+    let png = std::fs::read(&screenshot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG"),
+        "{} is not a PNG",
+        screenshot.display()
+    );
+    println!("screenshot: {}", screenshot.display());
+}

@@ -1,0 +1,124 @@
+// The dashboard's browser side of tests/dashboard.rs.
+//
+//   node check.mjs <dashboard-url> <screenshot.png>
+//
+// Opens the page in headless Chromium, waits until it is connected to the event stream and
+// prints `ready`. Then reads one line from stdin: the id of an operation the Rust test has
+// started over gRPC and the number of items it has. It waits until the page shows that
+// operation at 100% and SUCCEEDED with every item's result, the event tail shows its
+// events and the table counts include its rows; takes a full-page screenshot; prints one
+// JSON line with what it saw; exits 0. Any failure exits non-zero with the reason on
+// stderr. Every wait is on a page condition, with a timeout.
+import { chromium } from 'playwright-core';
+import { createInterface } from 'node:readline';
+
+const [url, screenshot] = process.argv.slice(2);
+if (!url || !screenshot) {
+  console.error('usage: node check.mjs <dashboard-url> <screenshot.png>');
+  process.exit(2);
+}
+const WAIT = { timeout: 60_000 };
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function readLine() {
+  const { value, done } = await lines.next();
+  if (done) throw new Error('stdin closed before the operation id arrived');
+  return value.trim();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+let failed = false;
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+
+  await page.goto(url);
+  await page.waitForSelector('body[data-connected="true"]', WAIT);
+  // Survives only if the page is never reloaded: updates must come from the stream.
+  await page.evaluate(() => {
+    window.notReloaded = true;
+  });
+  console.log('ready');
+
+  const [id, items] = (await readLine()).split(/\s+/).map(Number);
+  if (!Number.isInteger(id) || !Number.isInteger(items)) throw new Error('expected "<operation id> <items>" on stdin');
+  const row = `#ops tr[data-op-id="${id}"]`;
+
+  // Every percentage the row shows on its way to 100.
+  await page.evaluate((row) => {
+    window.percentsSeen = [];
+    const note = () => {
+      const tr = document.querySelector(row);
+      const p = tr && Number(tr.dataset.percent);
+      if (tr && window.percentsSeen.at(-1) !== p) window.percentsSeen.push(p);
+    };
+    new MutationObserver(note).observe(document.getElementById('ops'), {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-percent'],
+    });
+    note();
+  }, row);
+
+  await page.waitForSelector(`${row}[data-state="SUCCEEDED"][data-percent="100"]`, WAIT);
+  await page.waitForFunction(
+    ({ row, items }) => {
+      const results = document.querySelector(`${row} .results`);
+      return results && Number(results.dataset.succeeded) === items;
+    },
+    { row, items },
+    WAIT,
+  );
+  await page.waitForSelector(`#events tr[data-op="${id}"]`, WAIT);
+  await page.waitForFunction(
+    (items) => Number(document.querySelector('#counts [data-table="ranges"]')?.dataset.rows) >= items,
+    items,
+    WAIT,
+  );
+
+  const seen = await page.evaluate(
+    ({ row, id }) => {
+      const tr = document.querySelector(row);
+      const cell = (name) => tr.querySelector(name).textContent.trim();
+      const events = [...document.querySelectorAll(`#events tr[data-op="${id}"]`)];
+      return {
+        operation: id,
+        state: tr.dataset.state,
+        percent: Number(tr.dataset.percent),
+        percent_text: cell('.pct'),
+        bar_width: tr.querySelector('.fill').style.width,
+        items_text: cell('.items'),
+        succeeded: Number(tr.querySelector('.results').dataset.succeeded),
+        failed: Number(tr.querySelector('.results').dataset.failed),
+        percents_seen: window.percentsSeen,
+        events_of_operation: events.length,
+        event_name: events[0]?.querySelector('.event-name').textContent ?? '',
+        event_sample: events[0]?.querySelector('.summary .text').textContent ?? '',
+        ranges: Number(document.querySelector('#counts [data-table="ranges"]').dataset.rows),
+                blocks_charted: document.querySelectorAll('#blocks-chart [data-block]').length,
+        // tests/dashboard.rs gives one block the description MARKUP: the page must show it
+        // as text, and no element may have come of it.
+        markup_as_text:
+          [...document.querySelectorAll('#blocks-chart .sub')].some((t) => t.textContent === '<b>lab</b>') &&
+          document.querySelector('#blocks-chart b, #blocks-chart foreignObject') === null,
+        not_reloaded: window.notReloaded === true,
+      };
+    },
+    { row, id },
+  );
+  await page.screenshot({ path: screenshot, fullPage: true });
+  if (problems.length) throw new Error(problems.join('\n'));
+  console.log(JSON.stringify(seen));
+} catch (e) {
+  failed = true;
+  console.error(`dashboard check failed: ${e.stack ?? e}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
