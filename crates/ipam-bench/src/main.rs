@@ -6,6 +6,7 @@
 //!     ipam-bench --scale tiny         # the smoke run that `make test` does
 
 mod address_space;
+mod dhcp;
 mod engine;
 mod grpc;
 mod memory;
@@ -70,6 +71,7 @@ const ALL: &[&str] = &[
     "grpc_ops",
     "watch_latency",
     "allocate",
+    "replicate_scopes",
 ];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
@@ -162,6 +164,7 @@ fn main() -> anyhow::Result<()> {
                 "grpc_ops" => grpc::grpc_ops(cli.scale, &dir, &mut figures).await,
                 "watch_latency" => grpc::watch_latency(cli.scale, &dir, &mut figures).await,
                 "allocate" => grpc::allocate(cli.scale, &dir, &mut figures).await,
+                "replicate_scopes" => dhcp::replicate_scopes(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }
         })?;

@@ -42,6 +42,19 @@ impl Key {
         }
     }
 
+    /// The addresses of DHCP server `server`'s scopes: a span of the DhcpScopes table with
+    /// the server in the place of the address space (scopes of one server may not share
+    /// addresses; scopes of different servers may).
+    pub fn scope_network(server: u64, family: Family, span: Span) -> Key {
+        Key::Span {
+            table: Table::DhcpScopes,
+            space: SpaceId(server),
+            family,
+            lo: span.start,
+            hi: span.end,
+        }
+    }
+
     pub fn row(table: Table, id: u64) -> Key {
         Key::Row { table, id }
     }

@@ -187,6 +187,13 @@ impl<'s> Ctx<'s> {
         self.state.dhcp.scope_on(server, network)
     }
 
+    /// The scopes of `server` whose network overlaps `network` (only writes to that part
+    /// of the server's address space conflict with this read).
+    pub fn scopes_overlapping(&mut self, server: ServerId, network: Prefix) -> Vec<&'s DhcpScope> {
+        self.read(Key::scope_network(server.0, network.family(), network.span()));
+        self.state.dhcp.scopes_overlapping(server, network)
+    }
+
     pub fn scopes_of(&mut self, server: ServerId) -> Vec<&'s DhcpScope> {
         self.read(Key::child(Table::DhcpScopes, server.0));
         self.state.dhcp.scopes_of(server).collect()

@@ -15,8 +15,14 @@ use tokio::sync::mpsc;
 const BUFFER: usize = 16;
 
 fn progress(op: &pb::Operation, cursor: &mut usize) -> pb::OperationProgress {
-    // Results are released in item order, so the finished ones form a prefix.
-    let finished = op.items.iter().take_while(|i| !record::is_pending(i)).count();
+    // Results are released in item order, so the finished ones form a prefix; the cursor
+    // is inside it (a result never becomes pending again), so only the rest is looked at.
+    let start = (*cursor).min(op.items.len());
+    let finished = start
+        + op.items[start..]
+            .iter()
+            .take_while(|i| !record::is_pending(i))
+            .count();
     let items = op.items[(*cursor).min(finished)..finished].to_vec();
     *cursor = finished;
     let done = record::is_done(op);

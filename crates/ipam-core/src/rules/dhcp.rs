@@ -63,10 +63,11 @@ pub fn scope_range(scope: &DhcpScope, server_name: &str, id: RangeId) -> IpRange
 /// this check SetIPRangeMapping would take the older one for a stale copy and delete its
 /// range (3.1.4.7 step 4.2).
 fn check_pool_free(ctx: &mut Ctx, scope: &DhcpScope) -> FaultResult<()> {
+    // A pool lies inside its network, so only scopes whose network overlaps can clash.
     let clash: Vec<u64> = ctx
-        .scopes_of(scope.server)
+        .scopes_overlapping(scope.server, scope.network)
         .into_iter()
-        .filter(|s| s.id != scope.id && s.family() == scope.family())
+        .filter(|s| s.id != scope.id)
         .filter(|s| crate::model::share_an_address(s.span(), &s.exclusions, scope.span(), &scope.exclusions))
         .map(|s| s.id.0)
         .collect();

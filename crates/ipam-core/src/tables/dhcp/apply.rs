@@ -10,6 +10,10 @@ fn scope_name_key(scope: &super::scopes::DhcpScope) -> Key {
     Key::name(Table::DhcpScopes, scope.server.0, &scope.network.to_string())
 }
 
+fn scope_network_key(scope: &super::scopes::DhcpScope) -> Key {
+    Key::scope_network(scope.server.0, scope.family(), scope.network.span())
+}
+
 impl State {
     pub(in crate::tables) fn apply_dhcp(
         &mut self,
@@ -110,6 +114,7 @@ impl State {
                 writes.push(Key::row(Table::DhcpScopes, scope.id.0));
                 writes.push(Key::child(Table::DhcpScopes, scope.server.0));
                 writes.push(scope_name_key(&scope));
+                writes.push(scope_network_key(&scope));
                 self.dhcp.put_scope(scope);
             }
             Event::DhcpScopeDeleted(id) => {
@@ -128,6 +133,7 @@ impl State {
                 writes.push(Key::row(Table::DhcpScopes, id.0));
                 writes.push(Key::child(Table::DhcpScopes, scope.server.0));
                 writes.push(scope_name_key(&scope));
+                writes.push(scope_network_key(&scope));
                 self.dhcp.remove_scope(id);
             }
             Event::DhcpReservationPut { reservation, created } => {

@@ -131,6 +131,32 @@ impl Dhcp {
             .map(|(_, id)| self.scopes.get(id.0).expect("indexed scope exists"))
     }
 
+    /// The scopes of `server` whose network overlaps `network`: those inside it (their
+    /// start lies in it) and those containing it (one candidate per shorter length). CIDR
+    /// networks overlap only by nesting, so these are all of them; O(log n) per length
+    /// instead of a scan of the server's scopes.
+    pub fn scopes_overlapping(&self, server: ServerId, network: Prefix) -> Vec<&DhcpScope> {
+        let family = network.family();
+        let span = network.span();
+        let mut ids: Vec<ScopeId> = self
+            .index
+            .scope_by_network
+            // From the network itself: one at its start with a shorter length contains it
+            // and is found below.
+            .range((server, family, span.start, network.length())..=(server, family, span.end, u8::MAX))
+            .map(|(_, id)| *id)
+            .collect();
+        for len in 0..network.length() {
+            let outer = Prefix::containing(network.network(), len);
+            if let Some(id) = self.index.scope_by_network.get(&network_key(server, outer)) {
+                ids.push(*id);
+            }
+        }
+        ids.iter()
+            .map(|id| self.scopes.get(id.0).expect("indexed scope exists"))
+            .collect()
+    }
+
     pub fn scope_count(&self) -> usize {
         self.scopes.len()
     }
@@ -380,6 +406,66 @@ impl Dhcp {
         }
         for p in self.policies.values() {
             p.hash(h);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::Addr;
+    use crate::ids::SpaceId;
+    use proptest::prelude::*;
+
+    fn scope(id: u64, server: u64, network: Prefix) -> DhcpScope {
+        DhcpScope {
+            id: ScopeId(id),
+            server: ServerId(server),
+            space: SpaceId(1),
+            network,
+            name: format!("s{id}"),
+            start: network.first(),
+            end: network.last(),
+            exclusions: Vec::new(),
+            status: Default::default(),
+            description: String::new(),
+            lease_duration_s: 0,
+            dns_update_type: Default::default(),
+            options: Vec::new(),
+            superscope: SuperscopeId(0),
+        }
+    }
+
+    /// IPv4 prefixes within 10.0.0.0/16, so nesting and neighbours are common.
+    fn prefix() -> impl Strategy<Value = Prefix> {
+        (0u32..65_536, 16u8..=30).prop_map(|(host, len)| {
+            Prefix::containing(Addr::new(Family::V4, u128::from(0x0a00_0000 | host)), len)
+        })
+    }
+
+    proptest! {
+        /// The indexed search finds exactly the scopes a scan of the server's scopes finds.
+        #[test]
+        fn scopes_overlapping_matches_a_scan(
+            existing in proptest::collection::vec((1u64..=2, prefix()), 0..40),
+            probe in prefix(),
+        ) {
+            let mut dhcp = Dhcp::default();
+            for (i, (server, network)) in existing.into_iter().enumerate() {
+                if dhcp.scope_on(ServerId(server), network).is_none() {
+                    dhcp.put_scope(scope(i as u64 + 1, server, network));
+                }
+            }
+            let mut found: Vec<u64> =
+                dhcp.scopes_overlapping(ServerId(1), probe).iter().map(|s| s.id.0).collect();
+            found.sort_unstable();
+            let mut scanned: Vec<u64> = dhcp
+                .scopes_of(ServerId(1))
+                .filter(|s| s.network.span().start <= probe.span().end && probe.span().start <= s.network.span().end)
+                .map(|s| s.id.0)
+                .collect();
+            scanned.sort_unstable();
+            prop_assert_eq!(found, scanned);
         }
     }
 }
