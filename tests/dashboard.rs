@@ -295,3 +295,64 @@ async fn the_dashboard_shows_an_operation_live() {
     );
     println!("screenshot: {}", screenshot.display());
 }
+
+/// GET `path` from the dashboard's HTTP server with a plain HTTP/1.0 request: the status
+/// line and the body.
+async fn http_get(base: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.strip_prefix("http://").expect("an http URL");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the sample `name` (with its labels, as written) in Prometheus text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+        .parse()
+        .expect("a number")
+}
+
+#[tokio::test]
+async fn metrics_count_what_the_server_did() {
+    let server = Server::start_with_dashboard();
+    let url = server.dashboard.clone().expect("dashboard URL");
+    let mut ipam = server.ipam().await;
+    for network in ["10.0.0.0/8", "172.16.0.0/12"] {
+        ipam.create_block(ipam_e2e::block_params(network))
+            .await
+            .expect("create block");
+    }
+    let bad = ipam.create_block(ipam_e2e::block_params("10.1.0.0/16x")).await;
+    assert!(
+        bad.is_err(),
+        "a bad network is refused before it becomes an operation"
+    );
+
+    let (status, text) = http_get(&url, "/metrics").await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(
+        metric(&text, "ipam_jobs_finished_total{state=\"succeeded\"}"),
+        2.0
+    );
+    assert_eq!(metric(&text, "ipam_jobs{state=\"running\"}"), 0.0);
+    assert_eq!(metric(&text, "ipam_queue_depth"), 0.0);
+    assert_eq!(metric(&text, "ipam_table_rows{table=\"blocks\"}"), 2.0);
+    assert_eq!(metric(&text, "ipam_log_head_seq"), 2.0);
+    // Two appends of the blocks (plus the jobs' own records, which are not appends).
+    assert!(metric(&text, "ipam_appends_total") >= 2.0);
+    assert!(metric(&text, "ipam_append_seconds_count") >= 2.0);
+    assert!(metric(&text, "ipam_commit_round_appends_bucket{le=\"+Inf\"}") >= 1.0);
+    assert!(metric(&text, "ipam_flushes_total") >= 1.0);
+    assert!(text.contains("# TYPE ipam_append_seconds histogram"));
+    assert!(text.contains("# TYPE ipam_replay_seconds gauge"));
+}

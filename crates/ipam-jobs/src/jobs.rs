@@ -166,6 +166,8 @@ pub(crate) struct Inner {
     live: Mutex<HashMap<u64, Arc<LiveJob>>>,
     feed: broadcast::Sender<OpSummary>,
     accepting: AtomicBool,
+    /// Jobs finished since start: succeeded, failed, cancelled (for metrics).
+    pub(crate) finished: [AtomicU64; 3],
     /// Fired at shutdown: running jobs stop between items and stay RUNNING on disk, so
     /// the next start resumes them.
     pub(crate) shutdown: CancellationToken,
@@ -230,6 +232,7 @@ impl Jobs {
             live: Mutex::new(HashMap::new()),
             feed: broadcast::channel(FEED_CAPACITY).0,
             accepting: AtomicBool::new(true),
+            finished: Default::default(),
             shutdown: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
         });
@@ -535,6 +538,16 @@ impl Jobs {
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::warn!("jobs did not stop within the grace period; they resume at next start");
         }
+    }
+
+    /// Jobs finished since start: (succeeded, failed, cancelled).
+    pub fn finished_counts(&self) -> (u64, u64, u64) {
+        let [s, f, c] = &self.inner.finished;
+        (
+            s.load(Ordering::Relaxed),
+            f.load(Ordering::Relaxed),
+            c.load(Ordering::Relaxed),
+        )
     }
 
     /// Numbers of live jobs by state, for metrics.

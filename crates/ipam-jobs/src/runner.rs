@@ -331,6 +331,15 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
     if let Err(f) = inner.persist(&op, true).await {
         tracing::error!(error = %f, "could not record the final status");
     }
+    let counter = match record::state(&op) {
+        pb::OperationState::Succeeded => Some(0),
+        pb::OperationState::Failed => Some(1),
+        pb::OperationState::Cancelled => Some(2),
+        _ => None,
+    };
+    if let Some(i) = counter {
+        inner.finished[i].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     // Logged before it is published, so a client that saw the end finds the line.
     tracing::info!(
         state = record::state(&op).as_str_name(),

@@ -46,8 +46,9 @@ pub struct ServeArgs {
     /// gRPC listen address (port 0 picks a free port; the bound address is printed).
     #[arg(long, env = "IPAMD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: String,
-    /// Dashboard address: a page for people with the operations' progress, the log's tail
-    /// and the tables (off unless given; port 0 picks a free port; the URL is printed).
+    /// HTTP address of the dashboard (a page for people with the operations' progress, the
+    /// log's tail and the tables) and of `/metrics` for Prometheus. Off unless given; port
+    /// 0 picks a free port; the URL is printed.
     #[arg(long, env = "IPAMD_DASHBOARD")]
     pub dashboard: Option<String>,
     /// Data directory of the embedded store.

@@ -57,6 +57,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = App {
         jobs: jobs.clone(),
         engine: engine.clone(),
+        opened: std::sync::Arc::new(report.clone()),
     };
 
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -254,6 +254,7 @@ fn commit_round(
         .events
         .fetch_add(records.len() as u64, Ordering::Relaxed);
     shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+    shared.stats.round_appends.observe(acks.len() as f64);
     durability.events_written(last);
     for (reply, appended) in acks {
         let _ = reply.send(Ok(appended));

@@ -4,6 +4,7 @@
 //! never skipped and throughput is not capped by the disk's flush rate.
 
 use crate::log::EventLog;
+use crate::metrics::{Histogram, LATENCY_BUCKETS};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,7 @@ pub struct Durability {
     blocking_cv: Condvar,
     pub(crate) flushes: AtomicU64,
     pub(crate) flush_micros: AtomicU64,
+    pub(crate) flush_seconds: Histogram,
 }
 
 #[derive(Default)]
@@ -63,6 +65,7 @@ impl Durability {
             blocking_cv: Condvar::new(),
             flushes: AtomicU64::new(0),
             flush_micros: AtomicU64::new(0),
+            flush_seconds: Histogram::new(LATENCY_BUCKETS),
         })
     }
 
@@ -154,6 +157,7 @@ impl Durability {
                     self.flushes.fetch_add(1, Ordering::Relaxed);
                     self.flush_micros
                         .fetch_add(last_flush.as_micros() as u64, Ordering::Relaxed);
+                    self.flush_seconds.observe(last_flush.as_secs_f64());
                     self.durable.send_modify(|d| {
                         d.ticket = d.ticket.max(ticket);
                         d.seq = d.seq.max(seq);

@@ -14,6 +14,7 @@ use crate::committer::Committer;
 use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::log::{EventLog, SledLog};
+use crate::metrics::{Histogram, HistogramSnapshot, LATENCY_BUCKETS, SIZE_BUCKETS};
 use crate::replay::replay;
 use crate::snapshot::{self, SkippedSnapshot};
 use crate::store::Store;
@@ -82,12 +83,36 @@ pub enum AppendError {
     Unavailable(String),
 }
 
-#[derive(Default)]
 pub(crate) struct Stats {
     pub appends: AtomicU64,
     pub events: AtomicU64,
     pub rounds: AtomicU64,
     pub conflicts: AtomicU64,
+    /// From `append` to the events sequenced, applied and written (not yet flushed).
+    pub append_seconds: Histogram,
+    /// Appends per commit round (the group-commit batch).
+    pub round_appends: Histogram,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            appends: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+            rounds: AtomicU64::new(0),
+            conflicts: AtomicU64::new(0),
+            append_seconds: Histogram::new(LATENCY_BUCKETS),
+            round_appends: Histogram::new(SIZE_BUCKETS),
+        }
+    }
+}
+
+/// The engine's histograms, read at one moment.
+#[derive(Clone, Debug)]
+pub struct EngineHistograms {
+    pub append_seconds: HistogramSnapshot,
+    pub flush_seconds: HistogramSnapshot,
+    pub round_appends: HistogramSnapshot,
 }
 
 /// Counters for metrics and benchmarks.
@@ -274,10 +299,17 @@ impl Engine {
 
     /// Hands a decision to the committer; resolves once it is sequenced and applied.
     pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
-        self.committer
+        let started = Instant::now();
+        let appended = self
+            .committer
             .submit(req)
             .await
-            .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?
+            .map_err(|_| AppendError::Unavailable("the committer stopped".into()))?;
+        self.shared
+            .stats
+            .append_seconds
+            .observe(started.elapsed().as_secs_f64());
+        appended
     }
 
     /// `append`, then wait until the events are durable.
@@ -337,6 +369,14 @@ impl Engine {
             conflicts: s.conflicts.load(Ordering::Relaxed),
             flushes: d.flushes.load(Ordering::Relaxed),
             flush_micros: d.flush_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn histograms(&self) -> EngineHistograms {
+        EngineHistograms {
+            append_seconds: self.shared.stats.append_seconds.snapshot(),
+            flush_seconds: self.durability().flush_seconds.snapshot(),
+            round_appends: self.shared.stats.round_appends.snapshot(),
         }
     }
 

@@ -13,12 +13,15 @@ pub mod error;
 pub mod export;
 pub mod kv;
 pub mod log;
+pub mod metrics;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
 pub mod store;
 
-pub use engine::{AppendError, AppendRequest, Appended, Engine, EngineConfig, EngineStats, OpenReport};
+pub use engine::{
+    AppendError, AppendRequest, Appended, Engine, EngineConfig, EngineHistograms, EngineStats, OpenReport,
+};
 pub use error::StoreError;
 pub use kv::Kv;
 pub use log::{EventLog, SledLog};

@@ -7,10 +7,10 @@
 //! * `/api/...`: JSON views (`api.rs`);
 //! * `/api/stream`: server-sent events that keep the page current (`stream.rs`).
 //!
-//! Other routes for machines (a Prometheus `/metrics`, say) merge into [`router`] beside
-//! these; they need nothing from the page.
+//! * `/metrics`: Prometheus text for a scraper (`metrics.rs`), beside the page.
 
 mod api;
+mod metrics;
 mod stream;
 
 use crate::services::App;
@@ -37,6 +37,7 @@ pub struct Dashboard {
 pub fn router(dashboard: Dashboard) -> Router {
     Router::new()
         .merge(assets())
+        .merge(metrics::routes())
         .nest("/api", api::routes().merge(stream::routes()))
         .with_state(dashboard)
 }

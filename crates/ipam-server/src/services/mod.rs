@@ -14,6 +14,7 @@ use ipam_core::tables::State;
 use ipam_jobs::{Jobs, record};
 use ipam_proto::{pb, render};
 use ipam_store::Engine;
+use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// What every service shares.
@@ -21,6 +22,8 @@ use tonic::{Request, Response, Status};
 pub struct App {
     pub jobs: Jobs,
     pub engine: Engine,
+    /// What start-up found and did (replay time, for metrics).
+    pub opened: Arc<ipam_store::OpenReport>,
 }
 
 pub const DEFAULT_PAGE: usize = 100;

@@ -1,0 +1,212 @@
+//! `/metrics`: Prometheus text exposition (format 0.0.4) for a scraper, on the dashboard's
+//! HTTP port. Everything is read at scrape time from counters the write path keeps anyway
+//! (relaxed atomics, lock-free histograms), so an idle scraper costs nothing.
+
+use super::Dashboard;
+use super::api;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use ipam_store::metrics::HistogramSnapshot;
+use std::fmt::Write;
+
+pub fn routes() -> Router<Dashboard> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics(State(d): State<Dashboard>) -> impl IntoResponse {
+    let text = render(&d).await;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+}
+
+/// One metric family: its HELP and TYPE lines, then its samples.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::Display) {
+    if labels.is_empty() {
+        let _ = writeln!(out, "{name} {value}");
+    } else {
+        let _ = writeln!(out, "{name}{{{labels}}} {value}");
+    }
+}
+
+fn single(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    family(out, name, kind, help);
+    sample(out, name, "", value);
+}
+
+fn histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapshot) {
+    family(out, name, "histogram", help);
+    for (bound, count) in h.bounds.iter().zip(&h.cumulative) {
+        sample(out, &format!("{name}_bucket"), &format!("le=\"{bound}\""), count);
+    }
+    sample(out, &format!("{name}_bucket"), "le=\"+Inf\"", h.count);
+    sample(out, &format!("{name}_sum"), "", h.sum);
+    sample(out, &format!("{name}_count"), "", h.count);
+}
+
+pub async fn render(d: &Dashboard) -> String {
+    let app = &d.app;
+    let mut out = String::with_capacity(8 << 10);
+    let (queued, running) = app.jobs.live_counts();
+    single(
+        &mut out,
+        "ipam_queue_depth",
+        "gauge",
+        "Operations accepted and waiting for a worker.",
+        queued,
+    );
+    family(
+        &mut out,
+        "ipam_jobs",
+        "gauge",
+        "Operations queued or running now, by state.",
+    );
+    sample(&mut out, "ipam_jobs", "state=\"queued\"", queued);
+    sample(&mut out, "ipam_jobs", "state=\"running\"", running);
+    let (succeeded, failed, cancelled) = app.jobs.finished_counts();
+    family(
+        &mut out,
+        "ipam_jobs_finished_total",
+        "counter",
+        "Operations finished since start, by final state.",
+    );
+    sample(
+        &mut out,
+        "ipam_jobs_finished_total",
+        "state=\"succeeded\"",
+        succeeded,
+    );
+    sample(&mut out, "ipam_jobs_finished_total", "state=\"failed\"", failed);
+    sample(
+        &mut out,
+        "ipam_jobs_finished_total",
+        "state=\"cancelled\"",
+        cancelled,
+    );
+
+    let engine = &app.engine;
+    let stats = engine.stats();
+    single(
+        &mut out,
+        "ipam_log_head_seq",
+        "gauge",
+        "Last sequence number applied to the tables.",
+        engine.head(),
+    );
+    single(
+        &mut out,
+        "ipam_log_durable_seq",
+        "gauge",
+        "Last sequence number known to be on disk.",
+        engine.durable_seq(),
+    );
+    single(
+        &mut out,
+        "ipam_snapshot_seq",
+        "gauge",
+        "Sequence number of the newest snapshot.",
+        engine.last_snapshot_seq(),
+    );
+    single(
+        &mut out,
+        "ipam_appends_total",
+        "counter",
+        "Appends committed (one per operation item).",
+        stats.appends,
+    );
+    single(
+        &mut out,
+        "ipam_events_total",
+        "counter",
+        "Events written to the log.",
+        stats.events,
+    );
+    single(
+        &mut out,
+        "ipam_commit_rounds_total",
+        "counter",
+        "Commit rounds (group commits) of the committer.",
+        stats.rounds,
+    );
+    single(
+        &mut out,
+        "ipam_append_conflicts_total",
+        "counter",
+        "Appends sent back to be decided again because what they read had changed.",
+        stats.conflicts,
+    );
+    single(
+        &mut out,
+        "ipam_flushes_total",
+        "counter",
+        "Flushes of the log to disk.",
+        stats.flushes,
+    );
+    let h = engine.histograms();
+    histogram(
+        &mut out,
+        "ipam_append_seconds",
+        "From an append's submission to its events sequenced, applied and written (before the flush).",
+        &h.append_seconds,
+    );
+    histogram(
+        &mut out,
+        "ipam_flush_seconds",
+        "Duration of one flush of the log to disk.",
+        &h.flush_seconds,
+    );
+    histogram(
+        &mut out,
+        "ipam_commit_round_appends",
+        "Appends per commit round: the group-commit batch size.",
+        &h.round_appends,
+    );
+    single(
+        &mut out,
+        "ipam_replay_seconds",
+        "gauge",
+        "Time start-up took to rebuild the tables (snapshot load and log replay).",
+        app.opened.elapsed.as_secs_f64(),
+    );
+    single(
+        &mut out,
+        "ipam_replayed_events",
+        "gauge",
+        "Events replayed at start-up after the snapshot.",
+        app.opened.replayed,
+    );
+    single(
+        &mut out,
+        "ipam_engine_poisoned",
+        "gauge",
+        "1 when the engine has stopped writing after a failure (restart to rebuild).",
+        u8::from(engine.poisoned().is_some()),
+    );
+    if let Ok(view) = api::tables_now(app).await {
+        family(
+            &mut out,
+            "ipam_table_rows",
+            "gauge",
+            "Rows per table, as of the durable head.",
+        );
+        for t in &view.tables {
+            sample(
+                &mut out,
+                "ipam_table_rows",
+                &format!("table=\"{}\"", t.table),
+                t.rows,
+            );
+        }
+    }
+    out
+}
