@@ -42,6 +42,11 @@ impl Default for JobsConfig {
     }
 }
 
+/// Where the reservation of operation ids is stored (next to `j` job and `r` request keys).
+const ID_RESERVATION_KEY: &[u8] = b"n";
+/// Ids reserved per write of the reservation.
+const ID_BLOCK: u64 = 1024;
+
 /// Summaries buffered per feed subscriber; one that falls further behind skips (`Lagged`).
 const FEED_CAPACITY: usize = 1024;
 
@@ -162,6 +167,8 @@ pub(crate) struct Inner {
     pub(crate) kv: Kv,
     pub(crate) config: JobsConfig,
     next_id: AtomicU64,
+    /// Ids below this are covered by the reservation stored under ID_RESERVATION_KEY.
+    reserved: Mutex<u64>,
     queue: mpsc::Sender<u64>,
     live: Mutex<HashMap<u64, Arc<LiveJob>>>,
     feed: broadcast::Sender<OpSummary>,
@@ -196,6 +203,23 @@ impl Inner {
     pub(crate) fn forget(&self, id: u64) {
         self.live.lock().remove(&id);
     }
+
+    /// A new operation id. Ids are reserved on disk in blocks before use, so an id is never
+    /// handed out twice, even after a crash that lost the job that had it: sled keeps a
+    /// prefix of its writes, so whatever of that job survived (its request key, its
+    /// events) implies the reservation survived too. One small write per ID_BLOCK ids.
+    fn new_id(&self) -> Result<u64, Fault> {
+        let id = self.next_id.fetch_add(1, Ordering::AcqRel);
+        let mut reserved = self.reserved.lock();
+        if id >= *reserved {
+            let upto = id + ID_BLOCK;
+            self.kv
+                .put(ID_RESERVATION_KEY, &upto.to_be_bytes())
+                .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            *reserved = upto;
+        }
+        Ok(id)
+    }
 }
 
 /// The operations service behind the gRPC Operations API and every mutating RPC.
@@ -222,12 +246,22 @@ impl Jobs {
             .map_or(0, |(k, _)| {
                 u64::from_be_bytes(k[1..9].try_into().unwrap_or([0; 8]))
             });
+        // Ids below the stored reservation may have been used by a job lost in a crash
+        // (its request id or events may survive it): never hand them out again.
+        let reserved = kv
+            .get(ID_RESERVATION_KEY)
+            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
+            .map_or(0, |v| {
+                u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
+            });
+        let next_id = (last + 1).max(reserved);
         let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
         let inner = Arc::new(Inner {
             engine,
             kv,
             config,
-            next_id: AtomicU64::new(last + 1),
+            next_id: AtomicU64::new(next_id),
+            reserved: Mutex::new(next_id),
             queue,
             live: Mutex::new(HashMap::new()),
             feed: broadcast::channel(FEED_CAPACITY).0,
@@ -325,7 +359,7 @@ impl Jobs {
                 ),
             )
         })?;
-        let id = self.inner.next_id.fetch_add(1, Ordering::AcqRel);
+        let id = self.inner.new_id()?;
         let op = pb::Operation {
             id,
             kind: kind as i32,
@@ -341,23 +375,12 @@ impl Jobs {
         };
         let job = LiveJob::new(op.clone(), &self.inner.feed);
         self.inner.live.lock().insert(id, job.clone());
-        if !request_id.is_empty() {
-            let claimed = self
-                .inner
-                .kv
-                .put_if_absent(&request_key(&request_id), &id.to_be_bytes())
-                .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
-            if claimed.is_some() {
-                // Another call with this request id got there first: answer with its job.
-                self.inner.forget(id);
-                if let Some(existing) = self.find_by_request(&request_id)? {
-                    return Ok(existing);
-                }
-                return Err(Fault::new(
-                    FaultCode::Aborted,
-                    "a concurrent request with this id failed; retry",
-                ));
-            }
+        if !request_id.is_empty()
+            && let Some(existing) = self.claim_request(&request_id, id)?
+        {
+            // Another call with this request id got there first: answer with its job.
+            self.inner.forget(id);
+            return Ok(existing);
         }
         // A StartOperation caller is told the id only once the job is on disk. A unary call
         // answers only when the job is done, so it needs no QUEUED record, unless it has a
@@ -375,6 +398,7 @@ impl Jobs {
         Ok(job)
     }
 
+    /// The job holding `request_id`, if any (a claim whose job was lost is no holder).
     fn find_by_request(&self, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
         let Some(bytes) = self
             .inner
@@ -384,16 +408,53 @@ impl Jobs {
         else {
             return Ok(None);
         };
-        let id = u64::from_be_bytes(bytes.as_slice().try_into().unwrap_or([0; 8]));
-        if let Some(live) = self.inner.live.lock().get(&id).cloned() {
+        self.holder(request_id, &bytes)
+    }
+
+    /// The job a request key's value names, if it is live or its record has this request id.
+    fn holder(&self, request_id: &str, value: &[u8]) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let id = u64::from_be_bytes(value.try_into().unwrap_or([0; 8]));
+        if let Some(live) = self.live(id) {
             return Ok(Some(live));
         }
-        // Finished (or lost before its record was written: then the id is free again).
-        Ok(self.load(id)?.map(|op| {
+        Ok(self.load(id)?.filter(|op| op.request_id == request_id).map(|op| {
             let job = LiveJob::new(op, &self.inner.feed);
             job.cancel.cancel();
             job
         }))
+    }
+
+    /// Maps `request_id` to job `id`, unless another job holds it: then that job. A claim
+    /// whose job has no record (lost in a crash before its record was written: the request
+    /// key may survive it) is stale and taken over.
+    fn claim_request(&self, request_id: &str, id: u64) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let unavailable = |e: ipam_store::StoreError| Fault::new(FaultCode::Unavailable, e.to_string());
+        let key = request_key(request_id);
+        let mut expected: Option<Vec<u8>> = None;
+        loop {
+            let holder = match self
+                .inner
+                .kv
+                .compare_and_swap(&key, expected.as_deref(), &id.to_be_bytes())
+                .map_err(unavailable)?
+            {
+                Ok(()) => return Ok(None),
+                Err(None) => {
+                    expected = None;
+                    continue;
+                }
+                Err(Some(holder)) => holder,
+            };
+            if let Some(job) = self.holder(request_id, &holder)? {
+                return Ok(Some(job));
+            }
+            tracing::warn!(
+                request_id,
+                job = id,
+                "taking over a request id whose job was lost before its record was written"
+            );
+            expected = Some(holder);
+        }
     }
 
     fn load(&self, id: u64) -> Result<Option<pb::Operation>, Fault> {

@@ -38,6 +38,19 @@ impl Kv {
         }
     }
 
+    /// Replaces `old` (None = absent) under `key` with `new`; on a mismatch, what is there.
+    pub fn compare_and_swap(
+        &self,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<Result<(), Option<Vec<u8>>>, StoreError> {
+        Ok(self
+            .tree
+            .compare_and_swap(key, old, Some(new))?
+            .map_err(|e| e.current.map(|v| v.to_vec())))
+    }
+
     /// Entries whose key starts with `prefix`, in key order, starting after `after` if given.
     pub fn scan_prefix(
         &self,
