@@ -443,7 +443,60 @@ mod tests {
         assert_eq!(parse_mac("aa:bb"), None);
     }
 
+    /// Text that looks like addresses and prefixes, and text that almost does.
+    fn address_like() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[0-9a-fA-F:./%-]{0,48}",
+            (any::<u32>(), proptest::option::of(0u32..40)).prop_map(|(v, len)| {
+                let a = std::net::Ipv4Addr::from(v).to_string();
+                len.map_or(a.clone(), |l| format!("{a}/{l}"))
+            }),
+            (any::<u128>(), proptest::option::of(0u32..140)).prop_map(|(v, len)| {
+                let a = std::net::Ipv6Addr::from(v).to_string();
+                len.map_or(a.clone(), |l| format!("{a}/{l}"))
+            }),
+        ]
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Fuzz: any text parses or is refused, never panics; what parses agrees with the
+        /// standard library's parser (the oracle).
+        #[test]
+        fn address_parsing_agrees_with_std(text in address_like()) {
+            let ours = Addr::parse(&text).ok();
+            let std_parse = text.trim().parse::<std::net::IpAddr>().ok();
+            match (ours, std_parse) {
+                (Some(a), Some(std::net::IpAddr::V4(b))) => prop_assert_eq!(a, Addr::v4(u32::from(b))),
+                (Some(a), Some(std::net::IpAddr::V6(b))) => prop_assert_eq!(a, Addr::v6(u128::from(b))),
+                (None, None) => {}
+                (ours, theirs) => prop_assert!(false, "{:?}: ours {:?}, std {:?}", text, ours, theirs),
+            }
+        }
+
+        /// Fuzz: a prefix parses exactly when its address does, its length fits the family
+        /// and no host bit is set.
+        #[test]
+        fn prefix_parsing_follows_its_rules(text in address_like()) {
+            let parsed = Prefix::parse(&text);
+            let expected = text.trim().split_once('/').and_then(|(a, l)| {
+                let addr = Addr::parse(a).ok()?;
+                let len: u8 = l.parse().ok().filter(|l| *l <= addr.family().bits())?;
+                (Prefix::containing(addr, len).network() == addr).then_some((addr, len))
+            });
+            match (parsed, expected) {
+                (Ok(p), Some((addr, len))) => {
+                    prop_assert_eq!(p.network(), addr);
+                    prop_assert_eq!(p.length(), len);
+                    prop_assert_eq!(Prefix::parse(&p.to_string()).unwrap(), p);
+                }
+                (Err(_), None) => {}
+                (got, want) => prop_assert!(false, "{:?}: got {:?}, want {:?}", text, got, want),
+            }
+        }
+
         #[test]
         fn v4_text_and_bytes_round_trip(v in any::<u32>()) {
             let a = Addr::v4(v);

@@ -432,6 +432,57 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
 mod tests {
     use super::*;
     use ipam_core::addr::Addr;
+    use proptest::prelude::*;
+
+    /// A valid encoded event to mutate.
+    fn sample() -> Vec<u8> {
+        let prefix = Prefix::parse("10.0.0.0/8").unwrap();
+        encode(&Event::BlockCreated(IpBlock {
+            id: BlockId(7),
+            space: SpaceId(1),
+            prefix,
+            start: prefix.first(),
+            end: prefix.last(),
+            parent: BlockId(0),
+            category: AddressCategory::Private,
+            description: "lab".into(),
+            owner: String::new(),
+            custom_fields: Default::default(),
+        }))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Fuzz: arbitrary bytes, under any schema version, decode or are refused; the
+        /// decoder never panics (a corrupt record must become a report, not a crash).
+        #[test]
+        fn arbitrary_bytes_never_panic(version in 0u32..4, bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = decode(version, &bytes);
+        }
+
+        /// Fuzz: a valid event with bytes flipped, cut or appended decodes or is refused;
+        /// whatever decodes encodes back to something that decodes to the same event.
+        #[test]
+        fn mutated_events_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+            tail in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let mut bytes = sample();
+            for (at, x) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= x;
+            }
+            if let Some(at) = cut {
+                bytes.truncate(at.index(bytes.len() + 1));
+            }
+            bytes.extend(tail);
+            if let Ok(event) = decode(EVENT_SCHEMA_VERSION, &bytes) {
+                prop_assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&event)).unwrap(), event);
+            }
+        }
+    }
 
     #[test]
     fn block_events_round_trip() {

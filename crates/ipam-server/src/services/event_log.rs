@@ -92,7 +92,10 @@ impl EventLog for App {
     ) -> Result<Response<pb::LoggedEvent>, Status> {
         let seq = request.into_inner().seq;
         let durable = self.engine.durable_seq();
-        if seq == 0 || seq > durable {
+        if seq == 0 {
+            return Err(fault(Fault::invalid("seq", "sequence numbers start at 1")));
+        }
+        if seq > durable {
             return Err(fault(Fault::not_found(
                 "seq",
                 format!("event {seq} (the log's durable head is {durable})"),
