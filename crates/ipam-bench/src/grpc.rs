@@ -67,6 +67,10 @@ impl Ipamd {
         Ok(Ipamd { child, addr })
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub async fn channel(&self) -> anyhow::Result<Channel> {
         Ok(Channel::from_shared(format!("http://{}", self.addr))?
             .connect()

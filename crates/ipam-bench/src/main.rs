@@ -9,6 +9,7 @@ mod address_space;
 mod dhcp;
 mod engine;
 mod grpc;
+mod load;
 mod memory;
 mod report;
 
@@ -72,6 +73,7 @@ const ALL: &[&str] = &[
     "watch_latency",
     "allocate",
     "replicate_scopes",
+    "load",
 ];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
@@ -165,6 +167,7 @@ fn main() -> anyhow::Result<()> {
                 "watch_latency" => grpc::watch_latency(cli.scale, &dir, &mut figures).await,
                 "allocate" => grpc::allocate(cli.scale, &dir, &mut figures).await,
                 "replicate_scopes" => dhcp::replicate_scopes(cli.scale, &dir, &mut figures).await,
+                "load" => load::load(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }
         })?;
