@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
 
 /// xorshift64*: kill points that vary by round but are the same on every run.
@@ -99,6 +100,13 @@ const WRITERS: usize = 8;
 /// second restart replays the log to the same state hash.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_under_a_write_storm_loses_no_accepted_write() {
+    // A guard, not a speed check: a hang (a bug) fails the test instead of the CI run.
+    tokio::time::timeout(Duration::from_secs(600), storm())
+        .await
+        .expect("the storm test hung for 10 minutes");
+}
+
+async fn storm() {
     let mut server = Server::start();
     let mut rng = Rng(0x1bad_5eed);
     let next = Arc::new(AtomicU32::new(0));
