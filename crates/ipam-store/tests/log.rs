@@ -256,13 +256,22 @@ async fn concurrent_writers_end_as_a_serial_order_would() {
         })
         .chain(["10.0.0.0/8".to_string(), "10.0.0.0/11".to_string()])
         .collect();
+    // Every writer's first decision is made on the same (empty) tables before any commits,
+    // so the race is certain, not left to the scheduler: all of them share 10.0.0.0/8,
+    // and whichever commits first touches what every other one read.
+    let first: Vec<_> = prefixes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| decide(&engine, &block(p), i as u64))
+        .collect();
     let mut tasks = Vec::new();
-    for (i, p) in prefixes.iter().enumerate() {
+    for ((i, p), first) in prefixes.iter().enumerate().zip(first) {
         let engine = engine.clone();
         let params = block(p);
         tasks.push(tokio::spawn(async move {
+            let mut next = first;
             for _ in 0..1000 {
-                let Some(req) = decide(&engine, &params, i as u64) else {
+                let Some(req) = next.take().or_else(|| decide(&engine, &params, i as u64)) else {
                     return;
                 };
                 match engine.commit(req).await {
@@ -277,7 +286,10 @@ async fn concurrent_writers_end_as_a_serial_order_would() {
     for t in tasks {
         t.await.unwrap();
     }
-    assert!(engine.stats().conflicts > 0, "the writers did race");
+    assert!(
+        engine.stats().conflicts > 0,
+        "decisions on stale tables were sent back"
+    );
     engine.read(|state| {
         assert_eq!(state.blocks.len(), prefixes.len());
         for e in state.blocks.iter() {
