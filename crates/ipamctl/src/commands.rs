@@ -32,6 +32,35 @@ impl Modified {
     }
 }
 
+/// Prints every page of a List RPC as rows (up to `limit`): the client, the method, the
+/// request's fields other than its page, and the response's rows field.
+macro_rules! list {
+    ($c:expr, $limit:expr, $client:ident, $method:ident, $req:ident { $($field:ident: $value:expr),* $(,)? }, $rows:ident) => {{
+        let rows = pages($limit, |page| {
+            let mut client = $c.$client();
+            async move {
+                let r = client
+                    .$method(pb::$req { $($field: $value,)* page: Some(page) })
+                    .await?
+                    .into_inner();
+                Ok((r.$rows, r.next_page_token))
+            }
+        })
+        .await?;
+        $c.printer.rows(&rows);
+        Ok(())
+    }};
+}
+
+/// Prints the one record a Get RPC returns.
+macro_rules! show {
+    ($c:expr, $client:ident, $method:ident, $id:expr) => {{
+        let x = $c.$client().$method(get_by_id($id)).await.map_err(status_error)?;
+        $c.printer.record(x.get_ref());
+        Ok(())
+    }};
+}
+
 fn get_by_id(id: u64) -> pb::GetByIdRequest {
     pb::GetByIdRequest { id }
 }
@@ -79,29 +108,16 @@ async fn space(c: &Client, cmd: SpaceCmd) -> anyhow::Result<()> {
             c.run(K::CreateAddressSpace, P::CreateAddressSpace(params)).await
         }
         SpaceCmd::List(list) => {
-            let rows = pages(list.limit, |page| {
-                let mut ipam = c.ipam();
-                async move {
-                    let r = ipam
-                        .list_address_spaces(pb::ListAddressSpacesRequest { page: Some(page) })
-                        .await?
-                        .into_inner();
-                    Ok((r.address_spaces, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                ipam,
+                list_address_spaces,
+                ListAddressSpacesRequest {},
+                address_spaces
+            )
         }
-        SpaceCmd::Show { id } => {
-            let x = c
-                .ipam()
-                .get_address_space(get_by_id(id))
-                .await
-                .map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        SpaceCmd::Show { id } => show!(c, ipam, get_address_space, id),
     }
 }
 
@@ -157,30 +173,20 @@ async fn block(c: &Client, cmd: BlockCmd) -> anyhow::Result<()> {
             parent,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut ipam = c.ipam();
-                async move {
-                    let r = ipam
-                        .list_blocks(pb::ListBlocksRequest {
-                            address_space_id: space,
-                            family: family(f),
-                            parent_block_id: parent,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.blocks, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                ipam,
+                list_blocks,
+                ListBlocksRequest {
+                    address_space_id: space,
+                    family: family(f),
+                    parent_block_id: parent
+                },
+                blocks
+            )
         }
-        BlockCmd::Show { id } => {
-            let x = c.ipam().get_block(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        BlockCmd::Show { id } => show!(c, ipam, get_block, id),
         BlockCmd::Find { address, space } => {
             let (start, end) = address.split_once('-').unwrap_or((&address, ""));
             let x = c
@@ -256,32 +262,23 @@ async fn range(c: &Client, cmd: RangeCmd) -> anyhow::Result<()> {
             overlapping,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut ipam = c.ipam();
-                async move {
-                    let r = ipam
-                        .list_ranges(pb::ListRangesRequest {
-                            address_space_id: space,
-                            family: family(f),
-                            block_id: block,
-                            overlapping_only: overlapping,
-                            page: Some(page),
-                            ..Default::default()
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.ranges, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            // managed_by 0: any manager.
+            list!(
+                c,
+                list.limit,
+                ipam,
+                list_ranges,
+                ListRangesRequest {
+                    address_space_id: space,
+                    family: family(f),
+                    block_id: block,
+                    overlapping_only: overlapping,
+                    managed_by: 0,
+                },
+                ranges
+            )
         }
-        RangeCmd::Show { id } => {
-            let x = c.ipam().get_range(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        RangeCmd::Show { id } => show!(c, ipam, get_range, id),
         RangeCmd::Free { id, max_spans } => {
             let r = c
                 .ipam()
@@ -373,30 +370,20 @@ async fn address(c: &Client, cmd: AddressCmd) -> anyhow::Result<()> {
             range,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut ipam = c.ipam();
-                async move {
-                    let r = ipam
-                        .list_addresses(pb::ListAddressesRequest {
-                            address_space_id: space,
-                            family: family(f),
-                            range_id: range,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.addresses, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                ipam,
+                list_addresses,
+                ListAddressesRequest {
+                    address_space_id: space,
+                    family: family(f),
+                    range_id: range
+                },
+                addresses
+            )
         }
-        AddressCmd::Show { id } => {
-            let x = c.ipam().get_address(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        AddressCmd::Show { id } => show!(c, ipam, get_address, id),
         AddressCmd::Allocate {
             range,
             mac,
@@ -446,25 +433,16 @@ async fn server(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
             .await
         }
         ServerCmd::List(list) => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_servers(pb::ListDhcpServersRequest { page: Some(page) })
-                        .await?
-                        .into_inner();
-                    Ok((r.servers, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_servers,
+                ListDhcpServersRequest {},
+                servers
+            )
         }
-        ServerCmd::Show { id } => {
-            let x = c.dhcp().get_server(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        ServerCmd::Show { id } => show!(c, dhcp, get_server, id),
     }
 }
 
@@ -532,29 +510,19 @@ async fn scope(c: &Client, cmd: ScopeCmd) -> anyhow::Result<()> {
             family: f,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_scopes(pb::ListDhcpScopesRequest {
-                            server_id: server,
-                            family: family(f),
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.scopes, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_scopes,
+                ListDhcpScopesRequest {
+                    server_id: server,
+                    family: family(f)
+                },
+                scopes
+            )
         }
-        ScopeCmd::Show { id } => {
-            let x = c.dhcp().get_scope(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        ScopeCmd::Show { id } => show!(c, dhcp, get_scope, id),
         ScopeCmd::Replicate { scopes, dry_run } => {
             let params = pb::ReplicateScopeParams {
                 scope_ids: scopes,
@@ -619,32 +587,16 @@ async fn reservation(c: &Client, cmd: ReservationCmd) -> anyhow::Result<()> {
             .await
         }
         ReservationCmd::List { scope, list } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_reservations(pb::ListDhcpReservationsRequest {
-                            scope_id: scope,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.reservations, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_reservations,
+                ListDhcpReservationsRequest { scope_id: scope },
+                reservations
+            )
         }
-        ReservationCmd::Show { id } => {
-            let x = c
-                .dhcp()
-                .get_reservation(get_by_id(id))
-                .await
-                .map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        ReservationCmd::Show { id } => show!(c, dhcp, get_reservation, id),
     }
 }
 
@@ -724,28 +676,16 @@ async fn failover(c: &Client, cmd: FailoverCmd) -> anyhow::Result<()> {
             server_id: server,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_failovers(pb::ListDhcpFailoversRequest {
-                            server_id: server,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.failovers, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_failovers,
+                ListDhcpFailoversRequest { server_id: server },
+                failovers
+            )
         }
-        FailoverCmd::Show { id } => {
-            let x = c.dhcp().get_failover(get_by_id(id)).await.map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        FailoverCmd::Show { id } => show!(c, dhcp, get_failover, id),
         FailoverCmd::Replicate { id, dry_run } => {
             let params = pb::ReplicateRelationParams {
                 failover_id: id,
@@ -810,32 +750,16 @@ async fn superscope(c: &Client, cmd: SuperscopeCmd) -> anyhow::Result<()> {
             server_id: server,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_superscopes(pb::ListDhcpSuperscopesRequest {
-                            server_id: server,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.superscopes, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_superscopes,
+                ListDhcpSuperscopesRequest { server_id: server },
+                superscopes
+            )
         }
-        SuperscopeCmd::Show { id } => {
-            let x = c
-                .dhcp()
-                .get_superscope(get_by_id(id))
-                .await
-                .map_err(status_error)?;
-            c.printer.record(x.get_ref());
-            Ok(())
-        }
+        SuperscopeCmd::Show { id } => show!(c, dhcp, get_superscope, id),
     }
 }
 
@@ -875,22 +799,14 @@ async fn filter(c: &Client, cmd: FilterCmd) -> anyhow::Result<()> {
             server_id: server,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_filters(pb::ListDhcpFiltersRequest {
-                            server_id: server,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.filters, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_filters,
+                ListDhcpFiltersRequest { server_id: server },
+                filters
+            )
         }
     }
 }
@@ -928,22 +844,14 @@ async fn policy(c: &Client, cmd: PolicyCmd) -> anyhow::Result<()> {
             server_id: server,
             list,
         } => {
-            let rows = pages(list.limit, |page| {
-                let mut dhcp = c.dhcp();
-                async move {
-                    let r = dhcp
-                        .list_policies(pb::ListDhcpPoliciesRequest {
-                            server_id: server,
-                            page: Some(page),
-                        })
-                        .await?
-                        .into_inner();
-                    Ok((r.policies, r.next_page_token))
-                }
-            })
-            .await?;
-            c.printer.rows(&rows);
-            Ok(())
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_policies,
+                ListDhcpPoliciesRequest { server_id: server },
+                policies
+            )
         }
     }
 }
