@@ -280,10 +280,10 @@ fn damage_chunk(data: &Path, first_seq: u64, drop_snapshots: bool, damage: impl 
         .to_vec();
     damage(&mut bytes);
     events.insert(first_seq.to_be_bytes(), bytes).unwrap();
-    if drop_snapshots {
-        db.open_tree("snapshots").unwrap().clear().unwrap();
-    }
     db.flush().unwrap();
+    if drop_snapshots {
+        std::fs::remove_dir_all(data.join("snapshots")).unwrap();
+    }
 }
 
 #[tokio::test]

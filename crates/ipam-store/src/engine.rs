@@ -149,6 +149,8 @@ pub(crate) struct Shared {
     durability: Arc<Durability>,
     last_snapshot: AtomicU64,
     snapshotting: AtomicBool,
+    /// The background snapshot in flight, joined by `shutdown` (it holds the store open).
+    snapshot_thread: Mutex<Option<JoinHandle<()>>>,
     shared_self: Mutex<Option<std::sync::Weak<Shared>>>,
 }
 
@@ -166,7 +168,7 @@ impl Shared {
             self.snapshotting.store(false, Ordering::Release);
             return;
         };
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("ipam-snapshot".into())
             .spawn(move || {
                 if let Err(e) = me.snapshot() {
@@ -175,6 +177,8 @@ impl Shared {
                 me.snapshotting.store(false, Ordering::Release);
             })
             .expect("spawn snapshot thread");
+        // The previous thread (if any) has finished: `snapshotting` was false.
+        *self.snapshot_thread.lock() = Some(thread);
     }
 
     /// Writes a snapshot of the current tables once every event in it is durable.
@@ -257,6 +261,7 @@ impl Engine {
             durability: durability.clone(),
             last_snapshot: AtomicU64::new(snapshot_seq),
             snapshotting: AtomicBool::new(false),
+            snapshot_thread: Mutex::new(None),
             shared_self: Mutex::new(None),
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
@@ -392,6 +397,11 @@ impl Engine {
         if let Some(flusher) = self.flusher.lock().take() {
             self.durability().stop();
             let _ = flusher.join();
+        }
+        // A background snapshot writes only what is durable, so it ends now too.
+        let in_flight = self.shared.snapshot_thread.lock().take();
+        if let Some(thread) = in_flight {
+            let _ = thread.join();
         }
         if self.poisoned().is_none() && self.head() > self.last_snapshot_seq() {
             // The flusher has stopped; make the log durable ourselves, then snapshot.

@@ -3,8 +3,8 @@
 //! state (the state hash proves it).
 //!
 //! A snapshot is written only once every event it covers is durable, so a crash can never
-//! leave a snapshot ahead of the log. Its value in the sled tree `snapshots` (key: the
-//! big-endian sequence number it was taken at):
+//! leave a snapshot ahead of the log. Each is a file in `<data>/snapshots`, named by the
+//! sequence number it was taken at:
 //!
 //! ```text
 //! "IPAMSNAP" u32 format  u32 crc32c(body)  u128 state_hash  body = postcard(State)
@@ -16,6 +16,8 @@
 
 use crate::error::StoreError;
 use ipam_core::State;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"IPAMSNAP";
 /// Bump when the serialized layout of `State` changes.
@@ -61,8 +63,14 @@ pub fn decode(seq: u64, bytes: &[u8]) -> Result<State, String> {
     Ok(state)
 }
 
+/// The snapshot files of a data directory: `<data>/snapshots/<seq, 20 digits>.snap`.
+///
+/// Files rather than sled values: a snapshot of a million ranges is over 100 MB, and sled
+/// 0.34 stores such a value as a blob that its recovery scan at open reads and checksums
+/// again (and a deleted one stays on the log's page chain until sled rewrites the page),
+/// which cost up to half a second at start-up. A file is read once, in one call.
 pub struct Snapshots {
-    tree: sled::Tree,
+    dir: PathBuf,
 }
 
 /// A snapshot that could not be used, and why.
@@ -72,18 +80,52 @@ pub struct SkippedSnapshot {
     pub reason: String,
 }
 
+const SUFFIX: &str = ".snap";
+const TEMP_PREFIX: &str = ".writing-";
+
 impl Snapshots {
-    pub(crate) fn new(tree: sled::Tree) -> Snapshots {
-        Snapshots { tree }
+    /// Opens (creating it if needed) the snapshot directory and removes the temporary file
+    /// a crash in the middle of `put` leaves behind.
+    pub(crate) fn open(dir: PathBuf) -> Result<Snapshots, StoreError> {
+        std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
+        let snapshots = Snapshots { dir };
+        for entry in
+            std::fs::read_dir(&snapshots.dir).map_err(|e| io_error("cannot list", &snapshots.dir, e))?
+        {
+            let entry = entry.map_err(|e| io_error("cannot list", &snapshots.dir, e))?;
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(snapshots)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_of(&self, seq: u64) -> PathBuf {
+        self.dir.join(format!("{seq:020}{SUFFIX}"))
     }
 
     /// Stores `bytes` (from `encode`) as the snapshot at `seq`, keeping the newest few.
+    /// Written to a temporary file, synced, then renamed into place and the directory
+    /// synced, so a crash leaves either the whole snapshot or none.
     pub fn put(&self, seq: u64, bytes: Vec<u8>) -> Result<(), StoreError> {
-        self.tree.insert(seq.to_be_bytes(), bytes)?;
-        let keys: Vec<sled::IVec> = self.tree.iter().keys().collect::<Result<_, _>>()?;
-        if keys.len() > KEEP {
-            for key in &keys[..keys.len() - KEEP] {
-                self.tree.remove(key)?;
+        let temp = self.dir.join(format!("{TEMP_PREFIX}{seq}"));
+        let path = self.path_of(seq);
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &path)?;
+            std::fs::File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| io_error("cannot write", &path, e))?;
+        let seqs = self.list()?;
+        if seqs.len() > KEEP {
+            for old in &seqs[..seqs.len() - KEEP] {
+                self.remove(*old)?;
             }
         }
         Ok(())
@@ -91,50 +133,133 @@ impl Snapshots {
 
     /// The newest snapshot at or below `max_seq` that checks out, and the ones skipped.
     pub fn load_newest(&self, max_seq: u64) -> Result<(Option<State>, Vec<SkippedSnapshot>), StoreError> {
-        let mut skipped = Vec::new();
-        for item in self.tree.range(..=max_seq.to_be_bytes()).rev() {
-            let (key, value) = item?;
-            let seq = u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8]));
-            match decode(seq, &value) {
+        let seqs = self.list()?;
+        let mut skipped: Vec<SkippedSnapshot> = seqs
+            .iter()
+            .filter(|&&seq| seq > max_seq)
+            .map(|&seq| SkippedSnapshot {
+                seq,
+                reason: format!("ahead of the log head {max_seq}"),
+            })
+            .collect();
+        for &seq in seqs.iter().rev().filter(|&&seq| seq <= max_seq) {
+            let path = self.path_of(seq);
+            let decoded = std::fs::read(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                .and_then(|bytes| decode(seq, &bytes));
+            match decoded {
                 Ok(state) => return Ok((Some(state), skipped)),
                 Err(reason) => skipped.push(SkippedSnapshot { seq, reason }),
             }
-        }
-        for item in self.tree.range((max_seq + 1).to_be_bytes()..) {
-            let (key, _) = item?;
-            let seq = u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8]));
-            skipped.push(SkippedSnapshot {
-                seq,
-                reason: format!("ahead of the log head {max_seq}"),
-            });
         }
         Ok((None, skipped))
     }
 
     /// Sequence numbers of the stored snapshots, oldest first.
     pub fn list(&self) -> Result<Vec<u64>, StoreError> {
-        self.tree
-            .iter()
-            .keys()
-            .map(|k| Ok(u64::from_be_bytes(k?.as_ref().try_into().unwrap_or([0; 8]))))
-            .collect()
+        let mut seqs = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(|e| io_error("cannot list", &self.dir, e))? {
+            let entry = entry.map_err(|e| io_error("cannot list", &self.dir, e))?;
+            let name = entry.file_name();
+            if let Some(seq) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(SUFFIX))
+                .and_then(|n| n.parse().ok())
+            {
+                seqs.push(seq);
+            }
+        }
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    fn remove(&self, seq: u64) -> Result<(), StoreError> {
+        let path = self.path_of(seq);
+        std::fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))
     }
 
     /// Drops the snapshots taken after `seq` (after the log was cut back to `seq`).
     pub fn remove_after(&self, seq: u64) -> Result<(), StoreError> {
-        let keys: Vec<sled::IVec> = self
-            .tree
-            .range((seq + 1).to_be_bytes()..)
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.tree.remove(key)?;
+        for old in self.list()?.into_iter().filter(|&s| s > seq) {
+            self.remove(old)?;
         }
         Ok(())
     }
 
     pub fn clear(&self) -> Result<(), StoreError> {
-        self.tree.clear()?;
+        for old in self.list()? {
+            self.remove(old)?;
+        }
         Ok(())
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Io(format!("{what} snapshot {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_at(seq: u64) -> State {
+        let mut state = State::default();
+        state.set_position(seq);
+        state
+    }
+
+    #[test]
+    fn keeps_the_newest_two_and_falls_back_past_a_bad_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshots = Snapshots::open(dir.path().join("snapshots")).unwrap();
+        for seq in [10, 20, 30] {
+            snapshots.put(seq, encode(&state_at(seq)).unwrap()).unwrap();
+        }
+        assert_eq!(snapshots.list().unwrap(), vec![20, 30]);
+
+        // The newest is damaged: the one before it is used, and the damage is reported.
+        let newest = snapshots.path_of(30);
+        let mut bytes = std::fs::read(&newest).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&newest, bytes).unwrap();
+        let (state, skipped) = snapshots.load_newest(30).unwrap();
+        assert_eq!(state.map(|s| s.position()), Some(20));
+        assert_eq!(skipped.len(), 1);
+        assert_eq!((skipped[0].seq, skipped[0].reason.as_str()), (30, "CRC mismatch"));
+
+        // One ahead of the log is never used.
+        let (state, skipped) = snapshots.load_newest(25).unwrap();
+        assert_eq!(state.map(|s| s.position()), Some(20));
+        assert!(
+            skipped[0].reason.contains("ahead of the log head 25"),
+            "{skipped:?}"
+        );
+    }
+
+    #[test]
+    fn a_half_written_snapshot_is_removed_at_open_and_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshots");
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join(format!("{TEMP_PREFIX}40")), b"IPAMSNAP half").unwrap();
+        let snapshots = Snapshots::open(path.clone()).unwrap();
+        assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0);
+        assert!(snapshots.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_store_written_with_the_snapshot_tree_drops_it() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree(b"snapshots").unwrap().insert(b"x", b"y").unwrap();
+            db.flush().unwrap();
+        }
+        let store = crate::Store::open(dir.path(), &Default::default()).unwrap();
+        assert!(store.snapshots.list().unwrap().is_empty());
+        drop(store);
+        let db = sled::open(dir.path()).unwrap();
+        assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"snapshots"));
     }
 }

@@ -1,6 +1,6 @@
-//! The data directory: one sled database with four trees (few trees, as sled 0.34's known
-//! problems grow with them): `events` (the log), `snapshots`, `jobs` (operation records)
-//! and `meta`.
+//! The data directory: one sled database with three trees (few trees, as sled 0.34's known
+//! problems grow with them): `events` (the log), `jobs` (operation records) and `meta`;
+//! and the directory `snapshots` with one file per snapshot (see `snapshot.rs`).
 
 use crate::error::StoreError;
 use crate::kv::Kv;
@@ -8,6 +8,8 @@ use crate::log::SledLog;
 use crate::snapshot::Snapshots;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+const LEGACY_SNAPSHOT_TREE: &[u8] = b"snapshots";
 
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -55,10 +57,19 @@ impl Store {
                 }
                 other => StoreError::Io(format!("cannot open data directory {}: {other}", path.display())),
             })?;
+        // Before snapshots were files they were values of this tree; they are only an
+        // optimisation, so a directory written by that version just replays once more.
+        if db
+            .tree_names()
+            .iter()
+            .any(|name| name.as_ref() == LEGACY_SNAPSHOT_TREE)
+        {
+            db.drop_tree(LEGACY_SNAPSHOT_TREE)?;
+        }
         Ok(Store {
             path: path.to_path_buf(),
             log: Arc::new(SledLog::open(db.clone())?),
-            snapshots: Arc::new(Snapshots::new(db.open_tree("snapshots")?)),
+            snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
             db,
