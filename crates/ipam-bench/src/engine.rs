@@ -119,7 +119,13 @@ pub async fn replay(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::
     // then), so the first open pays that scan; later opens do not.
     let (first, head) = crate::time_open_in_child(&path)?;
     anyhow::ensure!(head == total, "replayed to {head}, expected {total}");
-    let (warm, _) = crate::time_open_in_child(&path)?;
+    // The median of three: on this shared VM a run in a few is slowed by the host backing
+    // fresh memory pages (it shows as kernel time clearing pages).
+    let mut warm = (0..3)
+        .map(|_| crate::time_open_in_child(&path).map(|(secs, _)| secs))
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    warm.sort_by(f64::total_cmp);
+    let warm = warm[1];
     let size = ipam_store::Store::open(&path, &Default::default())?.size_on_disk();
     let params = format!(
         "{total} events (block creations by 64 writers), no snapshot, fresh process; {} MiB on disk",
@@ -129,7 +135,7 @@ pub async fn replay(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::
         "replay_events_per_s",
         total as f64 / warm,
         "events/s",
-        &format!("open + replay of {params}; {warm:.1} s"),
+        &format!("open + replay of {params}; {warm:.2} s, the median of 3 opens"),
         Some(">= 1000000 events/s"),
     );
     figures.add(

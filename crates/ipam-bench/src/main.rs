@@ -18,6 +18,11 @@ use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
 use report::Figures;
 use std::path::{Path, PathBuf};
 
+/// The allocator ipamd uses, so that in-process figures (replay, snapshot load, memory)
+/// are ipamd's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum Scale {
     /// Seconds: proves every benchmark still runs (part of `make test`).

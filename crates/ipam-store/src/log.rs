@@ -16,11 +16,24 @@ pub trait EventLog: Send + Sync + 'static {
     /// an error naming its sequence number.
     fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError>;
 
+    /// The stored chunks in order, raw, from the one that holds `from` on. Replay checks and
+    /// decodes them on its own threads, in place, instead of copying every record first.
+    fn chunks_from(
+        &self,
+        from: u64,
+    ) -> Result<Box<dyn Iterator<Item = Result<RawChunk, StoreError>> + '_>, StoreError>;
+
     /// The sequence number of the last record (0 = empty).
     fn head(&self) -> u64;
 
     /// Makes every append so far durable.
     fn sync(&self) -> Result<(), StoreError>;
+}
+
+/// One stored chunk (see `record.rs`) as its bytes, shared rather than copied.
+pub struct RawChunk {
+    pub first_seq: u64,
+    pub bytes: bytes::Bytes,
 }
 
 /// The log in the sled tree `events`: one value per committed chunk, keyed by the
@@ -142,6 +155,23 @@ impl EventLog for SledLog {
             });
         }
         Ok(out)
+    }
+
+    fn chunks_from(
+        &self,
+        from: u64,
+    ) -> Result<Box<dyn Iterator<Item = Result<RawChunk, StoreError>> + '_>, StoreError> {
+        let start_key = match self.tree.range(..=from.to_be_bytes()).next_back().transpose()? {
+            Some((key, _)) => key_seq(&key)?,
+            None => from,
+        };
+        Ok(Box::new(self.tree.range(start_key.to_be_bytes()..).map(|item| {
+            let (key, value) = item?;
+            Ok(RawChunk {
+                first_seq: key_seq(&key)?,
+                bytes: bytes::Bytes::from_owner(value),
+            })
+        })))
     }
 
     fn head(&self) -> u64 {

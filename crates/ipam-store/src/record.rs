@@ -22,6 +22,7 @@
 //! ```
 
 use crate::error::StoreError;
+use std::ops::ControlFlow;
 
 pub const HEADER_LEN: usize = 4 + 4 + 8 + 8 + 8 + 4 + 2 + 1;
 const FLAG_END_OF_BATCH: u8 = 1;
@@ -109,39 +110,73 @@ pub fn encode_chunk(records: &[StoredRecord]) -> Vec<u8> {
 /// with the error.
 pub fn decode_chunk(first_seq: u64, bytes: &[u8]) -> (Vec<StoredRecord>, Option<StoreError>) {
     let mut out = Vec::new();
+    let result = visit_chunk(first_seq, bytes, |record| {
+        out.push(record.to_owned());
+        ControlFlow::Continue(())
+    });
+    (out, result.err())
+}
+
+/// A record checked in place inside its chunk, its payload borrowed: replay decodes events
+/// straight from the stored bytes instead of copying every payload first.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordRef<'a> {
+    pub seq: u64,
+    pub commit_unix_us: i64,
+    pub operation_id: u64,
+    pub item: u32,
+    pub schema_version: u16,
+    pub end_of_batch: bool,
+    pub payload: &'a [u8],
+    pub crc: u32,
+}
+
+impl RecordRef<'_> {
+    pub fn to_owned(&self) -> StoredRecord {
+        StoredRecord {
+            seq: self.seq,
+            commit_unix_us: self.commit_unix_us,
+            operation_id: self.operation_id,
+            item: self.item,
+            schema_version: self.schema_version,
+            end_of_batch: self.end_of_batch,
+            payload: self.payload.to_vec(),
+            crc: self.crc,
+        }
+    }
+}
+
+/// Visits, in order, the records of the chunk stored under `first_seq`, each checked as
+/// `decode_chunk` checks it, until `visit` breaks. The first bad record ends the visit with
+/// an error naming its sequence number (after the good ones before it were visited).
+pub fn visit_chunk<'a>(
+    first_seq: u64,
+    bytes: &'a [u8],
+    mut visit: impl FnMut(RecordRef<'a>) -> ControlFlow<()>,
+) -> Result<(), StoreError> {
+    if bytes.is_empty() {
+        return Err(StoreError::Corrupt {
+            seq: first_seq,
+            reason: "empty chunk".into(),
+        });
+    }
     let mut pos = 0;
     let mut expected = first_seq;
     while pos < bytes.len() {
-        match decode_one(&bytes[pos..], expected) {
-            Ok((record, used)) => {
-                pos += used;
-                expected += 1;
-                out.push(record);
-            }
-            Err(reason) => {
-                return (
-                    out,
-                    Some(StoreError::Corrupt {
-                        seq: expected,
-                        reason,
-                    }),
-                );
-            }
+        let (record, used) = decode_one(&bytes[pos..], expected).map_err(|reason| StoreError::Corrupt {
+            seq: expected,
+            reason,
+        })?;
+        pos += used;
+        expected += 1;
+        if visit(record).is_break() {
+            break;
         }
     }
-    if out.is_empty() {
-        return (
-            out,
-            Some(StoreError::Corrupt {
-                seq: first_seq,
-                reason: "empty chunk".into(),
-            }),
-        );
-    }
-    (out, None)
+    Ok(())
 }
 
-fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(StoredRecord, usize), String> {
+fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(RecordRef<'_>, usize), String> {
     if bytes.len() < HEADER_LEN {
         return Err(format!(
             "torn record: {} bytes left, a header needs {HEADER_LEN}",
@@ -157,7 +192,7 @@ fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(StoredRecord, usize), 
             bytes.len()
         ));
     }
-    let record = StoredRecord {
+    let record = RecordRef {
         crc: u32_at(4),
         seq: u64_at(8),
         commit_unix_us: u64_at(16) as i64,
@@ -165,7 +200,7 @@ fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(StoredRecord, usize), 
         item: u32_at(32),
         schema_version: u16::from_le_bytes(bytes[36..38].try_into().expect("2 bytes")),
         end_of_batch: bytes[38] & FLAG_END_OF_BATCH != 0,
-        payload: bytes[HEADER_LEN..4 + len].to_vec(),
+        payload: &bytes[HEADER_LEN..4 + len],
     };
     // Checked over the stored bytes, so even bits the parser ignores are covered.
     let computed = crc32c::crc32c_append(crc32c::crc32c(&record.seq.to_be_bytes()), &bytes[8..4 + len]);
