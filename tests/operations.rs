@@ -276,6 +276,26 @@ async fn a_watcher_that_does_not_read_holds_nothing_back() {
     assert!(late_bytes > 4 * WINDOW as usize, "{late_bytes} bytes");
 }
 
+/// With the tightest bound on how far a job runs ahead of the disk (it waits for a flush
+/// after every item), a job still finishes, and its watcher sees every result once, in
+/// order, and the final status last.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_held_to_one_unflushed_item_reports_every_item_in_order() {
+    let server = Server::start_with(&["--max-unflushed-items", "1"]);
+    let mut ops = server.ops().await;
+    let job = start(&mut ops, many_ranges(500)).await.unwrap();
+    let progress = watch_to_end(&mut server.ops().await, job.id).await;
+    let indexes: Vec<u32> = progress
+        .iter()
+        .flat_map(|p| p.items.iter().map(|i| i.index))
+        .collect();
+    assert_eq!(indexes, (0..500).collect::<Vec<u32>>());
+    let last = progress.last().unwrap();
+    assert!(last.done, "{last:?}");
+    assert_eq!(last.state, pb::OperationState::Succeeded as i32);
+    assert_eq!(range_count(&server).await, 500);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_while_jobs_run_loses_no_accepted_job() {
     let mut server = Server::start();

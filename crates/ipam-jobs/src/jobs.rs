@@ -29,6 +29,11 @@ pub struct JobsConfig {
     pub job_timeout: Duration,
     /// How often an item decides again after its append conflicted with another commit.
     pub max_conflict_retries: u32,
+    /// How many items a job may run ahead of the disk: past this many results waiting for
+    /// their flush, it waits for one. Lower: watchers see results sooner after their commit
+    /// (a flush carries fewer items, and the flusher and watchers get the CPU a job would
+    /// take); higher: large jobs finish sooner. See README, "Performance".
+    pub max_unflushed_items: usize,
 }
 
 impl Default for JobsConfig {
@@ -38,6 +43,7 @@ impl Default for JobsConfig {
             queue_capacity: 10_000,
             job_timeout: Duration::from_secs(3600),
             max_conflict_retries: 64,
+            max_unflushed_items: 32,
         }
     }
 }

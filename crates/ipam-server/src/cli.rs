@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// Seconds an operation may run before it stops between items.
     #[arg(long, env = "IPAMD_JOB_TIMEOUT_S", default_value_t = 3600)]
     pub job_timeout_s: u64,
+    /// Items an operation may run ahead of the disk before it waits for a flush: lower
+    /// gives watchers results sooner, higher finishes large operations sooner.
+    #[arg(long, env = "IPAMD_MAX_UNFLUSHED_ITEMS", default_value_t = 32)]
+    pub max_unflushed_items: usize,
     /// Snapshot the tables every this many events (0: only at shutdown).
     #[arg(long, env = "IPAMD_SNAPSHOT_EVERY", default_value_t = 100_000)]
     pub snapshot_every: u64,

@@ -48,6 +48,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         queue_capacity: args.queue_capacity,
         job_timeout: Duration::from_secs(args.job_timeout_s),
+        max_unflushed_items: args.max_unflushed_items,
         ..Default::default()
     };
     let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config).map_err(|f| anyhow::anyhow!("{f}"))?;
