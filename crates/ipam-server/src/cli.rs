@@ -67,7 +67,8 @@ pub struct ServeArgs {
     /// gives watchers results sooner, higher finishes large operations sooner.
     #[arg(long, env = "IPAMD_MAX_UNFLUSHED_ITEMS", default_value_t = 32)]
     pub max_unflushed_items: usize,
-    /// Snapshot the tables every this many events (0: only at shutdown).
+    /// Snapshot the tables every this many events, or every as many events as the tables
+    /// have rows when that is more (0: only at shutdown).
     #[arg(long, env = "IPAMD_SNAPSHOT_EVERY", default_value_t = 100_000)]
     pub snapshot_every: u64,
     /// sled page cache, in MiB.

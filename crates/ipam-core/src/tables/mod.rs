@@ -540,6 +540,11 @@ impl State {
         h.digest128()
     }
 
+    /// Rows in every table together.
+    pub fn row_count(&self) -> u64 {
+        self.table_counts().iter().map(|&(_, n)| n as u64).sum()
+    }
+
     /// Counts of rows per table, for metrics and the dashboard.
     pub fn table_counts(&self) -> Vec<(Table, usize)> {
         vec![
