@@ -10,9 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// A single-event operation: a new IPv6 /64 block, unique per (writer, n).
+/// A single-event operation: a new IPv6 /64 block in 2001:db8::/32, unique per (writer, n)
+/// for up to 64 writers of 2^26 blocks each.
 fn block_op(writer: u64, n: u64) -> OperationParams {
-    let value = (0x2001_0db8u128 << 96) | ((writer as u128) << 80) | ((n as u128) << 64);
+    debug_assert!(writer < 64 && n < 1 << 26);
+    let value = (0x2001_0db8u128 << 96) | ((writer as u128) << 90) | ((n as u128) << 64);
     OperationParams::CreateBlock(CreateBlockParams {
         space: Default::default(),
         prefix: Prefix::new(Addr::v6(value), 64).expect("a /64"),
