@@ -262,14 +262,7 @@ async fn a_watcher_that_does_not_read_holds_nothing_back() {
         late.push(p);
     }
     for progress in [&attentive, &late] {
-        let indexes: Vec<u32> = progress
-            .iter()
-            .flat_map(|p| p.items.iter().map(|i| i.index))
-            .collect();
-        assert_eq!(indexes, (0..5_000).collect::<Vec<u32>>());
-        let last = progress.last().unwrap();
-        assert!(last.done && last.operation.is_some());
-        assert!(progress[..progress.len() - 1].iter().all(|p| !p.done));
+        assert_every_item_once_in_order_then_done(progress, 5_000);
     }
     // More than its window: the job ran on while this watcher could take nothing more.
     let late_bytes: usize = late.iter().map(prost::Message::encoded_len).sum();
@@ -285,15 +278,25 @@ async fn a_job_held_to_one_unflushed_item_reports_every_item_in_order() {
     let mut ops = server.ops().await;
     let job = start(&mut ops, many_ranges(500)).await.unwrap();
     let progress = watch_to_end(&mut server.ops().await, job.id).await;
+    assert_every_item_once_in_order_then_done(&progress, 500);
+    assert_eq!(
+        progress.last().unwrap().state,
+        pb::OperationState::Succeeded as i32
+    );
+    assert_eq!(range_count(&server).await, 500);
+}
+
+/// A watcher's messages carry items 0..items once each, in order, and only the last one
+/// is the final status (with the operation).
+fn assert_every_item_once_in_order_then_done(progress: &[pb::OperationProgress], items: u32) {
     let indexes: Vec<u32> = progress
         .iter()
         .flat_map(|p| p.items.iter().map(|i| i.index))
         .collect();
-    assert_eq!(indexes, (0..500).collect::<Vec<u32>>());
+    assert_eq!(indexes, (0..items).collect::<Vec<u32>>());
     let last = progress.last().unwrap();
-    assert!(last.done, "{last:?}");
-    assert_eq!(last.state, pb::OperationState::Succeeded as i32);
-    assert_eq!(range_count(&server).await, 500);
+    assert!(last.done && last.operation.is_some(), "{last:?}");
+    assert!(progress[..progress.len() - 1].iter().all(|p| !p.done));
 }
 
 #[tokio::test(flavor = "multi_thread")]

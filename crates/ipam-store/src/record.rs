@@ -27,9 +27,10 @@ use std::ops::ControlFlow;
 pub const HEADER_LEN: usize = 4 + 4 + 8 + 8 + 8 + 4 + 2 + 1;
 const FLAG_END_OF_BATCH: u8 = 1;
 
-/// One event as stored, with its envelope.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredRecord {
+/// One event as stored, with its envelope. `P` is how the payload is held: owned, or
+/// borrowed from the stored chunk (`RecordRef`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredRecord<P = Vec<u8>> {
     pub seq: u64,
     pub commit_unix_us: i64,
     pub operation_id: u64,
@@ -37,10 +38,14 @@ pub struct StoredRecord {
     pub schema_version: u16,
     /// The last record of the atomic append it belongs to.
     pub end_of_batch: bool,
-    pub payload: Vec<u8>,
+    pub payload: P,
     /// The checksum written at commit.
     pub crc: u32,
 }
+
+/// A record checked in place inside its chunk, its payload borrowed: replay decodes events
+/// straight from the stored bytes instead of copying every payload first.
+pub type RecordRef<'a> = StoredRecord<&'a [u8]>;
 
 impl StoredRecord {
     pub fn new(
@@ -117,31 +122,27 @@ pub fn decode_chunk(first_seq: u64, bytes: &[u8]) -> (Vec<StoredRecord>, Option<
     (out, result.err())
 }
 
-/// A record checked in place inside its chunk, its payload borrowed: replay decodes events
-/// straight from the stored bytes instead of copying every payload first.
-#[derive(Clone, Copy, Debug)]
-pub struct RecordRef<'a> {
-    pub seq: u64,
-    pub commit_unix_us: i64,
-    pub operation_id: u64,
-    pub item: u32,
-    pub schema_version: u16,
-    pub end_of_batch: bool,
-    pub payload: &'a [u8],
-    pub crc: u32,
-}
-
 impl RecordRef<'_> {
     pub fn to_owned(&self) -> StoredRecord {
+        let StoredRecord {
+            seq,
+            commit_unix_us,
+            operation_id,
+            item,
+            schema_version,
+            end_of_batch,
+            payload,
+            crc,
+        } = *self;
         StoredRecord {
-            seq: self.seq,
-            commit_unix_us: self.commit_unix_us,
-            operation_id: self.operation_id,
-            item: self.item,
-            schema_version: self.schema_version,
-            end_of_batch: self.end_of_batch,
-            payload: self.payload.to_vec(),
-            crc: self.crc,
+            seq,
+            commit_unix_us,
+            operation_id,
+            item,
+            schema_version,
+            end_of_batch,
+            payload: payload.to_vec(),
+            crc,
         }
     }
 }
