@@ -2,49 +2,56 @@
 //!
 //! GetOverlappingRanges (3.1.1.1.1.2.2), GetParentBlockIdForRange (3.1.1.1.4.2.1) and the
 //! address-to-range mapping must stay fast at millions of rows. Intervals are grouped by
-//! length class (class c holds lengths-1 in [2^(c-1), 2^c - 1]; c = 0 a single address) in
-//! one B-tree keyed by (class, start, id). An interval of class c that reaches `lo` starts
-//! no earlier than `lo - (2^c - 1)`, so a query seeks once per non-empty class over
-//! `[lo - (2^c - 1), hi]`.
+//! length band: band b holds the intervals whose `end - start` has 3b to 3b + 2 bits, so
+//! it is below 2^(3b + 3) (and at least 2^(3b - 1) for b > 0). One B-tree is keyed by
+//! (band, start, id). An interval of band b that reaches `lo` starts no earlier than
+//! `lo - (2^(3b + 3) - 1)`, so a query seeks once per non-empty band over that window.
 //!
-//! Cost: O(C log n + k + f) for C non-empty classes, k results, and f candidates of a class
-//! that start in its window but end before `lo`. Intervals of one class that do not
-//! overlap start at least 2^(c-1) apart, so f is at most about twice the overlap depth per
-//! class: small for address ranges, which rarely overlap. (A balanced interval tree
-//! guarantees O(log n + k) outright, but at millions of rows its node-per-level cache
-//! misses made inserts three times slower than this B-tree; see the replay benchmark.)
+//! Cost: O(B log n + k + f) for B non-empty bands, k results, and f candidates of a band
+//! that start in its window but end before `lo`. Intervals of one band that do not overlap
+//! start more than 2^(3b - 1) apart, so f is at most 16 times the overlap depth per band.
+//! Bands span three powers of two because a seek into a B-tree of a million rows costs a
+//! handful of cache misses while a few extra candidates in the same leaf cost almost
+//! nothing: ranges of 1 to 64 addresses fall in 2 bands (2 seeks) where one class per power
+//! of two took 7. (A
+//! balanced interval tree guarantees O(log n + k) outright, but at millions of rows its
+//! node-per-level cache misses made inserts three times slower than this B-tree; see the
+//! replay benchmark.)
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-const CLASSES: usize = 129;
+/// How many bit lengths of `end - start` share a band.
+const BAND_BITS: u32 = 3;
+const BANDS: usize = (128 / BAND_BITS) as usize + 1;
 
 #[derive(Clone, Debug)]
 pub struct IntervalIndex {
-    /// (class, start, id) -> end.
+    /// (band, start, id) -> end.
     map: BTreeMap<(u8, u128, u64), u128>,
-    counts: [u32; CLASSES],
+    counts: [u32; BANDS],
 }
 
 impl Default for IntervalIndex {
     fn default() -> Self {
         IntervalIndex {
             map: BTreeMap::new(),
-            counts: [0; CLASSES],
+            counts: [0; BANDS],
         }
     }
 }
 
-fn class(start: u128, end: u128) -> u8 {
-    (128 - (end - start).leading_zeros()) as u8
+fn band(start: u128, end: u128) -> u8 {
+    ((128 - (end - start).leading_zeros()) / BAND_BITS) as u8
 }
 
-/// The largest `end - start` of class `c`.
-fn max_extent(c: u8) -> u128 {
-    match c {
-        0 => 0,
-        128 => u128::MAX,
-        c => (1u128 << c) - 1,
+/// The largest `end - start` of band `b`.
+fn max_extent(b: u8) -> u128 {
+    let bits = (u32::from(b) + 1) * BAND_BITS;
+    if bits >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
     }
 }
 
@@ -56,13 +63,13 @@ impl IntervalIndex {
     /// Builds an index from `(start, end, id)` triples in one pass (snapshot loading): the
     /// B-tree is bulk-built with full nodes instead of grown one insert at a time.
     pub fn from_intervals(items: impl IntoIterator<Item = (u128, u128, u64)>) -> IntervalIndex {
-        let mut counts = [0u32; CLASSES];
+        let mut counts = [0u32; BANDS];
         let map = items
             .into_iter()
             .map(|(start, end, id)| {
-                let c = class(start, end);
-                counts[c as usize] += 1;
-                ((c, start, id), end)
+                let b = band(start, end);
+                counts[b as usize] += 1;
+                ((b, start, id), end)
             })
             .collect();
         IntervalIndex { map, counts }
@@ -79,36 +86,36 @@ impl IntervalIndex {
     /// Adds `[start, end]` under `id`.
     pub fn insert(&mut self, start: u128, end: u128, id: u64) {
         debug_assert!(start <= end);
-        let c = class(start, end);
-        if self.map.insert((c, start, id), end).is_none() {
-            self.counts[c as usize] += 1;
+        let b = band(start, end);
+        if self.map.insert((b, start, id), end).is_none() {
+            self.counts[b as usize] += 1;
         }
     }
 
     /// Removes `[start, end]` stored under `id`; returns whether it was there.
     pub fn remove(&mut self, start: u128, end: u128, id: u64) -> bool {
-        let c = class(start, end);
-        let removed = self.map.remove(&(c, start, id)).is_some();
+        let b = band(start, end);
+        let removed = self.map.remove(&(b, start, id)).is_some();
         if removed {
-            self.counts[c as usize] -= 1;
+            self.counts[b as usize] -= 1;
         }
         removed
     }
 
     /// Calls `visit(id, start, end)` for every interval intersecting `[lo, hi]` (grouped by
-    /// length class, by start within a class) until it returns `Break`.
+    /// length band, by start within a band) until it returns `Break`.
     pub fn for_each_intersecting<B>(
         &self,
         lo: u128,
         hi: u128,
         visit: &mut impl FnMut(u64, u128, u128) -> ControlFlow<B>,
     ) -> ControlFlow<B> {
-        for c in 0..CLASSES as u8 {
-            if self.counts[c as usize] == 0 {
+        for b in 0..BANDS as u8 {
+            if self.counts[b as usize] == 0 {
                 continue;
             }
-            let from = lo.saturating_sub(max_extent(c));
-            for (&(_, start, id), &end) in self.map.range((c, from, 0)..=(c, hi, u64::MAX)) {
+            let from = lo.saturating_sub(max_extent(b));
+            for (&(_, start, id), &end) in self.map.range((b, from, 0)..=(b, hi, u64::MAX)) {
                 if end >= lo {
                     visit(id, start, end)?;
                 }
