@@ -190,6 +190,14 @@ pub(crate) struct Inner {
 impl Inner {
     /// Persists `op`; with `durable`, waits until it is on disk.
     pub(crate) async fn persist(&self, op: &pb::Operation, durable: bool) -> Result<(), Fault> {
+        // The log is written behind the commits: the events a record reports go first, so
+        // the record is never on disk without them (sled keeps a prefix of its writes).
+        self.engine.write_through(op.last_event_seq).map_err(|e| {
+            Fault::new(
+                FaultCode::Unavailable,
+                format!("cannot record operation {}: {e}", op.id),
+            )
+        })?;
         self.kv.put(&job_key(op.id), &op.encode_to_vec()).map_err(|e| {
             Fault::new(
                 FaultCode::Unavailable,

@@ -10,9 +10,10 @@
 //!    sequence numbers;
 //! 3. encodes them as records.
 //!
-//! Then it writes the round's records as one chunk and hands the durability wait to the
-//! flusher. An append is acknowledged (its future resolves) once sequenced; callers wait
-//! for durability before they acknowledge anything to a client (`Engine::commit`).
+//! Then it stages the round's records for the flusher, which writes them to the log just
+//! before its next flush (`durability.rs`). An append is acknowledged (its future
+//! resolves) once sequenced; callers wait for durability before they acknowledge anything
+//! to a client (`Engine::commit`).
 //!
 //! If an event fails to apply (a delegate bug: it proposed something the tables refuse) the
 //! tables may be half-changed, so the engine poisons itself: no more writes, health goes
@@ -20,7 +21,6 @@
 
 use crate::durability::Durability;
 use crate::engine::{AppendError, AppendRequest, Appended, Shared};
-use crate::log::EventLog;
 use crate::record::StoredRecord;
 use ipam_core::conflict::{Key, conflicts};
 use parking_lot::Mutex;
@@ -82,19 +82,17 @@ pub(crate) struct Committer {
     recent: Mutex<RecentWrites>,
     stopped: AtomicBool,
     shared: Arc<Shared>,
-    log: Arc<dyn EventLog>,
     durability: Arc<Durability>,
 }
 
 impl Committer {
-    pub(crate) fn new(shared: Arc<Shared>, log: Arc<dyn EventLog>, durability: Arc<Durability>) -> Committer {
+    pub(crate) fn new(shared: Arc<Shared>, durability: Arc<Durability>) -> Committer {
         let recent = RecentWrites::new(shared.config.conflict_window, shared.state.read().position());
         Committer {
             queue: Mutex::new(Vec::new()),
             recent: Mutex::new(recent),
             stopped: AtomicBool::new(false),
             shared,
-            log,
             durability,
         }
     }
@@ -116,13 +114,7 @@ impl Committer {
                 queue.drain(..take).collect::<Vec<_>>()
             };
             if !round.is_empty() {
-                commit_round(
-                    &self.shared,
-                    &*self.log,
-                    &self.durability,
-                    &mut recent,
-                    &mut round,
-                );
+                commit_round(&self.shared, &self.durability, &mut recent, &mut round);
             }
             drop(recent);
             if self.queue.lock().is_empty() {
@@ -146,27 +138,33 @@ fn now_micros() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
+/// A sequenced event, sealed into a `StoredRecord` (CRC and all) after the state lock is
+/// released: (seq, operation id, item, ends its append, payload).
+type Sequenced = (u64, u64, u32, bool, Vec<u8>);
+
 fn commit_round(
     shared: &Shared,
-    log: &dyn EventLog,
     durability: &Durability,
     recent: &mut RecentWrites,
     round: &mut Vec<(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>)>,
 ) {
-    if let Some(reason) = shared.poisoned.lock().clone() {
+    let poisoned = shared
+        .poisoned
+        .lock()
+        .clone()
+        .or_else(|| durability.write_failure());
+    if let Some(reason) = poisoned {
         for (_, reply) in round.drain(..) {
             let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
         }
         return;
     }
     let commit_us = now_micros();
-    let mut records: Vec<StoredRecord> = Vec::new();
+    let mut sequenced: Vec<Sequenced> = Vec::new();
     let mut acks: Vec<(oneshot::Sender<Result<Appended, AppendError>>, Appended)> =
         Vec::with_capacity(round.len());
-    let head_before;
     {
         let mut state = shared.state.write();
-        head_before = state.position();
         let mut pending = std::mem::take(round).into_iter();
         for (mut req, reply) in pending.by_ref() {
             let head = state.position();
@@ -210,15 +208,7 @@ fn commit_round(
                     return;
                 }
                 state.set_position(seq);
-                records.push(StoredRecord::new(
-                    seq,
-                    commit_us,
-                    req.operation_id,
-                    req.item,
-                    ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16,
-                    i + 1 == count,
-                    payload,
-                ));
+                sequenced.push((seq, req.operation_id, req.item, i + 1 == count, payload));
             }
             let last_seq = state.position();
             recent.push(last_seq, writes);
@@ -233,29 +223,26 @@ fn commit_round(
             ));
         }
     }
-    if records.is_empty() {
+    let Some(&(last, ..)) = sequenced.last() else {
         for (reply, appended) in acks {
             let _ = reply.send(Ok(appended));
         }
         return;
-    }
-    let last = records.last().expect("not empty").seq;
-    if let Err(e) = log.append(head_before, &records) {
-        let reason = format!("writing events {}..={last} failed: {e}", head_before + 1);
-        tracing::error!(%reason, "poisoning the engine");
-        *shared.poisoned.lock() = Some(reason.clone());
-        for (reply, _) in acks {
-            let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
-        }
-        return;
-    }
+    };
+    let schema = ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16;
+    let records: Vec<StoredRecord> = sequenced
+        .into_iter()
+        .map(|(seq, operation_id, item, end, payload)| {
+            StoredRecord::new(seq, commit_us, operation_id, item, schema, end, payload)
+        })
+        .collect();
     shared
         .stats
         .events
         .fetch_add(records.len() as u64, Ordering::Relaxed);
     shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
     shared.stats.round_appends.observe(acks.len() as f64);
-    durability.events_written(last);
+    durability.stage(records);
     for (reply, appended) in acks {
         let _ = reply.send(Ok(appended));
     }

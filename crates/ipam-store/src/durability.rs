@@ -2,9 +2,18 @@
 //! however many appends and job records arrived while the previous flush ran. Writers take
 //! a ticket after writing and wait for the durable watermark to pass it, so durability is
 //! never skipped and throughput is not capped by the disk's flush rate.
+//!
+//! The log is written behind: the committer only *stages* its records here (in memory, in
+//! sequence order), and the flusher writes everything staged as few large chunks right
+//! before its flush. One sled insert per flush instead of one per commit round took a
+//! tenth of the server's CPU off a busy commit path, and larger chunks replay faster. A
+//! write that must land after some events (a job record that reports them) first calls
+//! `write_through`, which writes the staged records up to there itself.
 
+use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::metrics::{Histogram, LATENCY_BUCKETS};
+use crate::record::{HEADER_LEN, StoredRecord};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,6 +21,11 @@ use std::time::{Duration, Instant};
 
 /// The longest the flusher waits for more writers to join a flush.
 const MAX_COMMIT_DELAY: Duration = Duration::from_micros(150);
+/// Staged records are written as chunks of about this many bytes (cut only where an
+/// append ends, so every chunk holds whole appends): big enough that sled's per-value
+/// cost is spread over hundreds of events, small enough that a leaf of 16 chunks stays
+/// well under the size where sled 0.34 moves a node out to a blob file.
+const CHUNK_BYTES: usize = 32 * 1024;
 use tokio::sync::watch;
 
 /// What is known to be on disk.
@@ -27,7 +41,15 @@ pub struct Durable {
 
 pub struct Durability {
     tickets: AtomicU64,
-    inserted_seq: AtomicU64,
+    log: Arc<dyn EventLog>,
+    /// Records sequenced and applied by the committer, not yet written to the log.
+    staged: Mutex<Vec<StoredRecord>>,
+    /// Held while staged records are written, so they reach the log in order.
+    writing: Mutex<()>,
+    /// Every record up to this sequence number is in the log (durable or not).
+    written_seq: AtomicU64,
+    /// Why writing the log failed, if it did: nothing staged after it is ever written.
+    write_failure: Mutex<Option<String>>,
     wake: Mutex<Wake>,
     cv: Condvar,
     durable: watch::Sender<Durable>,
@@ -45,7 +67,7 @@ struct Wake {
 }
 
 impl Durability {
-    pub(crate) fn new(seq: u64) -> Arc<Durability> {
+    pub(crate) fn new(seq: u64, log: Arc<dyn EventLog>) -> Arc<Durability> {
         let (durable, _) = watch::channel(Durable {
             ticket: 0,
             seq,
@@ -53,7 +75,11 @@ impl Durability {
         });
         Arc::new(Durability {
             tickets: AtomicU64::new(0),
-            inserted_seq: AtomicU64::new(seq),
+            log,
+            staged: Mutex::new(Vec::new()),
+            writing: Mutex::new(()),
+            written_seq: AtomicU64::new(seq),
+            write_failure: Mutex::new(None),
             wake: Mutex::new(Wake::default()),
             cv: Condvar::new(),
             durable,
@@ -78,10 +104,52 @@ impl Durability {
         t
     }
 
-    /// Called by the committer after writing events up to `seq`.
-    pub(crate) fn events_written(&self, seq: u64) -> u64 {
-        self.inserted_seq.store(seq, Ordering::Release);
+    /// Called by the committer with the records of a round (sequenced and applied); they
+    /// are written to the log before the flush that the returned ticket waits for.
+    pub(crate) fn stage(&self, records: Vec<StoredRecord>) -> u64 {
+        self.staged.lock().extend(records);
         self.ticket()
+    }
+
+    /// Why the log could not be written, if that happened.
+    pub fn write_failure(&self) -> Option<String> {
+        self.write_failure.lock().clone()
+    }
+
+    /// Makes sure every record up to `seq` is in the log (not necessarily durable): for
+    /// writes that must never be on disk without those records before them.
+    pub fn write_through(&self, seq: u64) -> Result<(), StoreError> {
+        if self.written_seq.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        self.write_staged().map(|_| ())
+    }
+
+    /// Writes every staged record to the log, in order, as chunks of whole appends;
+    /// returns the sequence number of the last record in the log.
+    fn write_staged(&self) -> Result<u64, StoreError> {
+        let _in_order = self.writing.lock();
+        if let Some(reason) = self.write_failure() {
+            return Err(StoreError::Poisoned(reason));
+        }
+        let records = std::mem::take(&mut *self.staged.lock());
+        let mut from = 0;
+        while from < records.len() {
+            let len = chunk_len(&records[from..]);
+            let chunk = &records[from..from + len];
+            if let Err(e) = self.log.append(chunk[0].seq - 1, chunk) {
+                let reason = format!(
+                    "writing events {}..={} failed: {e}",
+                    chunk[0].seq,
+                    records.last().expect("not empty").seq
+                );
+                *self.write_failure.lock() = Some(reason.clone());
+                return Err(StoreError::Poisoned(reason));
+            }
+            self.written_seq.store(chunk[len - 1].seq, Ordering::Release);
+            from += len;
+        }
+        Ok(self.written_seq.load(Ordering::Acquire))
     }
 
     pub fn watch(&self) -> watch::Receiver<Durable> {
@@ -126,7 +194,7 @@ impl Durability {
     }
 
     /// The flusher loop; returns when stopped (after a last flush) or when a flush fails.
-    pub(crate) fn run_flusher(self: Arc<Self>, log: Arc<dyn EventLog>) {
+    pub(crate) fn run_flusher(self: Arc<Self>) {
         // Tickets the previous flush covered, and how long it took.
         let (mut last_batch, mut last_flush) = (0u64, Duration::ZERO);
         let mut flushed_ticket = 0u64;
@@ -149,10 +217,11 @@ impl Durability {
             let ticket = self.tickets.load(Ordering::Acquire);
             last_batch = ticket - flushed_ticket;
             flushed_ticket = ticket;
-            let seq = self.inserted_seq.load(Ordering::Acquire);
             let started = Instant::now();
-            match log.sync() {
-                Ok(()) => {
+            // Every append that took a ticket up to `ticket` staged its records first, so
+            // they are among those written here.
+            match self.write_staged().and_then(|seq| self.log.sync().map(|()| seq)) {
+                Ok(seq) => {
                     last_flush = started.elapsed();
                     self.flushes.fetch_add(1, Ordering::Relaxed);
                     self.flush_micros
@@ -180,5 +249,182 @@ impl Durability {
     fn publish_blocking(&self) {
         *self.blocking.lock() = *self.durable.borrow();
         self.blocking_cv.notify_all();
+    }
+}
+
+/// How many of `records` (at least one) make the next chunk: whole appends, about
+/// `CHUNK_BYTES` in all, or everything left if the last append is not complete yet.
+fn chunk_len(records: &[StoredRecord]) -> usize {
+    let mut bytes = 0;
+    for (i, r) in records.iter().enumerate() {
+        bytes += HEADER_LEN + r.payload.len();
+        if bytes >= CHUNK_BYTES && r.end_of_batch {
+            return i + 1;
+        }
+    }
+    records.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::RawChunk;
+    use std::sync::atomic::AtomicBool;
+
+    /// A log in memory that keeps each append as one chunk, and fails appends on request.
+    #[derive(Default)]
+    struct MemLog {
+        chunks: Mutex<Vec<Vec<StoredRecord>>>,
+        fail: AtomicBool,
+        syncs: AtomicU64,
+    }
+
+    impl EventLog for MemLog {
+        fn append(&self, expected_head: u64, records: &[StoredRecord]) -> Result<(), StoreError> {
+            if self.fail.load(Ordering::Relaxed) {
+                return Err(StoreError::Io("disk full".into()));
+            }
+            let actual = self.head();
+            if actual != expected_head {
+                return Err(StoreError::HeadMoved {
+                    expected: expected_head,
+                    actual,
+                });
+            }
+            self.chunks.lock().push(records.to_vec());
+            Ok(())
+        }
+        fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+            let chunks = self.chunks.lock();
+            Ok(chunks
+                .iter()
+                .flatten()
+                .filter(|r| r.seq >= from)
+                .take(max)
+                .cloned()
+                .collect())
+        }
+        fn chunks_from(
+            &self,
+            _from: u64,
+        ) -> Result<Box<dyn Iterator<Item = Result<RawChunk, StoreError>> + '_>, StoreError> {
+            unimplemented!("not used by the writer")
+        }
+        fn head(&self) -> u64 {
+            self.chunks
+                .lock()
+                .last()
+                .and_then(|c| c.last())
+                .map_or(0, |r| r.seq)
+        }
+        fn sync(&self) -> Result<(), StoreError> {
+            self.syncs.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    /// One append of `len` records from `first`, each with a payload of `bytes`.
+    fn append(first: u64, len: u64, bytes: usize) -> Vec<StoredRecord> {
+        (first..first + len)
+            .map(|seq| StoredRecord::new(seq, 0, 7, 0, 1, seq == first + len - 1, vec![0; bytes]))
+            .collect()
+    }
+
+    #[test]
+    fn staged_records_reach_the_log_only_when_written_and_in_whole_appends() {
+        let log = Arc::new(MemLog::default());
+        let d = Durability::new(0, log.clone());
+        // 40 appends of 3 records of 1 KiB: about 120 KiB, so several chunks.
+        for i in 0..40 {
+            d.stage(append(1 + i * 3, 3, 1024));
+        }
+        assert_eq!(log.head(), 0, "staging writes nothing");
+        d.write_through(5).unwrap();
+        assert_eq!(log.head(), 120, "a write-through writes everything staged");
+        let chunks = log.chunks.lock().clone();
+        assert!(chunks.len() > 1, "written as several chunks");
+        for chunk in &chunks {
+            assert!(
+                chunk.last().unwrap().end_of_batch,
+                "every chunk ends where an append ends"
+            );
+            let bytes: usize = chunk.iter().map(|r| HEADER_LEN + r.payload.len()).sum();
+            assert!(
+                bytes < CHUNK_BYTES + 3 * (HEADER_LEN + 1024),
+                "{bytes} bytes in one chunk"
+            );
+        }
+        let seqs: Vec<u64> = chunks.iter().flatten().map(|r| r.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=120).collect::<Vec<_>>(),
+            "in order, no gap, no duplicate"
+        );
+        // Already written: nothing more to do.
+        d.write_through(120).unwrap();
+        assert_eq!(log.chunks.lock().len(), chunks.len());
+    }
+
+    #[test]
+    fn the_flusher_writes_what_was_staged_before_the_ticket_and_publishes_it_durable() {
+        let log = Arc::new(MemLog::default());
+        let d = Durability::new(0, log.clone());
+        let flusher = {
+            let d = d.clone();
+            std::thread::spawn(move || d.run_flusher())
+        };
+        let ticket = d.stage(append(1, 2, 10));
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(rt.block_on(d.wait_ticket(ticket)));
+        assert!(d.current().seq >= 2);
+        assert_eq!(log.head(), 2);
+        assert!(log.syncs.load(Ordering::Relaxed) >= 1);
+        d.stop();
+        flusher.join().unwrap();
+    }
+
+    #[test]
+    fn a_failed_write_stops_all_later_writes_and_fails_the_waiters() {
+        let log = Arc::new(MemLog::default());
+        let d = Durability::new(0, log.clone());
+        d.stage(append(1, 1, 10));
+        d.write_through(1).unwrap();
+        log.fail.store(true, Ordering::Relaxed);
+        let ticket = d.stage(append(2, 1, 10));
+        assert!(d.write_through(2).is_err());
+        assert!(d.write_failure().unwrap().contains("disk full"));
+        // Even once the disk recovers, nothing after the failure is written: the records it
+        // lost would leave a gap.
+        log.fail.store(false, Ordering::Relaxed);
+        d.stage(append(3, 1, 10));
+        assert!(d.write_through(3).is_err());
+        assert_eq!(log.head(), 1);
+        let flusher = {
+            let d = d.clone();
+            std::thread::spawn(move || d.run_flusher())
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(
+            !rt.block_on(d.wait_ticket(ticket)),
+            "the waiter hears of the failure"
+        );
+        assert!(d.current().failed);
+        flusher.join().unwrap();
+    }
+
+    #[test]
+    fn a_chunk_holds_whole_appends_of_about_chunk_bytes() {
+        let big = CHUNK_BYTES / 4;
+        let mut records = append(1, 3, big);
+        records.extend(append(4, 3, big));
+        // 3 records of a quarter chunk do not fill one; the second append does, and the
+        // cut comes where it ends, not inside it.
+        assert_eq!(chunk_len(&records), 6);
+        assert_eq!(chunk_len(&append(1, 5, big)), 5);
+        let mut small = append(1, 2, 10);
+        small.extend(append(3, 2, CHUNK_BYTES));
+        small.extend(append(5, 1, 10));
+        assert_eq!(chunk_len(&small), 4);
+        assert_eq!(chunk_len(&small[4..]), 1);
     }
 }

@@ -270,7 +270,7 @@ impl Engine {
             state_hash,
         };
 
-        let durability = Durability::new(state.position());
+        let durability = Durability::new(state.position(), log.clone() as Arc<dyn EventLog>);
         let rows = state.row_count();
         let shared = Arc::new(Shared {
             state: RwLock::new(state),
@@ -288,13 +288,13 @@ impl Engine {
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
         let flusher = {
-            let (d, l) = (durability.clone(), log.clone() as Arc<dyn EventLog>);
+            let d = durability.clone();
             std::thread::Builder::new()
                 .name("ipam-flusher".into())
-                .spawn(move || d.run_flusher(l))
+                .spawn(move || d.run_flusher())
                 .expect("spawn flusher")
         };
-        let committer = Arc::new(Committer::new(shared.clone(), log.clone(), durability));
+        let committer = Arc::new(Committer::new(shared.clone(), durability));
         let engine = Engine {
             shared,
             log,
@@ -377,7 +377,14 @@ impl Engine {
 
     /// Why the engine stopped writing, if it did.
     pub fn poisoned(&self) -> Option<String> {
-        self.shared.poisoned.lock().clone()
+        let poisoned = self.shared.poisoned.lock().clone();
+        poisoned.or_else(|| self.durability().write_failure())
+    }
+
+    /// Makes sure the events up to `seq` are in the log before a write that must never be
+    /// on disk without them (a job record that reports them). See `durability.rs`.
+    pub fn write_through(&self, seq: u64) -> Result<(), StoreError> {
+        self.durability().write_through(seq)
     }
 
     /// The sequence number of the newest snapshot.
@@ -426,7 +433,7 @@ impl Engine {
         }
         if self.poisoned().is_none() && self.head() > self.last_snapshot_seq() {
             // The flusher has stopped; make the log durable ourselves, then snapshot.
-            match self.log.sync() {
+            match self.write_through(self.head()).and_then(|()| self.log.sync()) {
                 Ok(()) => {
                     let state = self.shared.state.read();
                     match snapshot::encode(&state)

@@ -2,8 +2,8 @@
 //!
 //! The log is the single source of truth. The engine keeps the tables (ipam-core `State`)
 //! as the projection of the log: replayed at start (from the newest snapshot), then kept
-//! current by the committer, the one thread that orders appends, applies them and writes
-//! them; the flusher makes them durable in groups.
+//! current by the committer, the one place that orders appends and applies them; the
+//! flusher writes them to the log and makes them durable in groups.
 
 pub mod check;
 mod committer;

@@ -1,9 +1,9 @@
 //! The stored form of an event: an envelope and the protobuf payload, protected by a
 //! CRC32C over the sequence number and everything after the checksum.
 //!
-//! One commit round of the committer (a group of appends sharing one flush) is stored as a
-//! *chunk*: one sled value holding consecutive records, keyed by the big-endian sequence
-//! number of its first record. Chunking keeps sled's per-value overhead (about 5x space and
+//! The records written by one flush are stored as *chunks* of whole appends (about 32 KiB
+//! each, see `durability.rs`): one sled value holding consecutive records, keyed by the
+//! big-endian sequence number of its first record. Chunking keeps sled's per-value overhead (about 5x space and
 //! 0.5 µs per value on iteration) off each event. Each record keeps its own CRC, so a
 //! damaged record is found and reported by its own sequence number.
 //!
@@ -71,21 +71,22 @@ impl StoredRecord {
         r
     }
 
-    fn body(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&self.commit_unix_us.to_le_bytes());
-        out.extend_from_slice(&self.operation_id.to_le_bytes());
-        out.extend_from_slice(&self.item.to_le_bytes());
-        out.extend_from_slice(&self.schema_version.to_le_bytes());
-        out.push(if self.end_of_batch { FLAG_END_OF_BATCH } else { 0 });
-        out.extend_from_slice(&self.payload);
+    /// The envelope fields after the checksum, as stored (the payload follows them).
+    fn envelope(&self) -> [u8; HEADER_LEN - 8] {
+        let mut out = [0u8; HEADER_LEN - 8];
+        out[0..8].copy_from_slice(&self.seq.to_le_bytes());
+        out[8..16].copy_from_slice(&self.commit_unix_us.to_le_bytes());
+        out[16..24].copy_from_slice(&self.operation_id.to_le_bytes());
+        out[24..28].copy_from_slice(&self.item.to_le_bytes());
+        out[28..30].copy_from_slice(&self.schema_version.to_le_bytes());
+        out[30] = if self.end_of_batch { FLAG_END_OF_BATCH } else { 0 };
+        out
     }
 
     /// The checksum the record's fields call for.
     pub fn compute_crc(&self) -> u32 {
-        let mut body = Vec::with_capacity(HEADER_LEN + self.payload.len());
-        self.body(&mut body);
-        crc32c::crc32c_append(crc32c::crc32c(&self.seq.to_be_bytes()), &body)
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&self.seq.to_be_bytes()), &self.envelope());
+        crc32c::crc32c_append(crc, &self.payload)
     }
 
     /// Whether the stored checksum matches the fields.
@@ -97,7 +98,8 @@ impl StoredRecord {
         let len = (HEADER_LEN - 4 + self.payload.len()) as u32;
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&self.crc.to_le_bytes());
-        self.body(out);
+        out.extend_from_slice(&self.envelope());
+        out.extend_from_slice(&self.payload);
     }
 }
 

@@ -11,6 +11,32 @@ use std::sync::Arc;
 
 const LEGACY_SNAPSHOT_TREE: &[u8] = b"snapshots";
 
+/// sled's segment size for a new database. sled 0.34 moves any page larger than a quarter
+/// of a segment out to a blob file of its own: one file created (and never fsynced) per
+/// write of that page. With the default 512 KiB, a leaf of 16 job records of a 100-item
+/// operation was past that, and ipamd created 70 blob files a second under load. 8 MiB
+/// puts the limit at 2 MiB. sled refuses to reopen a database with another size, so an
+/// existing one keeps the size it was created with (`segment_size_of`).
+const NEW_SEGMENT_SIZE: usize = 8 << 20;
+
+/// How to open the sled database at `path` (`Store::open` adds its cache and flush
+/// settings). Public for tests that damage a stopped data directory on purpose.
+pub fn sled_config(path: &Path) -> sled::Config {
+    sled::Config::new().path(path).segment_size(segment_size_of(path))
+}
+
+/// The segment size recorded in the sled database at `path`, or the one for a new database.
+fn segment_size_of(path: &Path) -> usize {
+    std::fs::read(path.join("conf"))
+        .ok()
+        .and_then(|conf| {
+            String::from_utf8_lossy(&conf)
+                .lines()
+                .find_map(|line| line.strip_prefix("segment_size:")?.trim().parse().ok())
+        })
+        .unwrap_or(NEW_SEGMENT_SIZE)
+}
+
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
     /// sled's page cache in bytes.
@@ -39,8 +65,7 @@ impl Store {
     pub fn open(path: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", path.display())))?;
-        let db = sled::Config::new()
-            .path(path)
+        let db = sled_config(path)
             .mode(sled::Mode::HighThroughput)
             .cache_capacity(config.cache_bytes)
             // Durability is ours: the flusher flushes on every commit round.
@@ -89,5 +114,25 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_gets_large_segments_and_an_old_one_keeps_its_own() {
+        let new = tempfile::tempdir().unwrap();
+        drop(Store::open(new.path(), &StoreConfig::default()).unwrap());
+        assert_eq!(segment_size_of(new.path()), NEW_SEGMENT_SIZE);
+
+        // A directory made with sled's default segment size (the previous versions).
+        let old = tempfile::tempdir().unwrap();
+        drop(sled::open(old.path()).unwrap());
+        let default = segment_size_of(old.path());
+        assert_ne!(default, NEW_SEGMENT_SIZE);
+        drop(Store::open(old.path(), &StoreConfig::default()).expect("opens with its own size"));
+        assert_eq!(segment_size_of(old.path()), default);
     }
 }
