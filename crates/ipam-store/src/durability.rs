@@ -18,6 +18,7 @@ use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// The longest the flusher waits for more writers to join a flush.
 const MAX_COMMIT_DELAY: Duration = Duration::from_micros(150);
@@ -26,7 +27,6 @@ const MAX_COMMIT_DELAY: Duration = Duration::from_micros(150);
 /// cost is spread over hundreds of events, small enough that a leaf of 16 chunks stays
 /// well under the size where sled 0.34 moves a node out to a blob file.
 const CHUNK_BYTES: usize = 32 * 1024;
-use tokio::sync::watch;
 
 /// What is known to be on disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
