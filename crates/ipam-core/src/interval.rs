@@ -75,6 +75,20 @@ impl IntervalIndex {
         IntervalIndex { map, counts }
     }
 
+    /// One index per key, each bulk-built from its `(key, start, end, id)` items.
+    pub fn build_per_key<K: std::hash::Hash + Eq>(
+        items: impl IntoIterator<Item = (K, u128, u128, u64)>,
+    ) -> std::collections::HashMap<K, IntervalIndex> {
+        let mut spans: std::collections::HashMap<K, Vec<(u128, u128, u64)>> = Default::default();
+        for (key, start, end, id) in items {
+            spans.entry(key).or_default().push((start, end, id));
+        }
+        spans
+            .into_iter()
+            .map(|(k, v)| (k, IntervalIndex::from_intervals(v)))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }

@@ -86,19 +86,10 @@ impl<'de> Deserialize<'de> for Blocks {
         // The same bytes as the B-tree map of earlier versions: postcard writes a map and a
         // sequence of (id, row) pairs alike.
         let rows = Rows::<BlockEntry>::deserialize(d)?;
-        type Spans = Vec<(u128, u128, u64)>;
-        let mut spans: HashMap<(SpaceId, Family), Spans> = HashMap::new();
-        for (_, e) in rows.iter() {
+        let index = IntervalIndex::build_per_key(rows.iter().map(|(_, e)| {
             let b = &e.block;
-            spans
-                .entry((b.space, b.family()))
-                .or_default()
-                .push((b.start.value(), b.end.value(), b.id.0));
-        }
-        let index = spans
-            .into_iter()
-            .map(|(k, v)| (k, IntervalIndex::from_intervals(v)))
-            .collect();
+            ((b.space, b.family()), b.start.value(), b.end.value(), b.id.0)
+        }));
         Ok(Blocks { rows, index })
     }
 }

@@ -105,23 +105,15 @@ impl Serialize for Ranges {
 impl<'de> Deserialize<'de> for Ranges {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let rows = Rows::<RangeEntry>::deserialize(d)?;
-        type Spans = Vec<(u128, u128, u64)>;
-        let mut spans: HashMap<(SpaceId, Family), Spans> = HashMap::new();
-        let mut by_scope = HashMap::new();
-        for (_, e) in rows.iter() {
-            let r = &e.range;
-            spans
-                .entry((r.space, r.family()))
-                .or_default()
-                .push((r.start.value(), r.end.value(), r.id.0));
-            if r.scope.is_set() {
-                by_scope.insert(r.scope, r.id);
-            }
-        }
-        let index = spans
-            .into_iter()
-            .map(|(k, v)| (k, IntervalIndex::from_intervals(v)))
+        let by_scope = rows
+            .iter()
+            .filter(|(_, e)| e.range.scope.is_set())
+            .map(|(_, e)| (e.range.scope, e.range.id))
             .collect();
+        let index = IntervalIndex::build_per_key(rows.iter().map(|(_, e)| {
+            let r = &e.range;
+            ((r.space, r.family()), r.start.value(), r.end.value(), r.id.0)
+        }));
         Ok(Ranges {
             rows,
             index,
