@@ -271,9 +271,8 @@ async fn ten_blocks(server: &mut Server, count: u32) {
 /// Rewrites the log chunk that starts at `first_seq` (the events tree of sled, keyed by
 /// the big-endian first sequence number of each append round).
 fn damage_chunk(data: &Path, first_seq: u64, drop_snapshots: bool, damage: impl FnOnce(&mut Vec<u8>)) {
-    let db = ipam_store::store::sled_config(data)
-        .open()
-        .expect("open the data directory");
+    let db =
+        ipam_store::store::open_sled(&ipam_store::store::sled_config(data)).expect("open the data directory");
     let events = db.open_tree("events").unwrap();
     let mut bytes = events
         .get(first_seq.to_be_bytes())

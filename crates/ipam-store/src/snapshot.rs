@@ -259,7 +259,7 @@ mod tests {
         let store = crate::Store::open(dir.path(), &Default::default()).unwrap();
         assert!(store.snapshots.list().unwrap().is_empty());
         drop(store);
-        let db = sled::open(dir.path()).unwrap();
+        let db = crate::store::open_sled(&crate::store::sled_config(dir.path())).unwrap();
         assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"snapshots"));
     }
 }

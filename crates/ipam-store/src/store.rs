@@ -25,6 +25,27 @@ pub fn sled_config(path: &Path) -> sled::Config {
     sled::Config::new().path(path).segment_size(segment_size_of(path))
 }
 
+/// Opens a sled database, waiting up to two seconds for its file lock. sled releases the
+/// lock when its last background write of the previous handle in this process finishes,
+/// which can be a moment after that handle was dropped (an engine reopened in place, a
+/// test that checks a store it just closed). Another process's lock is reported after
+/// the wait.
+pub fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(io)) if is_lock_error(&io) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock")
+}
+
 /// The segment size recorded in the sled database at `path`, or the one for a new database.
 fn segment_size_of(path: &Path) -> usize {
     std::fs::read(path.join("conf"))
@@ -65,23 +86,18 @@ impl Store {
     pub fn open(path: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", path.display())))?;
-        let db = sled_config(path)
+        let config = sled_config(path)
             .mode(sled::Mode::HighThroughput)
             .cache_capacity(config.cache_bytes)
             // Durability is ours: the flusher flushes on every commit round.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
-                {
-                    StoreError::Io(format!(
-                        "data directory {} is in use by another process ({io})",
-                        path.display()
-                    ))
-                }
-                other => StoreError::Io(format!("cannot open data directory {}: {other}", path.display())),
-            })?;
+            .flush_every_ms(None);
+        let db = open_sled(&config).map_err(|e| match e {
+            sled::Error::Io(io) if is_lock_error(&io) => StoreError::Io(format!(
+                "data directory {} is in use by another process ({io})",
+                path.display()
+            )),
+            other => StoreError::Io(format!("cannot open data directory {}: {other}", path.display())),
+        })?;
         // Before snapshots were files they were values of this tree; they are only an
         // optimisation, so a directory written by that version just replays once more.
         if db

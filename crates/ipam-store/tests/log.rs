@@ -76,7 +76,7 @@ async fn write_blocks(dir: &Path, n: u32) -> u128 {
 
 /// Rewrites one stored chunk with `damage` applied to its bytes (the store must be closed).
 fn damage_chunk(dir: &Path, first_seq: u64, damage: impl FnOnce(&mut Vec<u8>)) {
-    let db = ipam_store::store::sled_config(dir).open().unwrap();
+    let db = ipam_store::store::open_sled(&ipam_store::store::sled_config(dir)).unwrap();
     let events = db.open_tree("events").unwrap();
     let mut bytes = events
         .get(first_seq.to_be_bytes())
@@ -225,7 +225,7 @@ async fn a_torn_last_record_is_found_even_under_a_shutdown_snapshot() {
         engine.shutdown();
     }
     // Cut the last record in half, as a torn write would; keep the shutdown snapshot.
-    let db = ipam_store::store::sled_config(dir.path()).open().unwrap();
+    let db = ipam_store::store::open_sled(&ipam_store::store::sled_config(dir.path())).unwrap();
     let events = db.open_tree("events").unwrap();
     let bytes = events.get(4u64.to_be_bytes()).unwrap().unwrap();
     events
