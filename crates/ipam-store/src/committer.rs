@@ -113,6 +113,13 @@ impl Committer {
                 let take = queue.len().min(self.shared.config.max_round);
                 queue.drain(..take).collect::<Vec<_>>()
             };
+            // Checked under the commit lock: once `stop` has returned, no round runs, so
+            // nothing is sequenced after the flusher's last write or the shutdown snapshot.
+            if self.stopped.load(Ordering::Acquire) {
+                for (_, reply) in round.drain(..) {
+                    let _ = reply.send(Err(AppendError::Unavailable("the engine is shut down".into())));
+                }
+            }
             if !round.is_empty() {
                 commit_round(&self.shared, &self.durability, &mut recent, &mut round);
             }
@@ -124,10 +131,10 @@ impl Committer {
         rx
     }
 
-    /// Refuses further appends; appends already queued are still committed by their round.
+    /// Refuses further appends, including those queued but not yet in a round; a round in
+    /// progress finishes first.
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::Release);
-        // Wait out a round in progress.
         drop(self.recent.lock());
     }
 }

@@ -4,8 +4,8 @@
 //! never skipped and throughput is not capped by the disk's flush rate.
 //!
 //! The log is written behind: the committer only *stages* its records here (in memory, in
-//! sequence order), and the flusher writes everything staged as few large chunks right
-//! before its flush. One sled insert per flush instead of one per commit round took a
+//! sequence order), and the flusher writes everything staged as a few large chunks right
+//! before its flush. A sled insert per ~32 KiB instead of one per commit round took a
 //! tenth of the server's CPU off a busy commit path, and larger chunks replay faster. A
 //! write that must land after some events (a job record that reports them) first calls
 //! `write_through`, which writes the staged records up to there itself.
@@ -22,11 +22,6 @@ use tokio::sync::watch;
 
 /// The longest the flusher waits for more writers to join a flush.
 const MAX_COMMIT_DELAY: Duration = Duration::from_micros(150);
-/// Staged records are written as chunks of about this many bytes (cut only where an
-/// append ends, so every chunk holds whole appends): big enough that sled's per-value
-/// cost is spread over hundreds of events, small enough that a leaf of 16 chunks stays
-/// well under the size where sled 0.34 moves a node out to a blob file.
-const CHUNK_BYTES: usize = 32 * 1024;
 
 /// What is known to be on disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +32,8 @@ pub struct Durable {
     pub seq: u64,
     /// A flush failed: nothing after `ticket` will become durable.
     pub failed: bool,
+    /// The flusher has stopped (shutdown): nothing after `ticket` will become durable.
+    pub stopped: bool,
 }
 
 pub struct Durability {
@@ -48,8 +45,11 @@ pub struct Durability {
     writing: Mutex<()>,
     /// Every record up to this sequence number is in the log (durable or not).
     written_seq: AtomicU64,
-    /// Why writing the log failed, if it did: nothing staged after it is ever written.
+    /// Why writing or flushing the log failed, if it did: nothing staged after it is ever
+    /// written, and the committer takes no more appends.
     write_failure: Mutex<Option<String>>,
+    /// Staged records are written as chunks of about this many bytes (`EventLog::chunk_bytes`).
+    chunk_bytes: usize,
     wake: Mutex<Wake>,
     cv: Condvar,
     durable: watch::Sender<Durable>,
@@ -69,12 +69,12 @@ struct Wake {
 impl Durability {
     pub(crate) fn new(seq: u64, log: Arc<dyn EventLog>) -> Arc<Durability> {
         let (durable, _) = watch::channel(Durable {
-            ticket: 0,
             seq,
-            failed: false,
+            ..Durable::default()
         });
         Arc::new(Durability {
             tickets: AtomicU64::new(0),
+            chunk_bytes: log.chunk_bytes(),
             log,
             staged: Mutex::new(Vec::new()),
             writing: Mutex::new(()),
@@ -84,9 +84,8 @@ impl Durability {
             cv: Condvar::new(),
             durable,
             blocking: Mutex::new(Durable {
-                ticket: 0,
                 seq,
-                failed: false,
+                ..Durable::default()
             }),
             blocking_cv: Condvar::new(),
             flushes: AtomicU64::new(0),
@@ -135,7 +134,7 @@ impl Durability {
         let records = std::mem::take(&mut *self.staged.lock());
         let mut from = 0;
         while from < records.len() {
-            let len = chunk_len(&records[from..]);
+            let len = chunk_len(&records[from..], self.chunk_bytes);
             let chunk = &records[from..from + len];
             if let Err(e) = self.log.append(chunk[0].seq - 1, chunk) {
                 let reason = format!(
@@ -143,13 +142,18 @@ impl Durability {
                     chunk[0].seq,
                     records.last().expect("not empty").seq
                 );
-                *self.write_failure.lock() = Some(reason.clone());
-                return Err(StoreError::Poisoned(reason));
+                return Err(self.fail(reason));
             }
             self.written_seq.store(chunk[len - 1].seq, Ordering::Release);
             from += len;
         }
         Ok(self.written_seq.load(Ordering::Acquire))
+    }
+
+    /// Records the first failure to write or flush the log; returns it as an error.
+    fn fail(&self, reason: String) -> StoreError {
+        let mut failure = self.write_failure.lock();
+        StoreError::Poisoned(failure.get_or_insert(reason).clone())
     }
 
     pub fn watch(&self) -> watch::Receiver<Durable> {
@@ -160,19 +164,20 @@ impl Durability {
         *self.durable.borrow()
     }
 
-    /// Waits until `ticket` is durable; false if a flush failed first.
+    /// Waits until `ticket` is durable; false if a flush failed or the flusher stopped first.
     pub async fn wait_ticket(&self, ticket: u64) -> bool {
         let mut rx = self.durable.subscribe();
-        match rx.wait_for(|d| d.ticket >= ticket || d.failed).await {
+        match rx.wait_for(|d| d.ticket >= ticket || d.failed || d.stopped).await {
             Ok(d) => d.ticket >= ticket,
             Err(_) => false,
         }
     }
 
-    /// Waits until event `seq` is durable; false if a flush failed first.
+    /// Waits until event `seq` is durable; false if a flush failed or the flusher stopped
+    /// first.
     pub async fn wait_seq(&self, seq: u64) -> bool {
         let mut rx = self.durable.subscribe();
-        match rx.wait_for(|d| d.seq >= seq || d.failed).await {
+        match rx.wait_for(|d| d.seq >= seq || d.failed || d.stopped).await {
             Ok(d) => d.seq >= seq,
             Err(_) => false,
         }
@@ -181,7 +186,7 @@ impl Durability {
     /// Blocking form of `wait_seq` for threads outside the runtime (the snapshotter).
     pub fn wait_seq_blocking(&self, seq: u64) -> bool {
         let mut last = self.blocking.lock();
-        while last.seq < seq && !last.failed {
+        while last.seq < seq && !last.failed && !last.stopped {
             self.blocking_cv.wait(&mut last);
         }
         last.seq >= seq
@@ -217,12 +222,19 @@ impl Durability {
             let ticket = self.tickets.load(Ordering::Acquire);
             last_batch = ticket - flushed_ticket;
             flushed_ticket = ticket;
-            let started = Instant::now();
             // Every append that took a ticket up to `ticket` staged its records first, so
-            // they are among those written here.
-            match self.write_staged().and_then(|seq| self.log.sync().map(|()| seq)) {
-                Ok(seq) => {
-                    last_flush = started.elapsed();
+            // they are among those written here. The flush alone is timed (the metric, and
+            // the commit delay above).
+            let flushed = self.write_staged().and_then(|seq| {
+                let started = Instant::now();
+                self.log
+                    .sync()
+                    .map_err(|e| self.fail(format!("flushing the log failed: {e}")))?;
+                Ok((seq, started.elapsed()))
+            });
+            match flushed {
+                Ok((seq, took)) => {
+                    last_flush = took;
                     self.flushes.fetch_add(1, Ordering::Relaxed);
                     self.flush_micros
                         .fetch_add(last_flush.as_micros() as u64, Ordering::Relaxed);
@@ -241,6 +253,10 @@ impl Durability {
                 }
             }
             if stop {
+                // Whoever still waits (a job past its shutdown grace) hears that nothing
+                // more becomes durable, instead of waiting forever.
+                self.durable.send_modify(|d| d.stopped = true);
+                self.publish_blocking();
                 return;
             }
         }
@@ -253,12 +269,12 @@ impl Durability {
 }
 
 /// How many of `records` (at least one) make the next chunk: whole appends, about
-/// `CHUNK_BYTES` in all, or everything left if the last append is not complete yet.
-fn chunk_len(records: &[StoredRecord]) -> usize {
+/// `chunk_bytes` in all, or everything left if the last append is not complete yet.
+fn chunk_len(records: &[StoredRecord], chunk_bytes: usize) -> usize {
     let mut bytes = 0;
     for (i, r) in records.iter().enumerate() {
         bytes += HEADER_LEN + r.payload.len();
-        if bytes >= CHUNK_BYTES && r.end_of_batch {
+        if bytes >= chunk_bytes && r.end_of_batch {
             return i + 1;
         }
     }
@@ -270,6 +286,9 @@ mod tests {
     use super::*;
     use crate::log::RawChunk;
     use std::sync::atomic::AtomicBool;
+
+    /// The chunk size the in-memory log asks for.
+    const CHUNK: usize = 32 * 1024;
 
     /// A log in memory that keeps each append as one chunk, and fails appends on request.
     #[derive(Default)]
@@ -321,6 +340,9 @@ mod tests {
             self.syncs.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
+        fn chunk_bytes(&self) -> usize {
+            CHUNK
+        }
     }
 
     /// One append of `len` records from `first`, each with a payload of `bytes`.
@@ -350,7 +372,7 @@ mod tests {
             );
             let bytes: usize = chunk.iter().map(|r| HEADER_LEN + r.payload.len()).sum();
             assert!(
-                bytes < CHUNK_BYTES + 3 * (HEADER_LEN + 1024),
+                bytes < CHUNK + 3 * (HEADER_LEN + 1024),
                 "{bytes} bytes in one chunk"
             );
         }
@@ -413,18 +435,40 @@ mod tests {
     }
 
     #[test]
+    fn waiters_hear_when_the_flusher_stops_instead_of_waiting_forever() {
+        let log = Arc::new(MemLog::default());
+        let d = Durability::new(0, log.clone());
+        let flusher = {
+            let d = d.clone();
+            std::thread::spawn(move || d.run_flusher())
+        };
+        d.stop();
+        flusher.join().unwrap();
+        // A write after shutdown (a job past its grace period) takes a ticket no flush covers.
+        let late = d.ticket();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert!(!rt.block_on(d.wait_ticket(late)));
+        assert!(!rt.block_on(d.wait_seq(1)));
+        assert!(!d.wait_seq_blocking(1));
+        assert!(
+            d.current().stopped && !d.current().failed,
+            "a clean stop is not a failure"
+        );
+    }
+
+    #[test]
     fn a_chunk_holds_whole_appends_of_about_chunk_bytes() {
-        let big = CHUNK_BYTES / 4;
+        let big = CHUNK / 4;
         let mut records = append(1, 3, big);
         records.extend(append(4, 3, big));
         // 3 records of a quarter chunk do not fill one; the second append does, and the
         // cut comes where it ends, not inside it.
-        assert_eq!(chunk_len(&records), 6);
-        assert_eq!(chunk_len(&append(1, 5, big)), 5);
+        assert_eq!(chunk_len(&records, CHUNK), 6);
+        assert_eq!(chunk_len(&append(1, 5, big), CHUNK), 5);
         let mut small = append(1, 2, 10);
-        small.extend(append(3, 2, CHUNK_BYTES));
+        small.extend(append(3, 2, CHUNK));
         small.extend(append(5, 1, 10));
-        assert_eq!(chunk_len(&small), 4);
-        assert_eq!(chunk_len(&small[4..]), 1);
+        assert_eq!(chunk_len(&small, CHUNK), 4);
+        assert_eq!(chunk_len(&small[4..], CHUNK), 1);
     }
 }

@@ -89,7 +89,7 @@ pub(crate) struct Stats {
     pub events: AtomicU64,
     pub rounds: AtomicU64,
     pub conflicts: AtomicU64,
-    /// From `append` to the events sequenced, applied and written (not yet flushed).
+    /// From `append` to the events sequenced, applied and staged (not yet written).
     pub append_seconds: Histogram,
     /// Appends per commit round (the group-commit batch).
     pub round_appends: Histogram,
@@ -121,7 +121,7 @@ pub struct EngineHistograms {
 pub struct EngineStats {
     pub appends: u64,
     pub events: u64,
-    /// Commit rounds (one chunk each).
+    /// Commit rounds (each a group of appends that staged their records together).
     pub rounds: u64,
     pub conflicts: u64,
     pub flushes: u64,
@@ -432,10 +432,14 @@ impl Engine {
             let _ = thread.join();
         }
         if self.poisoned().is_none() && self.head() > self.last_snapshot_seq() {
-            // The flusher has stopped; make the log durable ourselves, then snapshot.
-            match self.write_through(self.head()).and_then(|()| self.log.sync()) {
+            // The flusher has stopped; make the log durable ourselves, then snapshot. The
+            // read lock is held throughout, so the snapshot holds nothing the log lacks.
+            let state = self.shared.state.read();
+            match self
+                .write_through(state.position())
+                .and_then(|()| self.log.sync())
+            {
                 Ok(()) => {
-                    let state = self.shared.state.read();
                     match snapshot::encode(&state)
                         .and_then(|b| self.shared.store.snapshots.put(state.position(), b))
                     {

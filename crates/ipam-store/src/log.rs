@@ -1,5 +1,5 @@
 //! The event log behind a narrow trait: append at an expected position, read from a
-//! position, make durable. The committer and replay use only this trait, so another engine
+//! position, make durable. The flusher and replay use only this trait, so another engine
 //! (NATS JetStream's expected-last-sequence append, for several ipamd replicas) can replace
 //! sled by implementing it. Subscriptions are built on top (read from + durable watermark).
 
@@ -28,6 +28,10 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Makes every append so far durable.
     fn sync(&self) -> Result<(), StoreError>;
+
+    /// About how many bytes one `append` should carry: the flusher cuts what it writes into
+    /// appends of this size (at append boundaries).
+    fn chunk_bytes(&self) -> usize;
 }
 
 /// One stored chunk (see `record.rs`) as its bytes, shared rather than copied.
@@ -42,10 +46,15 @@ pub struct SledLog {
     db: sled::Db,
     tree: sled::Tree,
     head: Mutex<u64>,
+    chunk_bytes: usize,
 }
 
 impl SledLog {
-    pub(crate) fn open(db: sled::Db) -> Result<SledLog, StoreError> {
+    /// `segment_size` is the database's: sled 0.34 moves any page larger than a quarter
+    /// segment out to a blob file of its own (one file per write, never fsynced), and a
+    /// leaf holds up to 17 values, so chunks are about a 256th of a segment: 32 KiB with
+    /// the 8 MiB segments of a new database, 2 KiB with an older one's 512 KiB.
+    pub(crate) fn open(db: sled::Db, segment_size: usize) -> Result<SledLog, StoreError> {
         let tree = db.open_tree("events")?;
         let head = match tree.last()? {
             None => 0,
@@ -60,6 +69,7 @@ impl SledLog {
             db,
             tree,
             head: Mutex::new(head),
+            chunk_bytes: segment_size / 256,
         })
     }
 
@@ -181,5 +191,9 @@ impl EventLog for SledLog {
     fn sync(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+
+    fn chunk_bytes(&self) -> usize {
+        self.chunk_bytes
     }
 }

@@ -86,10 +86,11 @@ impl Store {
     pub fn open(path: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", path.display())))?;
+        let segment_size = segment_size_of(path);
         let config = sled_config(path)
             .mode(sled::Mode::HighThroughput)
             .cache_capacity(config.cache_bytes)
-            // Durability is ours: the flusher flushes on every commit round.
+            // Durability is ours: the flusher flushes for every group commit.
             .flush_every_ms(None);
         let db = open_sled(&config).map_err(|e| match e {
             sled::Error::Io(io) if is_lock_error(&io) => StoreError::Io(format!(
@@ -109,7 +110,7 @@ impl Store {
         }
         Ok(Store {
             path: path.to_path_buf(),
-            log: Arc::new(SledLog::open(db.clone())?),
+            log: Arc::new(SledLog::open(db.clone(), segment_size)?),
             snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
@@ -139,8 +140,11 @@ mod tests {
 
     #[test]
     fn a_new_store_gets_large_segments_and_an_old_one_keeps_its_own() {
+        use crate::log::EventLog;
         let new = tempfile::tempdir().unwrap();
-        drop(Store::open(new.path(), &StoreConfig::default()).unwrap());
+        let store = Store::open(new.path(), &StoreConfig::default()).unwrap();
+        assert_eq!(store.log.chunk_bytes(), 32 * 1024);
+        drop(store);
         assert_eq!(segment_size_of(new.path()), NEW_SEGMENT_SIZE);
 
         // A directory made with sled's default segment size (the previous versions).
@@ -148,7 +152,10 @@ mod tests {
         drop(sled::open(old.path()).unwrap());
         let default = segment_size_of(old.path());
         assert_ne!(default, NEW_SEGMENT_SIZE);
-        drop(Store::open(old.path(), &StoreConfig::default()).expect("opens with its own size"));
+        let store = Store::open(old.path(), &StoreConfig::default()).expect("opens with its own size");
+        // Smaller chunks, so a leaf of them stays under the old size's blob threshold.
+        assert_eq!(store.log.chunk_bytes(), default / 256);
+        drop(store);
         assert_eq!(segment_size_of(old.path()), default);
     }
 }

@@ -174,7 +174,8 @@ async fn a_log_written_by_schema_v1_still_reads() {
 async fn a_flipped_byte_mid_log_is_reported_and_cut_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     write_blocks(dir.path(), 10).await;
-    // Chunk 6 holds record 6 (one append per round here): flip a payload byte.
+    // Chunk 6 holds record 6 (each commit waits for its own flush here, so every flush
+    // writes one chunk of one record): flip a payload byte.
     damage_chunk(dir.path(), 6, |b| {
         let mid = b.len() - 3;
         b[mid] ^= 0x01;
