@@ -345,6 +345,18 @@ mod tests {
         }
     }
 
+    fn start_flusher(d: &Arc<Durability>) -> std::thread::JoinHandle<()> {
+        let d = d.clone();
+        std::thread::spawn(move || d.run_flusher())
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     /// One append of `len` records from `first`, each with a payload of `bytes`.
     fn append(first: u64, len: u64, bytes: usize) -> Vec<StoredRecord> {
         (first..first + len)
@@ -391,13 +403,9 @@ mod tests {
     fn the_flusher_writes_what_was_staged_before_the_ticket_and_publishes_it_durable() {
         let log = Arc::new(MemLog::default());
         let d = Durability::new(0, log.clone());
-        let flusher = {
-            let d = d.clone();
-            std::thread::spawn(move || d.run_flusher())
-        };
+        let flusher = start_flusher(&d);
         let ticket = d.stage(append(1, 2, 10));
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert!(rt.block_on(d.wait_ticket(ticket)));
+        assert!(block_on(d.wait_ticket(ticket)));
         assert!(d.current().seq >= 2);
         assert_eq!(log.head(), 2);
         assert!(log.syncs.load(Ordering::Relaxed) >= 1);
@@ -421,13 +429,9 @@ mod tests {
         d.stage(append(3, 1, 10));
         assert!(d.write_through(3).is_err());
         assert_eq!(log.head(), 1);
-        let flusher = {
-            let d = d.clone();
-            std::thread::spawn(move || d.run_flusher())
-        };
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let flusher = start_flusher(&d);
         assert!(
-            !rt.block_on(d.wait_ticket(ticket)),
+            !block_on(d.wait_ticket(ticket)),
             "the waiter hears of the failure"
         );
         assert!(d.current().failed);
@@ -438,17 +442,13 @@ mod tests {
     fn waiters_hear_when_the_flusher_stops_instead_of_waiting_forever() {
         let log = Arc::new(MemLog::default());
         let d = Durability::new(0, log.clone());
-        let flusher = {
-            let d = d.clone();
-            std::thread::spawn(move || d.run_flusher())
-        };
+        let flusher = start_flusher(&d);
         d.stop();
         flusher.join().unwrap();
         // A write after shutdown (a job past its grace period) takes a ticket no flush covers.
         let late = d.ticket();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        assert!(!rt.block_on(d.wait_ticket(late)));
-        assert!(!rt.block_on(d.wait_seq(1)));
+        assert!(!block_on(d.wait_ticket(late)));
+        assert!(!block_on(d.wait_seq(1)));
         assert!(!d.wait_seq_blocking(1));
         assert!(
             d.current().stopped && !d.current().failed,
