@@ -2,7 +2,7 @@
 //! Each gets the right status code with the offending field named in its BadRequest
 //! detail (and at the start of its message), and none of them writes an event.
 
-use ipam_e2e::{Server, block_params, violated_field};
+use ipam_e2e::{Server, block_params, created_id, violated_field};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use tonic::Code;
@@ -54,36 +54,28 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
 
     // Rows the cases refer to.
     ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
-    let range = ipam
-        .create_range(pb::CreateRangeParams {
+    let range = created_id(
+        ipam.create_range(pb::CreateRangeParams {
             network: "10.1.0.0/24".into(),
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap()
-        .record_id;
+        .await,
+    );
     ipam.create_address(pb::CreateAddressParams {
         address: "10.1.0.5".into(),
         ..Default::default()
     })
     .await
     .unwrap();
-    let server_id = dhcp
-        .create_server(pb::CreateDhcpServerParams {
+    let server_id = created_id(
+        dhcp.create_server(pb::CreateDhcpServerParams {
             name: "dhcp.example".into(),
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap()
-        .record_id;
-    let scope = dhcp
-        .create_scope(pb::CreateDhcpScopeParams {
+        .await,
+    );
+    let scope = created_id(
+        dhcp.create_scope(pb::CreateDhcpScopeParams {
             server_id,
             network: "10.2.0.0/24".into(),
             name: "lab".into(),
@@ -91,12 +83,8 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
             end_address: "10.2.0.200".into(),
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap()
-        .record_id;
+        .await,
+    );
     let head = server.head().await;
 
     let mut c = Vec::new();

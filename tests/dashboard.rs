@@ -12,9 +12,8 @@
 //! Needs `make browser-deps` (chromium and `tests/dashboard/node_modules`). With
 //! `IPAM_SKIP_BROWSER=1` the test prints SKIPPED and passes instead.
 
-use ipam_e2e::Server;
+use ipam_e2e::{Server, many_ranges, start};
 use ipam_proto::pb;
-use ipam_proto::pb::operation_params::Params;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -196,20 +195,6 @@ async fn setup(server: &Server) {
     }
 }
 
-/// `count` /30 ranges at the start of 172.16.0.0/16, one item each.
-fn many_ranges(count: u32) -> Params {
-    let ranges = (0..count)
-        .map(|i| {
-            let [a, b, c, d] = (0xac10_0000u32 + i * 4).to_be_bytes();
-            pb::CreateRangeParams {
-                network: format!("{a}.{b}.{c}.{d}/30"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Params::CreateRanges(pb::CreateRangesParams { ranges })
-}
-
 /// `"key":value` of the script's JSON line, as text.
 fn field<'a>(json: &'a str, key: &str) -> &'a str {
     let pattern = format!("\"{key}\":");
@@ -236,17 +221,9 @@ async fn the_dashboard_shows_an_operation_live() {
     check.expect_ready(Duration::from_secs(90));
 
     let mut ops = server.ops().await;
-    let op = ops
-        .start_operation(pb::StartOperationRequest {
-            kind: pb::OperationKind::CreateRanges as i32,
-            params: Some(pb::OperationParams {
-                params: Some(many_ranges(ITEMS)),
-            }),
-            request_id: String::new(),
-        })
+    let op = start(&mut ops, many_ranges(ITEMS))
         .await
-        .expect("start the operation")
-        .into_inner();
+        .expect("start the operation");
     check.send(&format!("{} {ITEMS}", op.id));
 
     let (status, report) = check.finish(Duration::from_secs(180));

@@ -6,44 +6,11 @@
 //! seconds, so the test acts while it runs, and every test checks that it did (a job that
 //! had already finished would fail the test, never pass it by accident).
 
-use ipam_e2e::{OperationsClient, Server, block_params, watch_to_end};
+use ipam_e2e::{OperationsClient, Server, block_params, many_ranges, start, watch_to_end};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use tonic::Code;
 use tonic::transport::Channel;
-
-/// `count` /30 ranges in 172.16.0.0/12, one item each.
-fn many_ranges(count: u32) -> Params {
-    let ranges = (0..count)
-        .map(|i| {
-            let base = 0xac10_0000u32 + i * 4;
-            let [a, b, c, d] = base.to_be_bytes();
-            pb::CreateRangeParams {
-                network: format!("{a}.{b}.{c}.{d}/30"),
-                ..Default::default()
-            }
-        })
-        .collect();
-    Params::CreateRanges(pb::CreateRangesParams { ranges })
-}
-
-fn kind_of(params: &Params) -> pb::OperationKind {
-    match params {
-        Params::CreateRanges(_) => pb::OperationKind::CreateRanges,
-        Params::CreateBlock(_) => pb::OperationKind::CreateBlock,
-        other => panic!("no kind for {other:?}"),
-    }
-}
-
-async fn start(ops: &mut OperationsClient<Channel>, params: Params) -> Result<pb::Operation, tonic::Status> {
-    ops.start_operation(pb::StartOperationRequest {
-        kind: kind_of(&params) as i32,
-        params: Some(pb::OperationParams { params: Some(params) }),
-        request_id: String::new(),
-    })
-    .await
-    .map(|r| r.into_inner())
-}
 
 /// Reads the job's progress until it has committed at least one item (it is running).
 async fn until_running(ops: &mut OperationsClient<Channel>, id: u64) {

@@ -1,7 +1,7 @@
 //! Reliability of the real ipamd: SIGKILL under a write storm, a torn and a corrupt log
 //! with the server's report and the repair path, and clients racing on the same rows.
 
-use ipam_e2e::{Server, binary, block_params};
+use ipam_e2e::{Server, binary, block_params, created_id, many_ranges, start};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +46,15 @@ async fn start_block(
     })
     .await
     .map(|r| r.into_inner())
+}
+
+fn assert_succeeded(op: &pb::Operation, what: &str) {
+    assert_eq!(
+        op.state,
+        pb::OperationState::Succeeded as i32,
+        "{what} ended {}",
+        op.status_message
+    );
 }
 
 async fn wait_op(server: &Server, id: u64) -> pb::Operation {
@@ -172,12 +181,9 @@ async fn storm() {
         assert!(accepted.len() >= kill_after, "round {round}");
         for (n, id) in &accepted {
             let op = wait_op(&server, *id).await;
-            assert_eq!(
-                op.state,
-                pb::OperationState::Succeeded as i32,
-                "round {round}: accepted operation {id} ({}) ended {}",
-                network(*n),
-                op.status_message
+            assert_succeeded(
+                &op,
+                &format!("round {round}: accepted operation {id} ({})", network(*n)),
             );
             expected.insert(network(*n));
         }
@@ -187,13 +193,7 @@ async fn storm() {
                 .await
                 .expect("retry with the request id");
             let op = wait_op(&server, op.id).await;
-            assert_eq!(
-                op.state,
-                pb::OperationState::Succeeded as i32,
-                "round {round}: retry of {} ended {}",
-                network(*n),
-                op.status_message
-            );
+            assert_succeeded(&op, &format!("round {round}: retry of {}", network(*n)));
             expected.insert(network(*n));
         }
         let present: BTreeSet<String> = blocks(&server).await.into_keys().collect();
@@ -442,18 +442,16 @@ async fn racing_replications_of_one_scope_make_one_replica() {
     let mut dhcp = server.dhcp().await;
     let mut servers = Vec::new();
     for name in ["a.example", "b.example"] {
-        let op = dhcp
-            .create_server(pb::CreateDhcpServerParams {
+        servers.push(created_id(
+            dhcp.create_server(pb::CreateDhcpServerParams {
                 name: name.into(),
                 ..Default::default()
             })
-            .await
-            .unwrap()
-            .into_inner();
-        servers.push(op.result.unwrap().record_id);
+            .await,
+        ));
     }
-    let scope = dhcp
-        .create_scope(pb::CreateDhcpScopeParams {
+    let scope = created_id(
+        dhcp.create_scope(pb::CreateDhcpScopeParams {
             server_id: servers[0],
             network: "10.9.0.0/24".into(),
             name: "racing".into(),
@@ -461,12 +459,8 @@ async fn racing_replications_of_one_scope_make_one_replica() {
             end_address: "10.9.0.200".into(),
             ..Default::default()
         })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap()
-        .record_id;
+        .await,
+    );
     dhcp.create_failover(pb::CreateDhcpFailoverParams {
         name: "pair".into(),
         server1_id: servers[0],
@@ -520,27 +514,8 @@ async fn racing_replications_of_one_scope_make_one_replica() {
 async fn sigterm_checkpoints_a_running_job_and_snapshots() {
     const ITEMS: u32 = 50_000;
     let mut server = Server::start();
-    let ranges = (0..ITEMS)
-        .map(|i| {
-            let [a, b, c, d] = (0xac10_0000u32 + i * 4).to_be_bytes();
-            pb::CreateRangeParams {
-                network: format!("{a}.{b}.{c}.{d}/30"),
-                ..Default::default()
-            }
-        })
-        .collect();
     let mut ops = server.ops().await;
-    let op = ops
-        .start_operation(pb::StartOperationRequest {
-            kind: pb::OperationKind::CreateRanges as i32,
-            params: Some(pb::OperationParams {
-                params: Some(Params::CreateRanges(pb::CreateRangesParams { ranges })),
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let op = start(&mut ops, many_ranges(ITEMS)).await.unwrap();
     // Once some items are in, stop.
     let mut watch = ops
         .watch_operation(pb::WatchOperationRequest { id: op.id })
@@ -575,11 +550,6 @@ async fn sigterm_checkpoints_a_running_job_and_snapshots() {
         "started from the shutdown snapshot: {start_line}"
     );
     let done = wait_op(&server, op.id).await;
-    assert_eq!(
-        done.state,
-        pb::OperationState::Succeeded as i32,
-        "{}",
-        done.status_message
-    );
+    assert_succeeded(&done, "the resumed job");
     assert_eq!(done.items_done, ITEMS);
 }

@@ -266,3 +266,46 @@ pub fn block_params(network: &str) -> pb::CreateBlockParams {
         ..Default::default()
     }
 }
+
+/// The id of the row a unary create call made (its operation's result), or a panic
+/// naming why there is none.
+pub fn created_id(reply: Result<tonic::Response<pb::Operation>, tonic::Status>) -> u64 {
+    let op = reply.expect("create call").into_inner();
+    op.result
+        .unwrap_or_else(|| panic!("operation {} has no result: {}", op.id, op.status_message))
+        .record_id
+}
+
+/// `count` /30 ranges from 172.16.0.0 up, one item each, as one CreateRanges operation.
+pub fn many_ranges(count: u32) -> pb::operation_params::Params {
+    let ranges = (0..count)
+        .map(|i| {
+            let [a, b, c, d] = (0xac10_0000u32 + i * 4).to_be_bytes();
+            pb::CreateRangeParams {
+                network: format!("{a}.{b}.{c}.{d}/30"),
+                ..Default::default()
+            }
+        })
+        .collect();
+    pb::operation_params::Params::CreateRanges(pb::CreateRangesParams { ranges })
+}
+
+/// Starts an operation (CreateRanges or CreateBlock) without a request id.
+pub async fn start(
+    ops: &mut OperationsClient<Channel>,
+    params: pb::operation_params::Params,
+) -> Result<pb::Operation, tonic::Status> {
+    use pb::operation_params::Params;
+    let kind = match &params {
+        Params::CreateRanges(_) => pb::OperationKind::CreateRanges,
+        Params::CreateBlock(_) => pb::OperationKind::CreateBlock,
+        other => panic!("no kind for {other:?}"),
+    };
+    ops.start_operation(pb::StartOperationRequest {
+        kind: kind as i32,
+        params: Some(pb::OperationParams { params: Some(params) }),
+        request_id: String::new(),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
