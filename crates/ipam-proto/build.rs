@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "operations",
         "services",
         "events",
+        "admin",
     ]
     .iter()
     .map(|name| root.join(format!("ipam/v1/{name}.proto")))

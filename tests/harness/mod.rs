@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tonic::transport::Channel;
 
+pub use ipam_proto::pb::admin_client::AdminClient;
 pub use ipam_proto::pb::dhcp_client::DhcpClient;
 pub use ipam_proto::pb::event_log_client::EventLogClient;
 pub use ipam_proto::pb::ipam_client::IpamClient;
@@ -64,11 +65,23 @@ impl Server {
     pub fn start_with(args: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let root = temp.path().to_path_buf();
+        Server::launch(root.join("data"), root, temp, args)
+    }
+
+    /// Starts ipamd with its data directory at `data` (a filesystem a test made) and its
+    /// log in a temp directory.
+    pub fn start_at(data: &Path, args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = temp.path().to_path_buf();
+        Server::launch(data.to_path_buf(), root, temp, args)
+    }
+
+    fn launch(data: PathBuf, root: PathBuf, temp: tempfile::TempDir, args: &[&str]) -> Server {
         let mut s = Server {
             child: None,
             addr: String::new(),
             dashboard: None,
-            data: root.join("data"),
+            data,
             log: root.join("ipamd.log"),
             root,
             _temp: Some(temp),
@@ -190,6 +203,23 @@ impl Server {
 
     pub async fn events(&self) -> EventLogClient<Channel> {
         EventLogClient::new(self.channel().await)
+    }
+
+    pub async fn admin(&self) -> AdminClient<Channel> {
+        AdminClient::new(self.channel().await)
+    }
+
+    /// The answer of grpc.health.v1 for the whole server.
+    pub async fn health(&self) -> tonic_health::pb::health_check_response::ServingStatus {
+        let mut health = tonic_health::pb::health_client::HealthClient::new(self.channel().await);
+        let reply = health
+            .check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .expect("health check")
+            .into_inner();
+        tonic_health::pb::health_check_response::ServingStatus::try_from(reply.status).expect("a status")
     }
 
     /// SIGTERM, then wait for a clean exit (graceful shutdown).

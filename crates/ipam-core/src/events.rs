@@ -4,7 +4,7 @@
 
 use crate::ids::{
     AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, RecordRef, ReservationId, ScopeId, ServerId,
-    SuperscopeId, Table,
+    SpaceId, SuperscopeId, Table,
 };
 use crate::model::Overlap;
 use crate::tables::address_spaces::AddressSpace;
@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     AddressSpaceCreated(AddressSpace),
+    /// An empty address space goes (no block, range, address or scope refers to it).
+    AddressSpaceDeleted(SpaceId),
     BlockCreated(IpBlock),
     /// Descriptive fields only; prefix, span and parent are unchanged.
     BlockUpdated(IpBlock),
@@ -103,6 +105,7 @@ impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::AddressSpaceCreated(_) => "AddressSpaceCreated",
+            Event::AddressSpaceDeleted(_) => "AddressSpaceDeleted",
             Event::BlockCreated(_) => "BlockCreated",
             Event::BlockUpdated(_) => "BlockUpdated",
             Event::BlockDeleted(_) => "BlockDeleted",
@@ -138,6 +141,7 @@ impl Event {
         let r = RecordRef::new;
         match self {
             Event::AddressSpaceCreated(s) => r(Table::AddressSpaces, s.id.0),
+            Event::AddressSpaceDeleted(id) => r(Table::AddressSpaces, id.0),
             Event::BlockCreated(b) | Event::BlockUpdated(b) => r(Table::Blocks, b.id.0),
             Event::BlockDeleted(id) | Event::BlockParentChanged { id, .. } => r(Table::Blocks, id.0),
             Event::RangeCreated(x) | Event::RangeUpdated(x) => r(Table::Ranges, x.id.0),
@@ -178,6 +182,7 @@ impl Event {
         };
         match self {
             Event::AddressSpaceCreated(s) => visit(T::AddressSpaces, &mut s.id.0, true),
+            Event::AddressSpaceDeleted(id) => visit(T::AddressSpaces, &mut id.0, false),
             Event::BlockCreated(b) => {
                 visit(T::Blocks, &mut b.id.0, true);
                 visit(T::Blocks, &mut b.parent.0, false);
@@ -260,6 +265,7 @@ impl Event {
     pub fn summary(&self) -> String {
         match self {
             Event::AddressSpaceCreated(s) => format!("address space {} '{}' created", s.id, s.name),
+            Event::AddressSpaceDeleted(id) => format!("address space {id} deleted"),
             Event::BlockCreated(b) => {
                 format!(
                     "block {} {} created in space {}{}",

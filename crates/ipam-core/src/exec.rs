@@ -40,16 +40,12 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// Applies `events` in order, advancing the position one per event.
+/// Applies `events` as one append (all or none), advancing the position one per event.
 pub fn apply_all(state: &mut State, events: Vec<Event>, log: &mut Vec<Event>) -> FaultResult<()> {
-    let mut writes = Vec::new();
-    for event in events {
-        log.push(event.clone());
-        state
-            .apply(event, &mut writes)
-            .map_err(|e| Fault::internal(e.to_string()))?;
-        let next = state.position() + 1;
-        state.set_position(next);
-    }
+    let applied = events.clone();
+    state
+        .apply_append(events, &mut Vec::new())
+        .map_err(|e| Fault::internal(e.to_string()))?;
+    log.extend(applied);
     Ok(())
 }

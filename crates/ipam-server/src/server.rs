@@ -1,6 +1,7 @@
 //! Start-up, serving and graceful shutdown of ipamd.
 
 use crate::cli::ServeArgs;
+use crate::health::Health;
 use crate::services::App;
 use anyhow::Context;
 use ipam_jobs::{Jobs, JobsConfig};
@@ -9,7 +10,6 @@ use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic_health::ServingStatus;
 
 /// Largest request or response (bulk operations carry many rows).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
@@ -55,15 +55,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !recovery.requeued.is_empty() || !recovery.resumed.is_empty() {
         tracing::info!(requeued = ?recovery.requeued, resumed = ?recovery.resumed, "unfinished operations recovered");
     }
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::new(reporter);
+    health.set("store", None).await;
+    tokio::spawn(crate::health::watch_engine(engine.clone(), health.clone()));
     let app = App {
         jobs: jobs.clone(),
         engine: engine.clone(),
         opened: std::sync::Arc::new(report.clone()),
+        health: health.clone(),
+        started_unix_ms: ipam_jobs::record::now_ms(),
     };
-
-    let (health, health_service) = tonic_health::server::health_reporter();
-    set_health(&health, ServingStatus::Serving).await;
-    tokio::spawn(watch_engine_health(engine.clone(), health.clone()));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -113,6 +115,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .max_encoding_message_size(MAX_MESSAGE),
         )
         .add_service(pb::event_log_server::EventLogServer::new(app.clone()))
+        .add_service(pb::admin_server::AdminServer::new(app.clone()))
         .serve_with_incoming_shutdown(incoming(listener), signal);
     // After the signal, clients get the grace period to finish their calls and hang up.
     let grace_expired = async move {
@@ -131,7 +134,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         dashboard.shutdown(grace).await;
     }
     tracing::info!("stopping: finishing running operations");
-    set_health(&health, ServingStatus::NotServing).await;
+    health.set("server", Some("stopping".into())).await;
     jobs.shutdown(grace).await;
     tokio::task::spawn_blocking(move || engine.shutdown()).await?;
     tracing::info!("stopped");
@@ -148,34 +151,6 @@ fn incoming(
         stream.set_nodelay(true)?;
         Ok(stream)
     })
-}
-
-async fn set_health(health: &tonic_health::server::HealthReporter, status: ServingStatus) {
-    for name in [
-        "",
-        "ipam.v1.Operations",
-        "ipam.v1.Ipam",
-        "ipam.v1.Dhcp",
-        "ipam.v1.EventLog",
-    ] {
-        health.set_service_status(name, status).await;
-    }
-}
-
-/// Reports NOT_SERVING once the engine stops accepting writes (a disk or logic failure).
-async fn watch_engine_health(engine: Engine, health: tonic_health::server::HealthReporter) {
-    let mut durable = engine.durability().watch();
-    loop {
-        let failed = durable.borrow_and_update().failed;
-        if failed || engine.poisoned().is_some() {
-            tracing::error!(reason = ?engine.poisoned(), "the engine cannot write; reporting NOT_SERVING");
-            set_health(&health, ServingStatus::NotServing).await;
-            return;
-        }
-        if durable.changed().await.is_err() {
-            return;
-        }
-    }
 }
 
 async fn shutdown_signal() {

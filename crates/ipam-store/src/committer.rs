@@ -15,8 +15,11 @@
 //! resolves) once sequenced; callers wait for durability before they acknowledge anything
 //! to a client (`Engine::commit`).
 //!
-//! If an event fails to apply (a delegate bug: it proposed something the tables refuse) the
-//! tables may be half-changed, so the engine poisons itself: no more writes, health goes
+//! If an event fails to apply (a delegate bug: it proposed something the tables refuse),
+//! the whole append is refused and its item fails with INTERNAL; nothing of it changed the
+//! tables (`State::apply_append` undoes the events before the refused one), so every other
+//! caller is served as before. Only if that undo failed too (the tables no longer match the
+//! log) does the engine poison itself: no more writes, reads fail fast, health goes
 //! NOT_SERVING, and a restart rebuilds from the log, which never saw the bad append.
 
 use crate::durability::Durability;
@@ -193,28 +196,41 @@ fn commit_round(
             let mut writes = Vec::new();
             let first_seq = head + 1;
             let count = req.events.len();
-            for (i, event) in std::mem::take(&mut req.events).into_iter().enumerate() {
-                let seq = first_seq + i as u64;
-                let payload = ipam_proto::event_codec::encode(&event);
-                if let Err(e) = state.apply(event, &mut writes) {
-                    // The tables may now hold part of this append: stop writing for good.
-                    let reason = format!(
-                        "event {seq} of operation {} failed to apply: {e}",
-                        req.operation_id
-                    );
-                    tracing::error!(%reason, "poisoning the engine; restart to rebuild from the log");
-                    *shared.poisoned.lock() = Some(reason.clone());
-                    let unavailable = || Err(AppendError::Unavailable(reason.clone()));
+            let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
+            let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
+            if let Err(refused) = state.apply_append(std::mem::take(&mut req.events), &mut writes) {
+                let reason = format!(
+                    "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
+                    req.operation_id,
+                    req.item,
+                    refused.index + 1,
+                    count,
+                    names[refused.index],
+                    refused.error.reason
+                );
+                let Some(undo) = refused.undo_failed else {
+                    // Nothing of the append changed the tables: only this item fails.
+                    tracing::error!(%reason, "append refused (a delegate proposed events the tables do not allow)");
+                    let _ = reply.send(Err(AppendError::Rejected(reason)));
+                    continue;
+                };
+                // The append could not be undone: the tables no longer match the log.
+                let reason = format!("{reason}; undoing it failed too ({undo})");
+                tracing::error!(%reason, "poisoning the engine; restart to rebuild from the log");
+                *shared.poisoned.lock() = Some(reason.clone());
+                durability.poison(reason.clone());
+                let unavailable = || Err(AppendError::Unavailable(reason.clone()));
+                let _ = reply.send(unavailable());
+                for (_, reply) in pending {
                     let _ = reply.send(unavailable());
-                    for (_, reply) in pending {
-                        let _ = reply.send(unavailable());
-                    }
-                    for (reply, _) in acks {
-                        let _ = reply.send(unavailable());
-                    }
-                    return;
                 }
-                state.set_position(seq);
+                for (reply, _) in acks {
+                    let _ = reply.send(unavailable());
+                }
+                return;
+            }
+            for (i, payload) in payloads.into_iter().enumerate() {
+                let seq = first_seq + i as u64;
                 sequenced.push((seq, req.operation_id, req.item, i + 1 == count, payload));
             }
             let last_seq = state.position();

@@ -150,6 +150,15 @@ impl Durability {
         Ok(self.written_seq.load(Ordering::Acquire))
     }
 
+    /// Stops every later write for `reason` (the committer found the tables no longer match
+    /// the log): waiters for durability hear at once that nothing more becomes durable, so
+    /// no reader or writer waits forever.
+    pub(crate) fn poison(&self, reason: String) {
+        let _ = self.fail(reason);
+        self.durable.send_modify(|d| d.failed = true);
+        self.publish_blocking();
+    }
+
     /// Records the first failure to write or flush the log; returns it as an error.
     fn fail(&self, reason: String) -> StoreError {
         let mut failure = self.write_failure.lock();

@@ -310,7 +310,9 @@ impl Engine {
     }
 
     /// Runs `f` on the tables and returns its result once every event it could have seen
-    /// is durable, so a reader never reports a change that a crash could still undo.
+    /// is durable, so a reader never reports a change that a crash could still undo. Never
+    /// waits for what cannot come: once the engine cannot write, a read of tables that are
+    /// ahead of the disk fails at once.
     pub async fn read_durable<R>(&self, f: impl FnOnce(&State) -> R) -> Result<R, StoreError> {
         let (result, position) = {
             let state = self.shared.state.read();
@@ -319,7 +321,11 @@ impl Engine {
         if self.durability().wait_seq(position).await {
             Ok(result)
         } else {
-            Err(StoreError::Poisoned("the log is not durable".into()))
+            // The tables hold events the disk does not: answer at once, with the reason.
+            let reason = self.poisoned().unwrap_or_else(|| "the server is stopping".into());
+            Err(StoreError::Poisoned(format!(
+                "the tables are ahead of what is on disk ({reason})"
+            )))
         }
     }
 

@@ -145,3 +145,49 @@ async fn a_stale_decision_is_rejected_only_when_its_reads_changed() {
     assert_eq!(parent, ipam_core::ids::BlockId(1));
     engine.shutdown();
 }
+
+#[tokio::test]
+async fn a_refused_append_changes_nothing_and_the_engine_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path(), EngineConfig::default());
+    engine
+        .commit(decide(&engine, &block("10.0.0.0/8"), 1))
+        .await
+        .unwrap();
+    let before = engine.read(|s| (s.hash(), s.position()));
+
+    // A delegate bug: a valid event followed by one the tables refuse.
+    let mut bad = decide(&engine, &block("10.1.0.0/16"), 2);
+    bad.events
+        .push(ipam_core::Event::BlockDeleted(ipam_core::ids::BlockId(99)));
+    match engine.commit(bad).await {
+        Err(AppendError::Rejected(reason)) => {
+            assert!(reason.contains("operation 2"), "{reason}");
+            assert!(reason.contains("event 2 of 2 (BlockDeleted)"), "{reason}");
+            assert!(reason.contains("no block 99"), "{reason}");
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(
+        engine.read(|s| (s.hash(), s.position())),
+        before,
+        "nothing of it applied"
+    );
+    assert!(engine.poisoned().is_none());
+
+    // Everyone else goes on: writes commit, reads answer.
+    engine
+        .commit(decide(&engine, &block("10.1.0.0/16"), 3))
+        .await
+        .unwrap();
+    let blocks = engine.read_durable(|s| s.blocks.len()).await.unwrap();
+    assert_eq!(blocks, 2);
+    let hash = engine.read(|s| s.hash());
+    engine.shutdown();
+    drop(engine);
+
+    // The log never saw the refused append: a replay gives the same tables.
+    let engine = open(dir.path(), EngineConfig::default());
+    assert_eq!(engine.read(|s| s.hash()), hash);
+    engine.shutdown();
+}

@@ -102,4 +102,9 @@ impl AddressSpaces {
     pub(crate) fn insert(&mut self, space: AddressSpace) {
         self.rows.insert(space.id, space);
     }
+
+    pub(crate) fn remove(&mut self, id: SpaceId) -> Option<AddressSpace> {
+        self.stats.retain(|(space, _), _| *space != id);
+        self.rows.remove(&id)
+    }
 }

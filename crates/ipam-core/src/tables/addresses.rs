@@ -318,6 +318,15 @@ impl Addresses {
             .map(|(id, s)| self.view(AddressId(id), s))
     }
 
+    /// Whether any address record lies in address space `space`.
+    pub fn any_in_space(&self, space: SpaceId) -> bool {
+        [Family::V4, Family::V6].iter().any(|f| {
+            self.index
+                .get(&(space, *f))
+                .is_some_and(|by| !by.first.is_empty())
+        })
+    }
+
     /// The records of `address` in `space` (more than one means duplicates).
     pub fn at(&self, space: SpaceId, address: Addr) -> impl Iterator<Item = AddressView<'_>> {
         self.in_span(space, address.family(), Span::single(address.value()))

@@ -116,6 +116,13 @@ impl Blocks {
         self.rows.iter_from(after.0 + 1).map(|(_, e)| e)
     }
 
+    /// Whether any block lies in address space `space`.
+    pub fn any_in_space(&self, space: SpaceId) -> bool {
+        [Family::V4, Family::V6]
+            .iter()
+            .any(|f| self.index.get(&(space, *f)).is_some_and(|i| !i.is_empty()))
+    }
+
     /// Every block of (space, family) whose span intersects `span`, ordered by start.
     pub fn intersecting(&self, space: SpaceId, family: Family, span: Span) -> Vec<&BlockEntry> {
         match self.index.get(&(space, family)) {

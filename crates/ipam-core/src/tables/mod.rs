@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod dhcp;
 pub mod ranges;
 pub mod rows;
+mod undo;
 
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
@@ -22,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::ops::ControlFlow;
+
+pub use undo::AppendRefused;
 
 /// An event that cannot apply to the current tables: the log and the code disagree (or a
 /// delegate has a bug). The committer stops writing; replay refuses to serve.
@@ -143,6 +146,25 @@ impl State {
                 writes.push(Key::row(Table::AddressSpaces, space.id.0));
                 writes.push(Key::All(Table::AddressSpaces));
                 self.spaces.insert(space);
+            }
+            Event::AddressSpaceDeleted(id) => {
+                if self.spaces.get(id).is_none() {
+                    return fail(format!("no address space {id}"));
+                }
+                if id == SpaceId::DEFAULT {
+                    return fail("the Default address space cannot be deleted".into());
+                }
+                if self.blocks.any_in_space(id)
+                    || self.ranges.any_in_space(id)
+                    || self.addresses.any_in_space(id)
+                    || self.dhcp.any_scope_in_space(id)
+                    || self.spaces.iter().any(|s| s.provider == id)
+                {
+                    return fail(format!("address space {id} still holds rows"));
+                }
+                writes.push(Key::row(Table::AddressSpaces, id.0));
+                writes.push(Key::All(Table::AddressSpaces));
+                self.spaces.remove(id);
             }
             Event::BlockCreated(block) => {
                 if self.blocks.get(block.id).is_some() {

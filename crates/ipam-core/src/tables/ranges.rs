@@ -144,6 +144,13 @@ impl Ranges {
         self.rows.iter_from(after.0 + 1).map(|(_, e)| e)
     }
 
+    /// Whether any range lies in address space `space`.
+    pub fn any_in_space(&self, space: SpaceId) -> bool {
+        [Family::V4, Family::V6]
+            .iter()
+            .any(|f| self.index.get(&(space, *f)).is_some_and(|i| !i.is_empty()))
+    }
+
     /// The range of a DHCP scope.
     pub fn of_scope(&self, scope: ScopeId) -> Option<&RangeEntry> {
         self.by_scope.get(&scope).and_then(|id| self.rows.get(id.0))

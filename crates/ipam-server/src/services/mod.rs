@@ -1,6 +1,7 @@
 //! The gRPC services. Each is a thin adapter: convert the request, call the jobs service
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
+pub mod admin;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
@@ -24,6 +25,9 @@ pub struct App {
     pub engine: Engine,
     /// What start-up found and did (replay time, for metrics).
     pub opened: Arc<ipam_store::OpenReport>,
+    /// Whether the server serves, and why not.
+    pub health: Arc<crate::health::Health>,
+    pub started_unix_ms: i64,
 }
 
 pub const DEFAULT_PAGE: usize = 100;

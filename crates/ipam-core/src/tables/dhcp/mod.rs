@@ -157,6 +157,11 @@ impl Dhcp {
             .collect()
     }
 
+    /// Whether any scope lies in address space `space` (a scan: only a space's deletion asks).
+    pub fn any_scope_in_space(&self, space: crate::ids::SpaceId) -> bool {
+        self.scopes().any(|s| s.space == space)
+    }
+
     pub fn scope_count(&self) -> usize {
         self.scopes.len()
     }

@@ -1,0 +1,293 @@
+//! Atomic appends: the events of one append apply all together or not at all.
+//!
+//! `State::apply` checks an event before it changes anything, so a refused event leaves
+//! the tables as they were; but the events before it in the same append have applied. A
+//! refused append is a delegate bug (it proposed something the tables do not allow), and
+//! it must cost only its own item: the engine keeps serving everyone else. So before each
+//! event of a multi-event append applies, its exact inverse is taken from the tables as
+//! they are, and a refusal undoes the applied ones, newest first.
+//!
+//! An inverse is made of ordinary events (the undo of `RangeCreated` is `RangeDeleted`),
+//! which `apply` already knows how to do, plus what events do not carry: the allocation
+//! hints of the ranges an event moves, the table id counters and the position.
+
+use crate::conflict::Key;
+use crate::events::Event;
+use crate::ids::{FailoverId, RangeId};
+use crate::tables::{ApplyError, State};
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+/// Why an append was refused: which of its events, and what the tables said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {} of {} of the append was refused: {error}", .index + 1, .count)]
+pub struct AppendRefused {
+    /// The refused event's position in the append (0-based).
+    pub index: usize,
+    pub count: usize,
+    pub error: ApplyError,
+    /// Undoing the events before it failed too: the tables are not what the log says, and
+    /// nothing more may be written. Never expected; the property tests look for it.
+    pub undo_failed: Option<ApplyError>,
+}
+
+/// What puts the tables back as they were before one event.
+#[derive(Default)]
+struct Undo {
+    /// Events that reverse it, applied in order.
+    inverse: Vec<Event>,
+    /// Allocation hints of ranges the event (or its inverse) moves.
+    hints: Vec<(RangeId, u128)>,
+}
+
+impl Undo {
+    fn of(event: Event) -> Undo {
+        Undo {
+            inverse: vec![event],
+            hints: Vec::new(),
+        }
+    }
+}
+
+impl State {
+    /// Applies the events of one append in order, advancing the position by one for each.
+    /// If one is refused, the tables, the id counters, the position and `writes` are left
+    /// exactly as they were before the first.
+    pub fn apply_append(&mut self, events: Vec<Event>, writes: &mut Vec<Key>) -> Result<(), AppendRefused> {
+        let count = events.len();
+        let (position, last_ids, written) = (self.position, self.last_ids.clone(), writes.len());
+        let mut undo: Vec<Undo> = Vec::new();
+        for (index, event) in events.into_iter().enumerate() {
+            // A lone event needs no undo: `apply` refuses before it changes anything.
+            if count > 1 {
+                undo.push(self.undo_of(&event));
+            }
+            if let Err(error) = self.apply(event, writes) {
+                undo.pop();
+                let undo_failed = self.roll_back(undo).err();
+                self.last_ids = last_ids;
+                self.position = position;
+                writes.truncate(written);
+                return Err(AppendRefused {
+                    index,
+                    count,
+                    error,
+                    undo_failed,
+                });
+            }
+            self.position += 1;
+        }
+        Ok(())
+    }
+
+    fn roll_back(&mut self, undo: Vec<Undo>) -> Result<(), ApplyError> {
+        let mut scratch = Vec::new();
+        for step in undo.into_iter().rev() {
+            for event in step.inverse {
+                self.apply(event, &mut scratch)?;
+            }
+            for (id, hint) in step.hints {
+                if let Some(entry) = self.ranges.get_mut(id) {
+                    entry.stats.free_hint = hint;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The hints of every range of (space, family) that holds `value`.
+    fn hints_at(
+        &self,
+        space: crate::ids::SpaceId,
+        family: crate::addr::Family,
+        value: u128,
+    ) -> Vec<(RangeId, u128)> {
+        let mut hints = Vec::new();
+        let _ = self
+            .ranges
+            .for_each_containing::<()>(space, family, value, &mut |e| {
+                hints.push((e.range.id, e.stats.free_hint));
+                ControlFlow::Continue(())
+            });
+        hints
+    }
+
+    /// The undo of `event` on the tables as they are now (before it applies). An event
+    /// that `apply` will refuse gets an empty undo; it is never used.
+    fn undo_of(&self, event: &Event) -> Undo {
+        use Event as E;
+        let dhcp = &self.dhcp;
+        match event {
+            E::AddressSpaceCreated(s) => Undo::of(E::AddressSpaceDeleted(s.id)),
+            E::AddressSpaceDeleted(id) => self
+                .spaces
+                .get(*id)
+                .map_or_else(Undo::default, |s| Undo::of(E::AddressSpaceCreated(s.clone()))),
+            E::BlockCreated(b) => Undo::of(E::BlockDeleted(b.id)),
+            E::BlockUpdated(b) => self
+                .blocks
+                .get(b.id)
+                .map_or_else(Undo::default, |e| Undo::of(E::BlockUpdated(e.block.clone()))),
+            E::BlockDeleted(id) => self
+                .blocks
+                .get(*id)
+                .map_or_else(Undo::default, |e| Undo::of(E::BlockCreated(e.block.clone()))),
+            E::BlockParentChanged { id, .. } => self.blocks.get(*id).map_or_else(Undo::default, |e| {
+                Undo::of(E::BlockParentChanged {
+                    id: *id,
+                    parent: e.block.parent,
+                })
+            }),
+            E::RangeCreated(r) => Undo::of(E::RangeDeleted(r.id)),
+            E::RangeUpdated(r) => self.ranges.get(r.id).map_or_else(Undo::default, |e| Undo {
+                inverse: vec![E::RangeUpdated(e.range.clone())],
+                hints: vec![(r.id, e.stats.free_hint)],
+            }),
+            E::RangeDeleted(id) => self.ranges.get(*id).map_or_else(Undo::default, |e| Undo {
+                inverse: vec![E::RangeCreated(e.range.clone())],
+                hints: vec![(*id, e.stats.free_hint)],
+            }),
+            E::RangeMappingChanged { id, .. } => self.ranges.get(*id).map_or_else(Undo::default, |e| {
+                Undo::of(E::RangeMappingChanged {
+                    id: *id,
+                    parent_block: e.range.parent_block,
+                    overlap: e.range.overlap,
+                    use_for_utilization: e.range.use_for_utilization,
+                })
+            }),
+            E::AddressCreated(a) => Undo {
+                inverse: vec![E::AddressDeleted(a.id)],
+                hints: self.hints_at(a.space, a.address.family(), a.address.value()),
+            },
+            E::AddressUpdated(a) => self
+                .addresses
+                .get(a.id)
+                .map_or_else(Undo::default, |v| Undo::of(E::AddressUpdated(v.record()))),
+            E::AddressDeleted(id) => self.addresses.get(*id).map_or_else(Undo::default, |v| Undo {
+                inverse: vec![E::AddressCreated(v.record())],
+                hints: self.hints_at(v.space(), v.address().family(), v.address().value()),
+            }),
+            E::AddressesMapped { range, addresses } => {
+                let mut back: BTreeMap<RangeId, Vec<_>> = BTreeMap::new();
+                for id in addresses {
+                    if let Some(v) = self.addresses.get(*id)
+                        && v.range() != *range
+                    {
+                        back.entry(v.range()).or_default().push(*id);
+                    }
+                }
+                Undo {
+                    inverse: back
+                        .into_iter()
+                        .map(|(range, addresses)| E::AddressesMapped { range, addresses })
+                        .collect(),
+                    hints: Vec::new(),
+                }
+            }
+            E::DhcpServerPut { server, created } => match (created, dhcp.server(server.id)) {
+                (true, _) => Undo::of(E::DhcpServerDeleted(server.id)),
+                (false, Some(old)) => Undo::of(E::DhcpServerPut {
+                    server: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpServerDeleted(id) => dhcp.server(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpServerPut {
+                    server: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpScopePut { scope, created } => match (created, dhcp.scope(scope.id)) {
+                (true, _) => Undo::of(E::DhcpScopeDeleted(scope.id)),
+                (false, Some(old)) => Undo::of(E::DhcpScopePut {
+                    scope: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpScopeDeleted(id) => dhcp.scope(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpScopePut {
+                    scope: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpReservationPut { reservation, created } => {
+                match (created, dhcp.reservation(reservation.id)) {
+                    (true, _) => Undo::of(E::DhcpReservationDeleted(reservation.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpReservationPut {
+                        reservation: old.clone(),
+                        created: false,
+                    }),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpReservationDeleted(id) => dhcp.reservation(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpReservationPut {
+                    reservation: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpFailoverPut { failover, created } => match (created, dhcp.failover(failover.id)) {
+                (true, _) => Undo::of(E::DhcpFailoverDeleted(failover.id)),
+                (false, Some(old)) => Undo::of(E::DhcpFailoverPut {
+                    failover: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpFailoverDeleted(id) => dhcp.failover(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpFailoverPut {
+                    failover: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpScopeFailoverSet { scope, .. } => Undo::of(E::DhcpScopeFailoverSet {
+                scope: *scope,
+                failover: dhcp.link_of(*scope).unwrap_or(FailoverId(0)),
+            }),
+            E::DhcpSuperscopePut { superscope, created } => match (created, dhcp.superscope(superscope.id)) {
+                (true, _) => Undo::of(E::DhcpSuperscopeDeleted(superscope.id)),
+                (false, Some(old)) => Undo::of(E::DhcpSuperscopePut {
+                    superscope: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpSuperscopeDeleted(id) => dhcp.superscope(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpSuperscopePut {
+                    superscope: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpFilterPut { filter, created } => match (created, dhcp.filter(filter.id)) {
+                (true, _) => Undo::of(E::DhcpFilterDeleted(filter.id)),
+                (false, Some(old)) => Undo::of(E::DhcpFilterPut {
+                    filter: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpFilterDeleted(id) => dhcp.filter(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpFilterPut {
+                    filter: old.clone(),
+                    created: true,
+                })
+            }),
+            E::DhcpPolicyPut { policy, created } => match (created, dhcp.policy(policy.id)) {
+                (true, _) => Undo::of(E::DhcpPolicyDeleted(policy.id)),
+                (false, Some(old)) => Undo::of(E::DhcpPolicyPut {
+                    policy: old.clone(),
+                    created: false,
+                }),
+                (false, None) => Undo::default(),
+            },
+            E::DhcpPolicyDeleted(id) => dhcp.policy(*id).map_or_else(Undo::default, |old| {
+                Undo::of(E::DhcpPolicyPut {
+                    policy: old.clone(),
+                    created: true,
+                })
+            }),
+        }
+    }
+}
