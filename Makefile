@@ -3,7 +3,7 @@ CARGO ?= cargo
 
 BENCH ?=
 
-.PHONY: run test bench bench-smoke browser-deps build fmt lint clean
+.PHONY: run test soak bench bench-smoke browser-deps build fmt lint clean
 
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -19,6 +19,11 @@ test:
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 	$(MAKE) bench-smoke
+
+## soak: the core's property tests (every append applies, the rules against their oracles) with
+## many more cases than `make test` runs (CASES=n to choose; release build)
+soak:
+	PROPTEST_CASES=$(or $(CASES),20000) $(CARGO) test --release -p ipam-core --test invariants --test address_space --test dhcp
 
 ## bench: every benchmark at its default size (one with BENCH=name); figures in target/bench/results.json
 bench:

@@ -77,6 +77,8 @@ pub enum Command {
     /// The event log.
     #[command(subcommand)]
     Events(EventsCmd),
+    /// Whether ipamd serves, and why not (exits non-zero when it does not).
+    Status,
     /// Offline: the tables as of a sequence number.
     State(StateArgs),
     /// Offline: what changed between two sequence numbers, row by row.

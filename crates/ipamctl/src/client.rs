@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use ipam_proto::pb::{
-    dhcp_client::DhcpClient, event_log_client::EventLogClient, ipam_client::IpamClient,
-    operations_client::OperationsClient,
+    admin_client::AdminClient, dhcp_client::DhcpClient, event_log_client::EventLogClient,
+    ipam_client::IpamClient, operations_client::OperationsClient,
 };
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
@@ -57,6 +57,10 @@ impl Client {
         OperationsClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE)
+    }
+
+    pub fn admin(&self) -> AdminClient<Channel> {
+        AdminClient::new(self.channel.clone())
     }
 
     pub fn events(&self) -> EventLogClient<Channel> {

@@ -80,6 +80,7 @@ pub async fn run(client: &Client, command: Command) -> anyhow::Result<()> {
         Command::Policy(c) => policy(client, c).await,
         Command::Op(c) => op(client, c).await,
         Command::Events(c) => events(client, c).await,
+        Command::Status => status(client).await,
         Command::State(_) | Command::Diff(_) | Command::Explain(_) | Command::Replay(_) => {
             unreachable!("offline commands do not connect")
         }
@@ -950,6 +951,20 @@ async fn op(c: &Client, cmd: OpCmd) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn status(c: &Client) -> anyhow::Result<()> {
+    let status = c
+        .admin()
+        .get_status(pb::GetStatusRequest {})
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    c.printer.record(&status);
+    if !status.serving {
+        bail!("ipamd does not serve: {}", status.problems.join("; "));
+    }
+    Ok(())
 }
 
 async fn events(c: &Client, cmd: EventsCmd) -> anyhow::Result<()> {
