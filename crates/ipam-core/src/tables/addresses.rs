@@ -214,11 +214,12 @@ impl AddressView<'_> {
 }
 
 /// The records of one (space, family) by address: the first id per address, and the
-/// further ids of the rare addresses recorded by more than one owner.
+/// further ids of the rare addresses recorded by more than one owner (ordered, so that the
+/// shared addresses of a span are found without a look at each address).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct ByAddress {
     first: BTreeMap<u128, u64>,
-    more: HashMap<u128, Vec<u64>>,
+    more: BTreeMap<u128, Vec<u64>>,
 }
 
 impl ByAddress {
@@ -409,6 +410,14 @@ impl Addresses {
             gap(Span::new(cursor, span.end), &mut out);
         }
         (out, total)
+    }
+
+    /// The addresses of `span` in (space, family) recorded more than once, in order.
+    pub fn shared_in(&self, space: SpaceId, family: Family, span: Span) -> Vec<u128> {
+        self.index
+            .get(&(space, family))
+            .map(|by| by.more.range(span.start..=span.end).map(|(&v, _)| v).collect())
+            .unwrap_or_default()
     }
 
     /// Whether another record has the same address in the same space.
