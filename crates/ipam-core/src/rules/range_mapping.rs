@@ -405,13 +405,43 @@ pub fn rehome_ranges(
     }
 }
 
-/// RemapRange (3.3.4.123): an unmapped range takes its block if no overlapping range holds
-/// one. Returns the block (0 when none applies).
+/// RemapRange (3.3.4.123): "map a particular range from a list of possible overlapping
+/// ranges to an address block". A mapped range stays as it is (step 3). Otherwise the range
+/// takes its most specific block (steps 4-9; none applies when that is 0, step 10), and
+/// since only one member of an overlapping group may be mapped (3.1.4.7 step 4.3), every
+/// overlapping range that holds a block lets it go. A range that one of those kept from
+/// mapping may map now. Returns the block (0 when none applies).
 pub fn remap_range(ctx: &mut Ctx, range: &IpRange) -> BlockId {
     if range.parent_block.is_set() {
         return range.parent_block;
     }
+    let block = block_for(ctx, range, &[]);
+    if !block.is_set() {
+        return block;
+    }
     let mut p = Pending::default();
-    refresh(ctx, &mut p, range, &[]);
-    p.changed.get(&range.id).map_or(BlockId(0), |c| c.0)
+    let released: Vec<IpRange> = overlaps_of(ctx, &p, range)
+        .into_iter()
+        .filter(|o| o.parent_block.is_set())
+        .collect();
+    for o in &released {
+        p.changed.insert(o.id, (BlockId(0), o.overlap, false));
+        ctx.emit(Event::RangeMappingChanged {
+            id: o.id,
+            parent_block: BlockId(0),
+            overlap: o.overlap,
+            use_for_utilization: false,
+        });
+    }
+    p.changed.insert(range.id, (block, range.overlap, true));
+    ctx.emit(Event::RangeMappingChanged {
+        id: range.id,
+        parent_block: block,
+        overlap: range.overlap,
+        use_for_utilization: true,
+    });
+    let spans: Vec<Span> = released.iter().map(IpRange::span).collect();
+    let skip = HashSet::from([range.id]);
+    refresh_around(ctx, &mut p, range, &spans, &skip, &[]);
+    block
 }
