@@ -4,5 +4,6 @@
 pub mod address_mapping;
 pub mod block_tree;
 pub mod dhcp;
+pub mod failover_overlap;
 pub mod range_mapping;
 pub mod validate;

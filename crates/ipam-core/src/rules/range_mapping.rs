@@ -25,6 +25,7 @@ use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, FailoverId, RangeId, ScopeId, ServerId};
 use crate::model::{ManagedBy, Overlap};
 use crate::rules::address_mapping;
+use crate::rules::failover_overlap::{Links, failover_pair};
 use crate::tables::ranges::IpRange;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -41,7 +42,8 @@ pub struct ScopeInfo {
 /// Decisions taken within the item, not yet in the tables.
 #[derive(Default)]
 pub struct Pending {
-    scope: Option<ScopeInfo>,
+    /// Scopes and relationships the item creates or relinks.
+    pub(crate) links: Links,
     /// The range being set, as it will be (its id may be provisional).
     current: Option<IpRange>,
     deleted: HashSet<RangeId>,
@@ -72,31 +74,6 @@ impl Pending {
     }
 }
 
-/// Whether two ranges are a DHCP scope and its replica on the failover partner: the
-/// overlap the spec calls OverlappingBecauseFailover (2.2.5.60). Both are scope ranges with
-/// the same span, and their scopes are linked to one relationship whose two servers they
-/// are on.
-fn failover_pair(ctx: &mut Ctx, p: &Pending, a: &IpRange, b: &IpRange) -> bool {
-    if !a.scope.is_set() || !b.scope.is_set() || a.span() != b.span() {
-        return false;
-    }
-    let mut side = |scope: ScopeId| -> Option<(ServerId, FailoverId)> {
-        if let Some(info) = p.scope.filter(|i| i.scope == scope) {
-            return info.failover.non_zero().map(|f| (info.server, f));
-        }
-        let server = ctx.scope(scope)?.server;
-        Some((server, ctx.link_of(scope)?))
-    };
-    let (Some((sa, fa)), Some((sb, fb))) = (side(a.scope), side(b.scope)) else {
-        return false;
-    };
-    fa == fb
-        && sa != sb
-        && ctx
-            .failover(fa)
-            .is_some_and(|f| [f.server1, f.server2].contains(&sa) && [f.server1, f.server2].contains(&sb))
-}
-
 /// The ranges whose usable addresses meet `of`'s, as they will be after the item.
 fn overlaps_of(ctx: &mut Ctx, p: &Pending, of: &IpRange) -> Vec<IpRange> {
     let mut out = Vec::new();
@@ -122,7 +99,7 @@ fn overlaps_of(ctx: &mut Ctx, p: &Pending, of: &IpRange) -> Vec<IpRange> {
 fn overlap_value(ctx: &mut Ctx, p: &Pending, of: &IpRange, overlaps: &[IpRange]) -> Overlap {
     if overlaps.is_empty() {
         Overlap::None
-    } else if overlaps.iter().all(|o| failover_pair(ctx, p, of, o)) {
+    } else if overlaps.iter().all(|o| failover_pair(ctx, &p.links, of, o)) {
         Overlap::BecauseFailover
     } else {
         Overlap::Overlapping
@@ -181,6 +158,12 @@ fn refresh_around(
     for r in around.values() {
         refresh(ctx, p, r, exclude);
     }
+}
+
+/// Recomputes the flags (and the mapping that follows) of `range` and of every range
+/// meeting its span, as they will be after the item.
+pub(crate) fn refresh_overlapping(ctx: &mut Ctx, p: &mut Pending, range: &IpRange) {
+    refresh_around(ctx, p, range, &[range.span()], &HashSet::new(), &[]);
 }
 
 /// SetIPRangeMapping (3.1.4.7) for `range` (a new range has a provisional id; an updated
@@ -246,10 +229,10 @@ fn set_range(
         ));
     }
 
-    let mut p = Pending {
-        scope,
-        ..Pending::default()
-    };
+    let mut p = Pending::default();
+    if let Some(info) = scope {
+        p.links.scope(info.scope, info.server, info.failover);
+    }
     for r in &replaced {
         p.delete(r.id);
     }
@@ -284,7 +267,7 @@ fn set_range(
         // follows from its own and this range, and none of them can newly map. This
         // avoids a query per survivor on the common path.
         for s in &survivors {
-            let added = if failover_pair(ctx, &p, s, &range) {
+            let added = if failover_pair(ctx, &p.links, s, &range) {
                 Overlap::BecauseFailover
             } else {
                 Overlap::Overlapping
