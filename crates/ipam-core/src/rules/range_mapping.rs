@@ -205,8 +205,13 @@ fn set_range(
         }
         if r.manager.same_as(&range.manager) {
             // 4.1: the same owner may not overlap itself, unless it is MS DHCP (4.2): then
-            // the overlapping range is a stale copy from the same DHCP server instance.
-            if range.manager.by == ManagedBy::MsDhcp {
+            // the overlapping range is a stale copy from the same DHCP server instance, and
+            // goes. But a range that a scope still points to is no stale copy: deleting it
+            // would leave the scope without its range. We make that state impossible: such
+            // an overlap is refused like 4.1 (two scopes of one server may not share
+            // addresses; `rules::dhcp` reports it earlier, naming the scope), so 4.2 only
+            // ever deletes an MS DHCP range that no scope holds.
+            if range.manager.by == ManagedBy::MsDhcp && !r.scope.is_set() {
                 replaced.push(r.clone());
             } else {
                 same_owner.push(r.id.0);
