@@ -186,33 +186,48 @@ pub fn delete_reservation(ctx: &mut Ctx, r: &DhcpReservation, with_address: bool
 }
 
 /// DeleteDhcpScopeDelegate's work (3.19.4.4.1.5) plus the rows that hang off the scope:
-/// its reservations (with their address records, which belong to the scope's server), its
-/// failover link, its scope-level policies, then its range (DeleteRange 3.3.4.32), then the
-/// scope.
+/// its reservations, its failover link, its scope-level policies, then its range
+/// (DeleteRange 3.3.4.32), then the scope.
+///
+/// Reservations go with their scope (ADM_DHCPReservationTable 3.1.1.1.5.1: ScopeRecordId is
+/// "on delete cascade"), but their address records stay: IPAddressRecordId is "on delete no
+/// action", so nothing reaches the address rows. They remain as plain records, no longer
+/// reserved, and DeleteRange detaches them from the scope's range like any other address
+/// (AdjustIPAddressRangeMapping 3.1.1.1.3.2.1, to another range of their owner or to none).
 pub fn delete_scope(ctx: &mut Ctx, scope: &DhcpScope) {
-    for r in ctx.reservations_of(scope.id) {
-        let r = r.clone();
-        delete_reservation(ctx, &r, true);
+    delete_scopes(ctx, std::slice::from_ref(scope));
+}
+
+/// `delete_scope` for several scopes in one item (DeleteDhcpServer): their ranges go
+/// together, so the ranges they overlapped are recomputed without any of them.
+pub fn delete_scopes(ctx: &mut Ctx, scopes: &[DhcpScope]) {
+    let mut ranges = Vec::new();
+    for scope in scopes {
+        for r in ctx.reservations_of(scope.id) {
+            let r = r.clone();
+            delete_reservation(ctx, &r, false);
+        }
+        if ctx.link_of(scope.id).is_some() {
+            ctx.emit(Event::DhcpScopeFailoverSet {
+                scope: scope.id,
+                failover: FailoverId(0),
+            });
+        }
+        let policies: Vec<_> = ctx
+            .policies_of(scope.server)
+            .into_iter()
+            .filter(|p| p.scope == scope.id)
+            .map(|p| p.id)
+            .collect();
+        for p in policies {
+            ctx.emit(Event::DhcpPolicyDeleted(p));
+        }
+        ranges.extend(ctx.range_of_scope(scope.id).map(|e| e.range.clone()));
     }
-    if ctx.link_of(scope.id).is_some() {
-        ctx.emit(Event::DhcpScopeFailoverSet {
-            scope: scope.id,
-            failover: FailoverId(0),
-        });
+    range_mapping::delete_ranges(ctx, &ranges);
+    for scope in scopes {
+        ctx.emit(Event::DhcpScopeDeleted(scope.id));
     }
-    let policies: Vec<_> = ctx
-        .policies_of(scope.server)
-        .into_iter()
-        .filter(|p| p.scope == scope.id)
-        .map(|p| p.id)
-        .collect();
-    for p in policies {
-        ctx.emit(Event::DhcpPolicyDeleted(p));
-    }
-    if let Some(range) = ctx.range_of_scope(scope.id).map(|e| e.range.clone()) {
-        range_mapping::delete_range(ctx, &range);
-    }
-    ctx.emit(Event::DhcpScopeDeleted(scope.id));
 }
 
 /// The scope's replica on the failover partner, when it has a relationship: (the partner

@@ -308,12 +308,24 @@ fn set_range(
 /// DeleteRange (3.3.4.32): detach the range's addresses (each goes to another range of its
 /// owner that holds it, else to none), delete it, and recompute the ranges it overlapped.
 pub fn delete_range(ctx: &mut Ctx, range: &IpRange) {
-    address_mapping::detach_all(ctx, range, None, &[range.id]);
-    ctx.emit(Event::RangeDeleted(range.id));
+    delete_ranges(ctx, std::slice::from_ref(range));
+}
+
+/// DeleteRange for several ranges in one item (a server's scopes): the survivors are
+/// recomputed once every one of them is gone, so none still counts one deleted earlier in
+/// the item as an overlap.
+pub fn delete_ranges(ctx: &mut Ctx, ranges: &[IpRange]) {
+    let gone: Vec<RangeId> = ranges.iter().map(|r| r.id).collect();
     let mut p = Pending::default();
-    p.delete(range.id);
-    let skip = HashSet::from([range.id]);
-    refresh_around(ctx, &mut p, range, &[range.span()], &skip, &[]);
+    for range in ranges {
+        address_mapping::detach_all(ctx, range, None, &gone);
+        ctx.emit(Event::RangeDeleted(range.id));
+        p.delete(range.id);
+    }
+    let skip: HashSet<RangeId> = gone.iter().copied().collect();
+    for range in ranges {
+        refresh_around(ctx, &mut p, range, &[range.span()], &skip, &[]);
+    }
 }
 
 /// After a block is created (MapUnmappedRangesToBlock, v1 3.1.1.1.1.2.6, plus keeping each
