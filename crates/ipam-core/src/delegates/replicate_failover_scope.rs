@@ -16,12 +16,16 @@
 //!    3. clone the scope with the destination as its server;
 //!    4. if the destination has the scope (same ScopeId), UpdateDhcpScopeDelegate (.4), else
 //!       CreateDhcpScopeDelegate (.3). The replica is linked to the same relationship, so
-//!       the pair's ranges read as OverlappingBecauseFailover (2.2.5.60) and count once;
+//!       the pair's ranges read as OverlappingBecauseFailover (2.2.5.60) and count once. A
+//!       partner scope linked to another relationship is not taken over (the add-scopes
+//!       rules, 3.19.4.4.1.25, refuse it), nor moved to the source's address space: either
+//!       fails the item with a fault naming the relationship or the field;
 //!    5. the page calls SetOverallStatus(Success, 100%) inside the loop; we report per-scope
 //!       progress and the overall status once, at the end.
 //!
 //! With `dry_run` the same decisions are made and reported, and nothing is written.
 
+use super::dhcp_failover_add_scopes::check_linkable;
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
@@ -86,6 +90,21 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
     // 3.3-3.4: clone onto the destination; update it there, or create it.
     match ctx.scope_on(destination, scope.network).cloned() {
         Some(existing) => {
+            // The partner's scope may not be taken over from another relationship: the add-
+            // scopes rules (3.19.4.4.1.25) refuse a scope already in one.
+            check_linkable(ctx, &relationship, &existing)?;
+            // Nor may it move to another address space: its range and addresses would change
+            // space with it. The operator decides which space the pair belongs to.
+            if existing.space != scope.space {
+                return Err(Fault::precondition(
+                    "address_space_id",
+                    format!(
+                        "the partner's scope {} is in address space {}, the source in {}: \
+                         address_space_id differs, and replication does not move a scope to another space",
+                        existing.id, existing.space, scope.space
+                    ),
+                ));
+            }
             let next = DhcpScope {
                 id: existing.id,
                 server: destination,

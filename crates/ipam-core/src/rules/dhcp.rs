@@ -123,6 +123,16 @@ pub fn update_scope(
     if *old == next && failover == current_link {
         return Ok(false);
     }
+    if next.space != old.space {
+        // The scope's range would have to change space, and its flags and addresses with it.
+        return Err(Fault::precondition(
+            "address_space_id",
+            format!(
+                "scope {} is in address space {}; a scope does not move to space {}",
+                old.id, old.space, next.space
+            ),
+        ));
+    }
     if next.span() != old.span() || next.exclusions != old.exclusions {
         check_pool_free(ctx, &next)?;
     }
