@@ -23,6 +23,10 @@
 //!    5. the page calls SetOverallStatus(Success, 100%) inside the loop; we report per-scope
 //!       progress and the overall status once, at the end.
 //!
+//! The scope row carries its options and exclusions; its reservations and scope-level
+//! policies follow it too (`rules::replication`), as failover replication does on the
+//! DHCP servers. Each scope's item result says what changed on the partner.
+//!
 //! With `dry_run` the same decisions are made and reported, and nothing is written.
 
 use super::dhcp_failover_add_scopes::check_linkable;
@@ -31,6 +35,7 @@ use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, ScopeId, SuperscopeId, Table};
 use crate::rules::dhcp;
+use crate::rules::replication::{self, Changes};
 use crate::tables::dhcp::scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
 
@@ -111,11 +116,20 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
                 superscope: existing.superscope,
                 ..scope.clone()
             };
-            let changed = dhcp::update_scope(ctx, &existing, next, Some(link))?;
+            let updated = dhcp::update_scope(ctx, &existing, next.clone(), Some(link))?;
+            let mut changes = Changes {
+                scope: updated.is_some(),
+                ..Changes::default()
+            };
+            let range = updated.or_else(|| ctx.range_of_scope(existing.id).map(|e| e.range.clone()));
+            changes.reservations = replication::copy_reservations(ctx, &scope, &next, range.as_ref())?;
+            changes.policies = replication::copy_policies(ctx, &scope, &next);
             let record = RecordRef::new(Table::DhcpScopes, existing.id.0);
-            Ok(if changed {
-                ItemOutcome::done(ItemAction::Updated, object, record)
-                    .with_message(format!("{rehearsal}updated on the partner"))
+            Ok(if changes.any() {
+                ItemOutcome::done(ItemAction::Updated, object, record).with_message(format!(
+                    "{rehearsal}updated on the partner: {}",
+                    changes.describe()
+                ))
             } else {
                 ItemOutcome::done(ItemAction::Unchanged, object, record)
                     .with_message("the partner's scope already matches")
@@ -135,13 +149,21 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
                 superscope: SuperscopeId(0),
                 ..scope.clone()
             };
-            dhcp::create_scope(ctx, next, link)?;
+            let range = dhcp::create_scope(ctx, next.clone(), link)?;
+            let changes = Changes {
+                scope: true,
+                reservations: replication::copy_reservations(ctx, &scope, &next, Some(&range))?,
+                policies: replication::copy_policies(ctx, &scope, &next),
+            };
             let mut outcome = ItemOutcome::done(
                 ItemAction::Created,
                 object,
                 RecordRef::new(Table::DhcpScopes, id.0),
             )
-            .with_message(format!("{rehearsal}created on the partner"));
+            .with_message(format!(
+                "{rehearsal}created on the partner: {}",
+                changes.describe()
+            ));
             if dry_run {
                 outcome.record = None;
             }

@@ -6,4 +6,5 @@ pub mod block_tree;
 pub mod dhcp;
 pub mod failover_overlap;
 pub mod range_mapping;
+pub mod replication;
 pub mod validate;
