@@ -428,7 +428,7 @@ fn belong(state: &mut State, scope: ScopeId, at: u8, kind: u8) {
             name: format!("p{}", at % 3),
             description: format!("from {at}"),
             processing_order: 0,
-            enabled: at % 2 == 0,
+            enabled: at.is_multiple_of(2),
             conditions: format!("vendor class {at}"),
         }),
         _ => {
@@ -438,7 +438,7 @@ fn belong(state: &mut State, scope: ScopeId, at: u8, kind: u8) {
             }
             OperationParams::DeleteDhcpReservation(DeleteDhcpReservationParams {
                 id: r[at as usize % r.len()],
-                with_address: at % 2 == 0,
+                with_address: at.is_multiple_of(2),
             })
         }
     };
