@@ -11,7 +11,7 @@
 //! * a range that could map (it has an enclosing block and no overlapping range is mapped)
 //!   is mapped (the spec recalculates on DeleteRange and maps on block creation; we do it
 //!   for every change, so the result does not depend on the order of operations more
-//!   than the first-mapped-wins rule requires);
+//!   than the first-mapped-wins rule requires, until RemapRange lets an operator choose);
 //! * UseForUtilization is set on a mapped range and on a range that overlaps nothing, so
 //!   each overlapping group counts once.
 //!

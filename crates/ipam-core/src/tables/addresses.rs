@@ -412,6 +412,13 @@ impl Addresses {
         (out, total)
     }
 
+    /// Whether `value` is recorded more than once in (space, family).
+    pub fn is_shared(&self, space: SpaceId, family: Family, value: u128) -> bool {
+        self.index
+            .get(&(space, family))
+            .is_some_and(|by| by.more.contains_key(&value))
+    }
+
     /// The addresses of `span` in (space, family) recorded more than once, in order.
     pub fn shared_in(&self, space: SpaceId, family: Family, span: Span) -> Vec<u128> {
         self.index

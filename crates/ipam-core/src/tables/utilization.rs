@@ -222,6 +222,10 @@ impl State {
     /// but the one at the deepest block give one back.
     pub(super) fn correct_shared(&mut self, space: SpaceId, family: Family, values: &[u128], on: bool) {
         for &value in values {
+            // Only an address recorded more than once can have two holders.
+            if !self.addresses.is_shared(space, family, value) {
+                continue;
+            }
             let mut holders: Vec<Depth> = self
                 .addresses
                 .in_span(space, family, Span::single(value))
