@@ -557,4 +557,21 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
         (after.head_seq, after.state_hash),
         (before.head_seq, before.state_hash)
     );
+
+    // #24(a): deleting the scope takes its reservation; the reserved address record stays,
+    // unreserved and in no range (3.1.1.1.5.1), and the server keeps writing.
+    let id = reservation.address_id;
+    w.dhcp
+        .delete_scope(pb::DeleteDhcpScopeParams { id: w.a })
+        .await
+        .unwrap();
+    let kept = w
+        .ipam
+        .get_address(pb::GetByIdRequest { id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((kept.reservation_id, kept.range_id), (0, 0), "{kept:?}");
+    let scope = scope_params(w.dhcp1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200");
+    w.dhcp.create_scope(scope).await.unwrap();
 }

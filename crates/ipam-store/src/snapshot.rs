@@ -20,8 +20,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"IPAMSNAP";
-/// Bump when the serialized layout of `State` changes.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// Bump when the serialized layout of `State` changes, or the meaning of a derived figure
+/// it stores (an older snapshot would then load figures replay no longer computes).
+/// 2: assigned and utilized count distinct addresses; a space's figures are its root
+/// blocks'.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 const HEADER: usize = 8 + 4 + 4 + 16;
 /// How many snapshots to keep (the newest, and one to fall back on).
 const KEEP: usize = 2;

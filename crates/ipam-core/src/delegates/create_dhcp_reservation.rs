@@ -5,14 +5,12 @@
 //! one atomic append (AddOrUpdateReservation 3.1.1.1.5.2.1).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
-use crate::addr::{Addr, Family, Span, parse_mac};
+use crate::addr::{Addr, Family, parse_mac};
 use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{AddressId, RecordRef, ReservationId, ScopeId, Table};
-use crate::model::{AddressAssignment, ManagedBy, Manager};
-use crate::rules::{address_mapping, validate};
-use crate::tables::addresses::IpAddressRecord;
+use crate::rules::{dhcp, validate};
 use crate::tables::dhcp::reservations::{DhcpReservation, ReservationType};
 use crate::tables::dhcp::servers::DnsUpdateType;
 use serde::{Deserialize, Serialize};
@@ -100,68 +98,23 @@ impl Delegate for CreateDhcpReservationParams {
                 ));
             }
         }
-        let server = ctx
-            .server(scope.server)
-            .ok_or_else(|| Fault::internal(format!("scope {} has no server", scope.id)))?;
-        let manager = Manager {
-            by: ManagedBy::MsDhcp,
-            entity: server.name.clone(),
+        let reservation = DhcpReservation {
+            id: ReservationId(ctx.new_id()),
+            scope: scope.id,
+            address: AddressId(0),
+            client_id,
+            iaid: self.iaid,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            reservation_type: self.reservation_type,
+            dns_update_type: self.dns_update_type,
         };
-        let id = ReservationId(ctx.new_id());
-        let existing = ctx
-            .addresses_in(scope.space, scope.family(), Span::single(self.address.value()))
-            .into_iter()
-            .find(|a| a.owned_by(&manager));
-        let address = match existing {
-            Some(a) if a.reservation().is_set() => {
-                return Err(Fault::conflict(
-                    format!("{} is held by reservation {}", self.address, a.reservation()),
-                    [a.id.0],
-                )
-                .at("address"));
-            }
-            Some(a) => {
-                let mut record = a.record();
-                record.reservation = id;
-                record.assignment = AddressAssignment::Reserved;
-                ctx.emit(Event::AddressUpdated(record));
-                a.id
-            }
-            None => {
-                let address = AddressId(ctx.new_id());
-                let range = address_mapping::home_for(ctx, scope.space, self.address, &manager, None, &[]);
-                ctx.emit(Event::AddressCreated(IpAddressRecord {
-                    id: address,
-                    space: scope.space,
-                    address: self.address,
-                    range,
-                    manager,
-                    assignment: AddressAssignment::Reserved,
-                    mac: if scope.family() == Family::V4 {
-                        parse_mac(&client_id)
-                    } else {
-                        None
-                    },
-                    device_name: self.name.clone(),
-                    description: String::new(),
-                    owner: String::new(),
-                    reservation: id,
-                    custom_fields: Default::default(),
-                }));
-                address
-            }
-        };
+        let id = reservation.id;
+        let address = dhcp::reserve_address(ctx, &scope, &reservation, self.address, None)?;
         ctx.emit(Event::DhcpReservationPut {
             reservation: DhcpReservation {
-                id,
-                scope: scope.id,
                 address,
-                client_id,
-                iaid: self.iaid,
-                name: self.name.clone(),
-                description: self.description.clone(),
-                reservation_type: self.reservation_type,
-                dns_update_type: self.dns_update_type,
+                ..reservation
             },
             created: true,
         });

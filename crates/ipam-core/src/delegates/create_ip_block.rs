@@ -1,5 +1,6 @@
-//! Creates an address block: ValidateIPBlock (3.1.4.4), then the block-tree procedures
-//! GetOverlappingBlocks (3.1.1.1.4.2.4), CalculateParentForIPBlock (3.1.1.1.4.2.5) and
+//! Creates an address block (SaveBlock 3.3.4.127): ValidateIPBlock (3.1.4.4), the limit
+//! on a tree's depth (step 4), then the block-tree procedures GetOverlappingBlocks
+//! (3.1.1.1.4.2.4), CalculateParentForIPBlock (3.1.1.1.4.2.5) and
 //! AdjustChildIPBlocks (3.1.1.1.4.2.6); the ranges inside move under it
 //! (MapUnmappedRangesToBlock, v1 3.1.1.1.1.2.6).
 
@@ -56,6 +57,7 @@ impl Delegate for CreateBlockParams {
             span,
         };
         block_tree::check_overlaps(ctx, at, BlockId(0))?;
+        block_tree::check_depth(ctx, at)?;
         let parent = block_tree::parent_for(ctx, at, BlockId(0));
         let id = BlockId(ctx.new_id());
         ctx.emit(Event::BlockCreated(IpBlock {

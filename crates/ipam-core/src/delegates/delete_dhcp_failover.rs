@@ -1,12 +1,14 @@
 //! DeleteDhcpFailoverDelegate (3.19.4.4.1.27, DhcpFailoverDeleteParameters 2.2.4.107): the
-//! relationship goes after its scope links. `force` is in the parameters, but the delegate
-//! does not use it (there is no partner to fail to reach here).
+//! relationship goes after its scope links, and the ranges of those scopes lose their
+//! OverlappingBecauseFailover flags (2.2.5.60). `force` is in the parameters, but the
+//! delegate does not use it (there is no partner to fail to reach here).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, Table};
+use crate::rules::failover_overlap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,13 +29,13 @@ impl Delegate for DhcpFailoverDeleteParams {
                 format!("failover relationship {}", self.failover),
             ));
         }
-        let scopes = ctx.scopes_of_failover(self.failover);
-        for scope in &scopes {
-            ctx.emit(Event::DhcpScopeFailoverSet {
-                scope: *scope,
-                failover: FailoverId(0),
-            });
+        let mut scopes = Vec::new();
+        for id in ctx.scopes_of_failover(self.failover) {
+            if let Some(scope) = ctx.scope(id) {
+                scopes.push((scope.clone(), FailoverId(0)));
+            }
         }
+        failover_overlap::set_links(ctx, &scopes, None);
         ctx.emit(Event::DhcpFailoverDeleted(self.failover));
         Ok(ItemOutcome::done(
             ItemAction::Deleted,

@@ -27,7 +27,7 @@ fn delete(ctx: &mut Ctx, id: ReservationId, with_address: bool, field: &str) -> 
         .reservation(id)
         .cloned()
         .ok_or_else(|| Fault::not_found(field, format!("reservation {id}")))?;
-    dhcp::delete_reservation(ctx, &r, with_address);
+    dhcp::delete_reservation(ctx, &r, with_address, None);
     let what = if with_address {
         "with its address record"
     } else {

@@ -1,5 +1,7 @@
 //! DeleteDhcpScopeDelegate (3.19.4.4.1.5): the scope's range goes by the DeleteRange rules
-//! (3.3.4.32), then the scope; its reservations, failover link and policies go with it.
+//! (3.3.4.32), then the scope; its reservations, failover link and policies go with it. The
+//! reserved address records stay, unreserved and detached (3.1.1.1.5.1: the reservation's
+//! link to its address has no cascade; see `rules::dhcp::delete_scope`).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;

@@ -1,5 +1,6 @@
 //! Removes a DHCP server from IPAM with everything that belongs to it (its scopes with
-//! their ranges and reservations, superscopes, filters, policies). A server that is still
+//! their ranges and reservations, superscopes, filters, policies; the reserved address
+//! records stay as plain records, as when a scope alone is deleted). A server that is still
 //! in a failover relationship is refused: delete the relationship first.
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
@@ -35,10 +36,8 @@ impl Delegate for DeleteDhcpServerParams {
             )
             .at("id"));
         }
-        for scope in ctx.scopes_of(self.id) {
-            let scope = scope.clone();
-            dhcp::delete_scope(ctx, &scope);
-        }
+        let scopes: Vec<_> = ctx.scopes_of(self.id).into_iter().cloned().collect();
+        dhcp::delete_scopes(ctx, &scopes);
         let superscopes: Vec<_> = ctx.superscopes_of(self.id).into_iter().map(|s| s.id).collect();
         for s in superscopes {
             ctx.emit(Event::DhcpSuperscopeDeleted(s));

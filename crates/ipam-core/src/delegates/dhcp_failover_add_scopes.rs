@@ -1,14 +1,16 @@
 //! DhcpFailoverAddScopesDelegate (3.19.4.4.1.25): a link row (ScopeId,
 //! FailoverRelationId) per scope, unless it exists. The page looks the relationship up "in
-//! ADM_DhcpScopeFailoverTable", a slip for the relationship table. One item per scope.
+//! ADM_DhcpScopeFailoverTable", a slip for the relationship table. One item per scope. A
+//! scope already linked to another relationship is refused (the DHCP server refuses it too:
+//! ERROR_DHCP_FO_SCOPE_ALREADY_IN_RELATIONSHIP), and a new link recomputes the overlap
+//! flags of the scope's range (2.2.5.60: it may now be its partner's twin).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::addr::Family;
 use crate::ctx::Ctx;
-use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, ScopeId, Table};
-use crate::rules::dhcp;
+use crate::rules::{dhcp, failover_overlap};
 use crate::tables::dhcp::failovers::DhcpFailover;
 use crate::tables::dhcp::scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
@@ -94,10 +96,7 @@ impl Delegate for DhcpFailoverWithScopesParams {
                 record,
             ));
         }
-        ctx.emit(Event::DhcpScopeFailoverSet {
-            scope: scope.id,
-            failover: self.failover,
-        });
+        failover_overlap::set_links(ctx, &[(scope, self.failover)], None);
         Ok(ItemOutcome::done(ItemAction::Updated, item.object.clone(), record).with_message("linked"))
     }
 }

@@ -1,13 +1,14 @@
 //! DhcpFailoverRemoveScopesDelegate (3.19.4.4.1.26): the link rows of the given scopes go
 //! (by ScopeId). The page validates "AddScopesFailoverParameters", a copy-paste slip for its
-//! own parameter type. A scope not linked to this relationship is skipped.
+//! own parameter type. A scope not linked to this relationship is skipped. Unlinking
+//! recomputes the overlap flags of the scope's range: its twin on the partner is no longer
+//! a failover pair (2.2.5.60).
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
-use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, ScopeId, Table};
-use crate::rules::dhcp;
+use crate::rules::{dhcp, failover_overlap};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,21 +47,21 @@ impl Delegate for DhcpFailoverRemoveScopesParams {
 
     fn run_item(&self, plan: &Plan, index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
         let item = &plan.items[index];
-        let scope = ScopeId(item.target);
-        if ctx.link_of(scope) != Some(self.failover) {
+        let Some(scope) = ctx.scope(ScopeId(item.target)).cloned() else {
+            return Ok(ItemOutcome::skipped(item.object.clone(), "the scope was deleted"));
+        };
+        if ctx.link_of(scope.id) != Some(self.failover) {
             return Ok(ItemOutcome::skipped(
                 item.object.clone(),
                 format!("not in failover relationship {}", self.failover),
             ));
         }
-        ctx.emit(Event::DhcpScopeFailoverSet {
-            scope,
-            failover: FailoverId(0),
-        });
+        let id = scope.id;
+        failover_overlap::set_links(ctx, &[(scope, FailoverId(0))], None);
         Ok(ItemOutcome::done(
             ItemAction::Updated,
             item.object.clone(),
-            RecordRef::new(Table::DhcpScopes, scope.0),
+            RecordRef::new(Table::DhcpScopes, id.0),
         )
         .with_message("unlinked"))
     }

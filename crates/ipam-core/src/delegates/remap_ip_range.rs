@@ -1,5 +1,6 @@
-//! RemapRange (3.3.4.123): a range that is not mapped takes its most specific block, when
-//! no overlapping range holds one; a mapped range stays as it is.
+//! RemapRange (3.3.4.123): the operator picks which member of a group of overlapping
+//! ranges maps to the block. An unmapped range takes its most specific block and the
+//! overlapping ranges that held one let it go; a mapped range stays as it is.
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
@@ -34,7 +35,7 @@ impl Delegate for RemapRangeParams {
                 .with_message(format!("mapped to block {block}"))
         } else {
             ItemOutcome::done(ItemAction::Unchanged, self.describe(), record)
-                .with_message("no block applies: none encloses it, or an overlapping range holds it")
+                .with_message("no block applies: none encloses it")
         })
     }
 }

@@ -16,17 +16,26 @@
 //!    3. clone the scope with the destination as its server;
 //!    4. if the destination has the scope (same ScopeId), UpdateDhcpScopeDelegate (.4), else
 //!       CreateDhcpScopeDelegate (.3). The replica is linked to the same relationship, so
-//!       the pair's ranges read as OverlappingBecauseFailover (2.2.5.60) and count once;
+//!       the pair's ranges read as OverlappingBecauseFailover (2.2.5.60) and count once. A
+//!       partner scope linked to another relationship is not taken over (the add-scopes
+//!       rules, 3.19.4.4.1.25, refuse it), nor moved to the source's address space: either
+//!       fails the item with a fault naming the relationship or the field;
 //!    5. the page calls SetOverallStatus(Success, 100%) inside the loop; we report per-scope
 //!       progress and the overall status once, at the end.
 //!
+//! The scope row carries its options and exclusions; its reservations and scope-level
+//! policies follow it too (`rules::replication`), as failover replication does on the
+//! DHCP servers. Each scope's item result says what changed on the partner.
+//!
 //! With `dry_run` the same decisions are made and reported, and nothing is written.
 
+use super::dhcp_failover_add_scopes::check_linkable;
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, ScopeId, SuperscopeId, Table};
 use crate::rules::dhcp;
+use crate::rules::replication::{self, Changes};
 use crate::tables::dhcp::scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
 
@@ -86,17 +95,41 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
     // 3.3-3.4: clone onto the destination; update it there, or create it.
     match ctx.scope_on(destination, scope.network).cloned() {
         Some(existing) => {
+            // The partner's scope may not be taken over from another relationship: the add-
+            // scopes rules (3.19.4.4.1.25) refuse a scope already in one.
+            check_linkable(ctx, &relationship, &existing)?;
+            // Nor may it move to another address space: its range and addresses would change
+            // space with it. The operator decides which space the pair belongs to.
+            if existing.space != scope.space {
+                return Err(Fault::precondition(
+                    "address_space_id",
+                    format!(
+                        "the partner's scope {} is in address space {}, the source in {}: \
+                         address_space_id differs, and replication does not move a scope to another space",
+                        existing.id, existing.space, scope.space
+                    ),
+                ));
+            }
             let next = DhcpScope {
                 id: existing.id,
                 server: destination,
                 superscope: existing.superscope,
                 ..scope.clone()
             };
-            let changed = dhcp::update_scope(ctx, &existing, next, Some(link))?;
+            let updated = dhcp::update_scope(ctx, &existing, next.clone(), Some(link))?;
+            let mut changes = Changes {
+                scope: updated.is_some(),
+                ..Changes::default()
+            };
+            let range = updated.or_else(|| ctx.range_of_scope(existing.id).map(|e| e.range.clone()));
+            changes.reservations = replication::copy_reservations(ctx, &scope, &next, range.as_ref())?;
+            changes.policies = replication::copy_policies(ctx, &scope, &next);
             let record = RecordRef::new(Table::DhcpScopes, existing.id.0);
-            Ok(if changed {
-                ItemOutcome::done(ItemAction::Updated, object, record)
-                    .with_message(format!("{rehearsal}updated on the partner"))
+            Ok(if changes.any() {
+                ItemOutcome::done(ItemAction::Updated, object, record).with_message(format!(
+                    "{rehearsal}updated on the partner: {}",
+                    changes.describe()
+                ))
             } else {
                 ItemOutcome::done(ItemAction::Unchanged, object, record)
                     .with_message("the partner's scope already matches")
@@ -116,13 +149,21 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
                 superscope: SuperscopeId(0),
                 ..scope.clone()
             };
-            dhcp::create_scope(ctx, next, link)?;
+            let range = dhcp::create_scope(ctx, next.clone(), link)?;
+            let changes = Changes {
+                scope: true,
+                reservations: replication::copy_reservations(ctx, &scope, &next, Some(&range))?,
+                policies: replication::copy_policies(ctx, &scope, &next),
+            };
             let mut outcome = ItemOutcome::done(
                 ItemAction::Created,
                 object,
                 RecordRef::new(Table::DhcpScopes, id.0),
             )
-            .with_message(format!("{rehearsal}created on the partner"));
+            .with_message(format!(
+                "{rehearsal}created on the partner: {}",
+                changes.describe()
+            ));
             if dry_run {
                 outcome.record = None;
             }

@@ -86,7 +86,7 @@ impl Delegate for UpdateDhcpScopeParams {
             };
             next.exclusions = dhcp::validate_scope(next.network, next.start, next.end, &raw)?;
         }
-        let changed = dhcp::update_scope(ctx, &old, next, None)?;
+        let changed = dhcp::update_scope(ctx, &old, next, None)?.is_some();
         let action = if changed {
             ItemAction::Updated
         } else {

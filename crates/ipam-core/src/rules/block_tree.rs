@@ -63,6 +63,51 @@ pub fn check_overlaps(ctx: &mut Ctx, at: Placement, exclude: BlockId) -> FaultRe
     .at("network"))
 }
 
+/// The most levels of blocks one tree may hold. SaveBlock (3.3.4.127 step 4) faults when
+/// GetIPBlockParentAndChildDepth returns 9 or more for the new block; the spec does not
+/// print that procedure, and we read its result as the levels above the block plus the
+/// levels below it (the longest chain of blocks it would enclose), so a tree holds at most
+/// 9 levels: a root and 8 below it.
+pub const MAX_LEVELS: usize = 9;
+
+/// SaveBlock step 4: the block, with its ancestors and the blocks it would adopt, must fit
+/// in `MAX_LEVELS` levels.
+pub fn check_depth(ctx: &mut Ctx, at: Placement) -> FaultResult<()> {
+    let blocks = ctx.blocks_intersecting(at.space, at.family(), at.span);
+    let above = blocks
+        .iter()
+        .filter(|b| b.block.prefix != at.prefix && b.block.can_enclose(at.span, at.prefix.length()))
+        .count();
+    // Levels below: the blocks inside, parents before children (a child's prefix is
+    // longer), each one level under its parent if that is inside too, else right under
+    // the new block.
+    let mut inside: Vec<&BlockEntry> = blocks
+        .iter()
+        .copied()
+        .filter(|b| b.block.prefix != at.prefix && at.encloses(b))
+        .collect();
+    inside.sort_by_key(|b| b.block.prefix.length());
+    let mut level: HashMap<BlockId, usize> = HashMap::new();
+    let mut below = 0;
+    for b in inside {
+        let l = level.get(&b.block.parent).map_or(1, |l| l + 1);
+        level.insert(b.block.id, l);
+        below = below.max(l);
+    }
+    if above + below < MAX_LEVELS {
+        return Ok(());
+    }
+    Err(Fault::precondition(
+        "network",
+        format!(
+            "{} would make its block tree {} levels deep ({above} above it, {below} below); \
+             a tree holds at most {MAX_LEVELS} levels of blocks",
+            at.prefix,
+            above + below + 1
+        ),
+    ))
+}
+
 /// CalculateParentForIPBlock (3.1.1.1.4.2.5): the most specific block that encloses the
 /// placement; 0 when none does.
 pub fn parent_for(ctx: &mut Ctx, at: Placement, exclude: BlockId) -> BlockId {

@@ -4,5 +4,7 @@
 pub mod address_mapping;
 pub mod block_tree;
 pub mod dhcp;
+pub mod failover_overlap;
 pub mod range_mapping;
+pub mod replication;
 pub mod validate;

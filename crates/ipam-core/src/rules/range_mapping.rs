@@ -11,7 +11,7 @@
 //! * a range that could map (it has an enclosing block and no overlapping range is mapped)
 //!   is mapped (the spec recalculates on DeleteRange and maps on block creation; we do it
 //!   for every change, so the result does not depend on the order of operations more
-//!   than the first-mapped-wins rule requires);
+//!   than the first-mapped-wins rule requires, until RemapRange lets an operator choose);
 //! * UseForUtilization is set on a mapped range and on a range that overlaps nothing, so
 //!   each overlapping group counts once.
 //!
@@ -25,6 +25,7 @@ use crate::fault::{Fault, FaultResult};
 use crate::ids::{BlockId, FailoverId, RangeId, ScopeId, ServerId};
 use crate::model::{ManagedBy, Overlap};
 use crate::rules::address_mapping;
+use crate::rules::failover_overlap::{Links, failover_pair};
 use crate::tables::ranges::IpRange;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -41,7 +42,8 @@ pub struct ScopeInfo {
 /// Decisions taken within the item, not yet in the tables.
 #[derive(Default)]
 pub struct Pending {
-    scope: Option<ScopeInfo>,
+    /// Scopes and relationships the item creates or relinks.
+    pub(crate) links: Links,
     /// The range being set, as it will be (its id may be provisional).
     current: Option<IpRange>,
     deleted: HashSet<RangeId>,
@@ -72,31 +74,6 @@ impl Pending {
     }
 }
 
-/// Whether two ranges are a DHCP scope and its replica on the failover partner: the
-/// overlap the spec calls OverlappingBecauseFailover (2.2.5.60). Both are scope ranges with
-/// the same span, and their scopes are linked to one relationship whose two servers they
-/// are on.
-fn failover_pair(ctx: &mut Ctx, p: &Pending, a: &IpRange, b: &IpRange) -> bool {
-    if !a.scope.is_set() || !b.scope.is_set() || a.span() != b.span() {
-        return false;
-    }
-    let mut side = |scope: ScopeId| -> Option<(ServerId, FailoverId)> {
-        if let Some(info) = p.scope.filter(|i| i.scope == scope) {
-            return info.failover.non_zero().map(|f| (info.server, f));
-        }
-        let server = ctx.scope(scope)?.server;
-        Some((server, ctx.link_of(scope)?))
-    };
-    let (Some((sa, fa)), Some((sb, fb))) = (side(a.scope), side(b.scope)) else {
-        return false;
-    };
-    fa == fb
-        && sa != sb
-        && ctx
-            .failover(fa)
-            .is_some_and(|f| [f.server1, f.server2].contains(&sa) && [f.server1, f.server2].contains(&sb))
-}
-
 /// The ranges whose usable addresses meet `of`'s, as they will be after the item.
 fn overlaps_of(ctx: &mut Ctx, p: &Pending, of: &IpRange) -> Vec<IpRange> {
     let mut out = Vec::new();
@@ -122,7 +99,7 @@ fn overlaps_of(ctx: &mut Ctx, p: &Pending, of: &IpRange) -> Vec<IpRange> {
 fn overlap_value(ctx: &mut Ctx, p: &Pending, of: &IpRange, overlaps: &[IpRange]) -> Overlap {
     if overlaps.is_empty() {
         Overlap::None
-    } else if overlaps.iter().all(|o| failover_pair(ctx, p, of, o)) {
+    } else if overlaps.iter().all(|o| failover_pair(ctx, &p.links, of, o)) {
         Overlap::BecauseFailover
     } else {
         Overlap::Overlapping
@@ -183,6 +160,12 @@ fn refresh_around(
     }
 }
 
+/// Recomputes the flags (and the mapping that follows) of `range` and of every range
+/// meeting its span, as they will be after the item.
+pub(crate) fn refresh_overlapping(ctx: &mut Ctx, p: &mut Pending, range: &IpRange) {
+    refresh_around(ctx, p, range, &[range.span()], &HashSet::new(), &[]);
+}
+
 /// SetIPRangeMapping (3.1.4.7) for `range` (a new range has a provisional id; an updated
 /// one its own id and `previous`, its row before the update). Emits every event of the
 /// change and returns the range as committed.
@@ -222,8 +205,13 @@ fn set_range(
         }
         if r.manager.same_as(&range.manager) {
             // 4.1: the same owner may not overlap itself, unless it is MS DHCP (4.2): then
-            // the overlapping range is a stale copy from the same DHCP server instance.
-            if range.manager.by == ManagedBy::MsDhcp {
+            // the overlapping range is a stale copy from the same DHCP server instance, and
+            // goes. But a range that a scope still points to is no stale copy: deleting it
+            // would leave the scope without its range. We make that state impossible: such
+            // an overlap is refused like 4.1 (two scopes of one server may not share
+            // addresses; `rules::dhcp` reports it earlier, naming the scope), so 4.2 only
+            // ever deletes an MS DHCP range that no scope holds.
+            if range.manager.by == ManagedBy::MsDhcp && !r.scope.is_set() {
                 replaced.push(r.clone());
             } else {
                 same_owner.push(r.id.0);
@@ -246,10 +234,10 @@ fn set_range(
         ));
     }
 
-    let mut p = Pending {
-        scope,
-        ..Pending::default()
-    };
+    let mut p = Pending::default();
+    if let Some(info) = scope {
+        p.links.scope(info.scope, info.server, info.failover);
+    }
     for r in &replaced {
         p.delete(r.id);
     }
@@ -284,7 +272,7 @@ fn set_range(
         // follows from its own and this range, and none of them can newly map. This
         // avoids a query per survivor on the common path.
         for s in &survivors {
-            let added = if failover_pair(ctx, &p, s, &range) {
+            let added = if failover_pair(ctx, &p.links, s, &range) {
                 Overlap::BecauseFailover
             } else {
                 Overlap::Overlapping
@@ -320,12 +308,24 @@ fn set_range(
 /// DeleteRange (3.3.4.32): detach the range's addresses (each goes to another range of its
 /// owner that holds it, else to none), delete it, and recompute the ranges it overlapped.
 pub fn delete_range(ctx: &mut Ctx, range: &IpRange) {
-    address_mapping::detach_all(ctx, range, None, &[range.id]);
-    ctx.emit(Event::RangeDeleted(range.id));
+    delete_ranges(ctx, std::slice::from_ref(range));
+}
+
+/// DeleteRange for several ranges in one item (a server's scopes): the survivors are
+/// recomputed once every one of them is gone, so none still counts one deleted earlier in
+/// the item as an overlap.
+pub fn delete_ranges(ctx: &mut Ctx, ranges: &[IpRange]) {
+    let gone: Vec<RangeId> = ranges.iter().map(|r| r.id).collect();
     let mut p = Pending::default();
-    p.delete(range.id);
-    let skip = HashSet::from([range.id]);
-    refresh_around(ctx, &mut p, range, &[range.span()], &skip, &[]);
+    for range in ranges {
+        address_mapping::detach_all(ctx, range, None, &gone);
+        ctx.emit(Event::RangeDeleted(range.id));
+        p.delete(range.id);
+    }
+    let skip: HashSet<RangeId> = gone.iter().copied().collect();
+    for range in ranges {
+        refresh_around(ctx, &mut p, range, &[range.span()], &skip, &[]);
+    }
 }
 
 /// After a block is created (MapUnmappedRangesToBlock, v1 3.1.1.1.1.2.6, plus keeping each
@@ -405,13 +405,43 @@ pub fn rehome_ranges(
     }
 }
 
-/// RemapRange (3.3.4.123): an unmapped range takes its block if no overlapping range holds
-/// one. Returns the block (0 when none applies).
+/// RemapRange (3.3.4.123): "map a particular range from a list of possible overlapping
+/// ranges to an address block". A mapped range stays as it is (step 3). Otherwise the range
+/// takes its most specific block (steps 4-9; none applies when that is 0, step 10), and
+/// since only one member of an overlapping group may be mapped (3.1.4.7 step 4.3), every
+/// overlapping range that holds a block lets it go. A range that one of those kept from
+/// mapping may map now. Returns the block (0 when none applies).
 pub fn remap_range(ctx: &mut Ctx, range: &IpRange) -> BlockId {
     if range.parent_block.is_set() {
         return range.parent_block;
     }
+    let block = block_for(ctx, range, &[]);
+    if !block.is_set() {
+        return block;
+    }
     let mut p = Pending::default();
-    refresh(ctx, &mut p, range, &[]);
-    p.changed.get(&range.id).map_or(BlockId(0), |c| c.0)
+    let released: Vec<IpRange> = overlaps_of(ctx, &p, range)
+        .into_iter()
+        .filter(|o| o.parent_block.is_set())
+        .collect();
+    for o in &released {
+        p.changed.insert(o.id, (BlockId(0), o.overlap, false));
+        ctx.emit(Event::RangeMappingChanged {
+            id: o.id,
+            parent_block: BlockId(0),
+            overlap: o.overlap,
+            use_for_utilization: false,
+        });
+    }
+    p.changed.insert(range.id, (block, range.overlap, true));
+    ctx.emit(Event::RangeMappingChanged {
+        id: range.id,
+        parent_block: block,
+        overlap: range.overlap,
+        use_for_utilization: true,
+    });
+    let spans: Vec<Span> = released.iter().map(IpRange::span).collect();
+    let skip = HashSet::from([range.id]);
+    refresh_around(ctx, &mut p, range, &spans, &skip, &[]);
+    block
 }

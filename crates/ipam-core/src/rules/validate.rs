@@ -73,7 +73,7 @@ pub fn ip_block(
         return Err(Fault::invalid(
             "network",
             format!(
-                "a {} block's prefix length must be {min}-{max}, got /{}",
+                "an {} block's prefix length must be {min}-{max}, got /{}",
                 family.name(),
                 prefix.length()
             ),
@@ -207,6 +207,10 @@ mod tests {
             field(ip_block(p("10.0.0.0/31"), a("10.0.0.0"), a("10.0.0.1"), None)),
             "network"
         );
+        let message = ip_block(p("10.0.0.0/31"), a("10.0.0.0"), a("10.0.0.1"), None)
+            .unwrap_err()
+            .message;
+        assert!(message.starts_with("an IPv4 block"), "{message}");
         assert_eq!(
             field(ip_block(p("10.0.0.0/8"), a("11.0.0.0"), a("10.0.0.1"), None)),
             "start_address"

@@ -42,9 +42,9 @@ impl AddressSpace {
 pub struct SpaceStats {
     /// Size of the root blocks.
     pub block_total: u128,
-    /// Size of the ranges that count for utilization (UseForUtilization).
+    /// The sum of the root blocks' assigned figures (see `tables/utilization.rs`).
     pub assigned: u128,
-    /// Addresses recorded in those ranges.
+    /// The sum of the root blocks' utilized figures.
     pub utilized: u128,
 }
 

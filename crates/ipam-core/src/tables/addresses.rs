@@ -214,11 +214,12 @@ impl AddressView<'_> {
 }
 
 /// The records of one (space, family) by address: the first id per address, and the
-/// further ids of the rare addresses recorded by more than one owner.
+/// further ids of the rare addresses recorded by more than one owner (ordered, so that the
+/// shared addresses of a span are found without a look at each address).
 #[derive(Clone, Debug, Default, PartialEq)]
 struct ByAddress {
     first: BTreeMap<u128, u64>,
-    more: HashMap<u128, Vec<u64>>,
+    more: BTreeMap<u128, Vec<u64>>,
 }
 
 impl ByAddress {
@@ -418,6 +419,21 @@ impl Addresses {
             gap(Span::new(cursor, span.end), &mut out);
         }
         (out, total)
+    }
+
+    /// Whether `value` is recorded more than once in (space, family).
+    pub fn is_shared(&self, space: SpaceId, family: Family, value: u128) -> bool {
+        self.index
+            .get(&(space, family))
+            .is_some_and(|by| by.more.contains_key(&value))
+    }
+
+    /// The addresses of `span` in (space, family) recorded more than once, in order.
+    pub fn shared_in(&self, space: SpaceId, family: Family, span: Span) -> Vec<u128> {
+        self.index
+            .get(&(space, family))
+            .map(|by| by.more.range(span.start..=span.end).map(|(&v, _)| v).collect())
+            .unwrap_or_default()
     }
 
     /// Whether another record has the same address in the same space.

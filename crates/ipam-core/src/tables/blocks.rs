@@ -49,9 +49,10 @@ pub struct BlockStats {
     pub child_blocks: u32,
     /// Ranges mapped directly to this block.
     pub ranges: u32,
-    /// Size of the counted ranges mapped to this block or any descendant.
+    /// Distinct addresses covered by the counted ranges mapped to this block or any
+    /// descendant (see `tables/utilization.rs`).
     pub assigned: u128,
-    /// Addresses recorded in those ranges.
+    /// Distinct addresses of those ranges with an address record mapped to one of them.
     pub utilized: u128,
 }
 

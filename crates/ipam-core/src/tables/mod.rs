@@ -9,11 +9,12 @@ pub mod dhcp;
 pub mod ranges;
 pub mod rows;
 mod undo;
+mod utilization;
 
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
 use crate::events::Event;
-use crate::ids::{BlockId, PROVISIONAL, RangeId, RecordRef, SpaceId, Table};
+use crate::ids::{PROVISIONAL, RecordRef, SpaceId, Table};
 use address_spaces::AddressSpaces;
 use addresses::Addresses;
 use blocks::Blocks;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::ops::ControlFlow;
+use utilization::Sign;
 
 pub use undo::AppendRefused;
 
@@ -62,20 +64,6 @@ impl Default for State {
             dhcp: Dhcp::default(),
         }
     }
-}
-
-/// Whether an accounting step adds figures or takes them away.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Sign {
-    Add,
-    Sub,
-}
-
-fn adjust(value: &mut u128, by: u128, sign: Sign) {
-    *value = match sign {
-        Sign::Add => value.saturating_add(by),
-        Sign::Sub => value.saturating_sub(by),
-    };
 }
 
 impl State {
@@ -243,8 +231,8 @@ impl State {
                 self.bump_id(Table::Ranges, range.id.0);
                 writes.push(Key::row(Table::Ranges, range.id.0));
                 writes.push(range_key(&range));
-                self.account_range(&range, 0, Sign::Add);
-                self.ranges.insert(range);
+                let row = range.clone();
+                self.rewrite_range(None, Some(&range), 0, |s| s.ranges.insert(row));
             }
             Event::RangeUpdated(range) => {
                 let Some(entry) = self.ranges.get(range.id) else {
@@ -258,9 +246,8 @@ impl State {
                 writes.push(Key::row(Table::Ranges, range.id.0));
                 writes.push(range_key(&old));
                 writes.push(range_key(&range));
-                self.account_range(&old, utilized, Sign::Sub);
-                self.account_range(&range, utilized, Sign::Add);
-                self.ranges.replace(range);
+                let row = range.clone();
+                self.rewrite_range(Some(&old), Some(&range), utilized, |s| s.ranges.replace(row));
             }
             Event::RangeDeleted(id) => {
                 let Some(entry) = self.ranges.get(id) else {
@@ -275,8 +262,9 @@ impl State {
                 let old = entry.range.clone();
                 writes.push(Key::row(Table::Ranges, id.0));
                 writes.push(range_key(&old));
-                self.account_range(&old, 0, Sign::Sub);
-                self.ranges.remove(id);
+                self.rewrite_range(Some(&old), None, 0, |s| {
+                    s.ranges.remove(id);
+                });
             }
             Event::RangeMappingChanged {
                 id,
@@ -299,9 +287,10 @@ impl State {
                 };
                 writes.push(Key::row(Table::Ranges, id.0));
                 writes.push(range_key(&old));
-                self.account_range(&old, utilized, Sign::Sub);
-                self.account_range(&new, utilized, Sign::Add);
-                self.ranges.get_mut(id).expect("checked above").range = new;
+                let row = new.clone();
+                self.rewrite_range(Some(&old), Some(&new), utilized, |s| {
+                    s.ranges.get_mut(id).expect("checked above").range = row;
+                });
             }
             Event::AddressCreated(address) => {
                 if self.addresses.get(address.id).is_some() {
@@ -320,11 +309,19 @@ impl State {
                     address.address.family(),
                     address.address.value(),
                 ));
-                if address.range.is_set() {
-                    self.range_utilized(address.range, Sign::Add);
-                }
-                self.address_taken(address.space, address.address.family(), address.address.value());
-                self.addresses.insert(address);
+                let (space, family, value, range) = (
+                    address.space,
+                    address.address.family(),
+                    address.address.value(),
+                    address.range,
+                );
+                self.address_taken(space, family, value);
+                self.rewrite_address(space, family, value, |s| {
+                    s.addresses.insert(address);
+                    if range.is_set() {
+                        s.range_utilized(range, Sign::Add);
+                    }
+                });
             }
             Event::AddressUpdated(address) => {
                 let Some(old) = self.addresses.get(address.id).map(|a| a.record()) else {
@@ -344,15 +341,18 @@ impl State {
                 self.addresses.insert(address);
             }
             Event::AddressDeleted(id) => {
-                let Some(old) = self.addresses.remove(id) else {
+                let Some(old) = self.addresses.get(id).map(|a| a.record()) else {
                     return fail(format!("no address {id}"));
                 };
                 let (family, value) = (old.address.family(), old.address.value());
                 writes.push(Key::row(Table::Addresses, id.0));
                 writes.push(address_key(old.space, family, value));
-                if old.range.is_set() {
-                    self.range_utilized(old.range, Sign::Sub);
-                }
+                self.rewrite_address(old.space, family, value, |s| {
+                    s.addresses.remove(id);
+                    if old.range.is_set() {
+                        s.range_utilized(old.range, Sign::Sub);
+                    }
+                });
                 self.address_freed(old.space, family, value);
             }
             Event::AddressesMapped { range, addresses } => {
@@ -370,17 +370,22 @@ impl State {
                     let (space, address) = (view.space(), view.address());
                     writes.push(Key::row(Table::Addresses, id.0));
                     writes.push(address_key(space, address.family(), address.value()));
-                    let old = self.addresses.set_range(id, range).expect("checked above");
+                    let old = view.range();
                     if old == range {
                         continue;
                     }
                     if old.is_set() {
                         writes.push(Key::row(Table::Ranges, old.0));
-                        self.range_utilized(old, Sign::Sub);
                     }
-                    if range.is_set() {
-                        self.range_utilized(range, Sign::Add);
-                    }
+                    self.rewrite_address(space, address.family(), address.value(), |s| {
+                        s.addresses.set_range(id, range).expect("checked above");
+                        if old.is_set() {
+                            s.range_utilized(old, Sign::Sub);
+                        }
+                        if range.is_set() {
+                            s.range_utilized(range, Sign::Add);
+                        }
+                    });
                 }
             }
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
@@ -401,52 +406,6 @@ impl State {
     fn bump_id(&mut self, table: Table, id: u64) {
         let last = &mut self.last_ids[table.index()];
         *last = (*last).max(id);
-    }
-
-    /// Adds (or removes) a range's contribution: its parent block's direct count, the block
-    /// tree's figures when it counts there, and its space's figures when it counts at all.
-    fn account_range(&mut self, r: &IpRange, utilized: u128, sign: Sign) {
-        if r.parent_block.is_set() {
-            let stats = &mut self
-                .blocks
-                .get_mut(r.parent_block)
-                .expect("parent block exists")
-                .stats;
-            match sign {
-                Sign::Add => stats.ranges += 1,
-                Sign::Sub => stats.ranges -= 1,
-            }
-            if r.counted_in_block() {
-                self.chain(r.parent_block, r.size(), utilized, sign);
-            }
-        }
-        if r.use_for_utilization {
-            let s = self.spaces.stats_mut(r.space, r.family());
-            adjust(&mut s.assigned, r.size(), sign);
-            adjust(&mut s.utilized, utilized, sign);
-        }
-    }
-
-    /// One address more (or fewer) mapped to range `id`.
-    fn range_utilized(&mut self, id: RangeId, sign: Sign) {
-        let Some(entry) = self.ranges.get_mut(id) else {
-            return;
-        };
-        adjust(&mut entry.stats.utilized, 1, sign);
-        let r = &entry.range;
-        let (counted, parent, used, space, family) = (
-            r.counted_in_block(),
-            r.parent_block,
-            r.use_for_utilization,
-            r.space,
-            r.family(),
-        );
-        if counted {
-            self.chain(parent, 0, 1, sign);
-        }
-        if used {
-            adjust(&mut self.spaces.stats_mut(space, family).utilized, 1, sign);
-        }
     }
 
     /// An address record went away: ranges holding it may allocate from there again.
@@ -478,64 +437,6 @@ impl State {
             });
         for id in holders {
             self.ranges.get_mut(id).expect("found above").stats.free_hint = value.saturating_add(1);
-        }
-    }
-
-    /// Hangs block `id` (with its subtree's figures) under `parent` (0 = root).
-    fn attach_block(&mut self, id: BlockId, parent: BlockId) {
-        let entry = self.blocks.get(id).expect("attached block exists");
-        let (stats, space, family, size) = (
-            entry.stats,
-            entry.block.space,
-            entry.block.family(),
-            entry.block.span().size(),
-        );
-        if parent.is_set() {
-            self.blocks
-                .get_mut(parent)
-                .expect("parent exists")
-                .stats
-                .child_blocks += 1;
-            self.chain(parent, stats.assigned, stats.utilized, Sign::Add);
-        } else {
-            let s = self.spaces.stats_mut(space, family);
-            s.block_total = s.block_total.saturating_add(size);
-        }
-    }
-
-    /// Takes block `id` (with its subtree's figures) away from `parent` (0 = root).
-    fn detach_block(&mut self, id: BlockId, parent: BlockId) {
-        let entry = self.blocks.get(id).expect("detached block exists");
-        let (stats, space, family, size) = (
-            entry.stats,
-            entry.block.space,
-            entry.block.family(),
-            entry.block.span().size(),
-        );
-        if parent.is_set() {
-            self.blocks
-                .get_mut(parent)
-                .expect("parent exists")
-                .stats
-                .child_blocks -= 1;
-            self.chain(parent, stats.assigned, stats.utilized, Sign::Sub);
-        } else {
-            let s = self.spaces.stats_mut(space, family);
-            s.block_total = s.block_total.saturating_sub(size);
-        }
-    }
-
-    /// Adds (or removes) utilization figures on `from` and every ancestor.
-    fn chain(&mut self, from: BlockId, assigned: u128, utilized: u128, sign: Sign) {
-        if assigned == 0 && utilized == 0 {
-            return;
-        }
-        let mut cur = from;
-        while cur.is_set() {
-            let entry = self.blocks.get_mut(cur).expect("ancestor exists");
-            adjust(&mut entry.stats.assigned, assigned, sign);
-            adjust(&mut entry.stats.utilized, utilized, sign);
-            cur = entry.block.parent;
         }
     }
 

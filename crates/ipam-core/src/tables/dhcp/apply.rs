@@ -94,9 +94,11 @@ impl State {
                     ));
                 }
                 if let Some(old) = &old
-                    && (old.server != scope.server || old.network != scope.network)
+                    && (old.server != scope.server
+                        || old.network != scope.network
+                        || old.space != scope.space)
                 {
-                    return fail("a scope's server and ScopeId never change".into());
+                    return fail("a scope's server, ScopeId and address space never change".into());
                 }
                 if let Some(other) = self
                     .dhcp
