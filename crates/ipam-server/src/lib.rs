@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cli;
 pub mod dashboard;
+pub mod scrub;
 pub mod server;
 pub mod services;
 pub mod status;

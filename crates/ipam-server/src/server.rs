@@ -5,7 +5,7 @@ use crate::services::App;
 use anyhow::Context;
 use ipam_jobs::{Jobs, JobsConfig};
 use ipam_proto::pb;
-use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
+use ipam_store::{Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -21,19 +21,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             cache_bytes: args.cache_mb * 1024 * 1024,
         },
     )
-    .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    .map_err(|e| damaged(&args.data, "opening the data directory", e.into()))?;
     let engine_config = EngineConfig {
         snapshot_every: args.snapshot_every,
+        min_free_bytes: args.min_free_mb << 20,
         ..Default::default()
     };
     let (engine, report) = tokio::task::spawn_blocking(move || Engine::open(store, engine_config))
         .await?
-        .with_context(|| {
-            format!(
-                "rebuilding the tables from the log; `ipamd repair --data {0}` shows the damage and \
-                 `ipamd repair --data {0} --truncate` cuts it",
-                args.data.display()
-            )
+        .map_err(|e| match e {
+            // These reports name the range and the ways back themselves.
+            StoreError::HistoryMissing(_) | StoreError::HistoryUnknown(_) => e.into(),
+            other => damaged(&args.data, "rebuilding the tables from the log", other.into()),
         })?;
     tracing::info!(
         snapshot_seq = report.snapshot_seq,
@@ -51,7 +50,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_unflushed_items: args.max_unflushed_items,
         ..Default::default()
     };
-    let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config).map_err(|f| anyhow::anyhow!("{f}"))?;
+    let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config)
+        .map_err(|f| damaged(&args.data, "recovering the operations", anyhow::anyhow!("{f}")))?;
     if !recovery.requeued.is_empty() || !recovery.resumed.is_empty() {
         tracing::info!(requeued = ?recovery.requeued, resumed = ?recovery.resumed, "unfinished operations recovered");
     }
@@ -64,6 +64,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
     set_health(&health, ServingStatus::Serving).await;
     tokio::spawn(watch_engine_health(engine.clone(), health.clone()));
+    if args.scrub_interval_s > 0 {
+        tokio::spawn(crate::scrub::run(
+            engine.clone(),
+            Duration::from_secs(args.scrub_interval_s),
+        ));
+    }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -162,18 +168,48 @@ async fn set_health(health: &tonic_health::server::HealthReporter, status: Servi
     }
 }
 
-/// Reports NOT_SERVING once the engine stops accepting writes (a disk or logic failure).
+/// A start-up failure caused by what is in the data directory, with the ways back.
+fn damaged(data: &std::path::Path, what: &str, e: anyhow::Error) -> anyhow::Error {
+    e.context(format!(
+        "{what} failed; `ipamd verify --data {0}` reports the damage and `ipamd repair --data {0}` \
+         what a repair keeps.\n{1}",
+        data.display(),
+        ipam_store::history::ways_back(data)
+    ))
+}
+
+/// Reports NOT_SERVING, with the reason logged, while the engine should not be relied on:
+/// for good once it stops accepting writes (a disk or logic failure) or a scrub found
+/// damage, and while the disk is almost full (SERVING again once space is freed).
 async fn watch_engine_health(engine: Engine, health: tonic_health::server::HealthReporter) {
     let mut durable = engine.durability().watch();
+    let mut conditions = engine.conditions().subscribe();
+    let mut reported: Option<String> = None;
     loop {
-        let failed = durable.borrow_and_update().failed;
-        if failed || engine.poisoned().is_some() {
-            tracing::error!(reason = ?engine.poisoned(), "the engine cannot write; reporting NOT_SERVING");
-            set_health(&health, ServingStatus::NotServing).await;
+        let now = *durable.borrow_and_update();
+        conditions.borrow_and_update();
+        if now.stopped {
             return;
         }
-        if durable.changed().await.is_err() {
-            return;
+        let reason = engine
+            .unhealthy()
+            .or_else(|| now.failed.then(|| "a flush failed".to_string()));
+        if reason != reported {
+            match &reason {
+                Some(why) => {
+                    tracing::error!(reason = %why, "reporting NOT_SERVING");
+                    set_health(&health, ServingStatus::NotServing).await;
+                }
+                None => {
+                    tracing::info!("the store is healthy again; reporting SERVING");
+                    set_health(&health, ServingStatus::Serving).await;
+                }
+            }
+            reported = reason;
+        }
+        tokio::select! {
+            changed = durable.changed() => if changed.is_err() { return },
+            changed = conditions.changed() => if changed.is_err() { return },
         }
     }
 }
