@@ -77,6 +77,9 @@ pub enum Command {
     /// The event log.
     #[command(subcommand)]
     Events(EventsCmd),
+    /// A consistent backup of the running server's log to FILE (the format of `ipamd
+    /// export`; restore with `ipamd import`). Writes go on meanwhile.
+    Backup { file: PathBuf },
     /// Offline: the tables as of a sequence number.
     State(StateArgs),
     /// Offline: what changed between two sequence numbers, row by row.

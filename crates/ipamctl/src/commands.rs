@@ -80,6 +80,7 @@ pub async fn run(client: &Client, command: Command) -> anyhow::Result<()> {
         Command::Policy(c) => policy(client, c).await,
         Command::Op(c) => op(client, c).await,
         Command::Events(c) => events(client, c).await,
+        Command::Backup { file } => crate::backup::run(client, &file).await,
         Command::State(_) | Command::Diff(_) | Command::Explain(_) | Command::Replay(_) => {
             unreachable!("offline commands do not connect")
         }

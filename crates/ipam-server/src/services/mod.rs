@@ -1,6 +1,7 @@
 //! The gRPC services. Each is a thin adapter: convert the request, call the jobs service
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
+mod backup;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
