@@ -78,6 +78,24 @@ impl Server {
         s
     }
 
+    /// Starts ipamd on an existing data directory, which stays when the server is dropped.
+    pub fn start_on(data: &Path, args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = temp.path().to_path_buf();
+        let mut s = Server {
+            child: None,
+            addr: String::new(),
+            dashboard: None,
+            data: data.to_path_buf(),
+            log: root.join("ipamd.log"),
+            root,
+            _temp: Some(temp),
+            extra_args: args.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
     fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -308,4 +326,43 @@ pub async fn start(
     })
     .await
     .map(|r| r.into_inner())
+}
+
+/// GET `path` from the dashboard's HTTP server with a plain HTTP/1.0 request: the status
+/// line and the body.
+pub async fn http_get(base: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.strip_prefix("http://").expect("an http URL");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the sample `name` (with its labels, as written) in Prometheus text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+        .parse()
+        .expect("a number")
+}
+
+/// The overall health (`grpc.health.v1`, service "") of a server.
+pub async fn health(server: &Server) -> tonic_health::pb::health_check_response::ServingStatus {
+    let mut client = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let reply = client
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health check")
+        .into_inner();
+    tonic_health::pb::health_check_response::ServingStatus::try_from(reply.status).expect("a status")
 }
