@@ -463,7 +463,13 @@ impl Engine {
     /// `scrub.rs`), and records what it found.
     pub fn scrub(&self) -> ScrubReport {
         let started = Instant::now();
-        let report = scrub::scrub(&self.shared.store, self.durable_seq());
+        let durability = self.durability().clone();
+        let report = scrub::scrub(&self.shared.store, self.durable_seq(), &|| {
+            !durability.current().stopped
+        });
+        if report.stopped {
+            return report;
+        }
         if let Some(damage) = &report.damage {
             tracing::error!(%damage, "the scrub found damage in the data directory");
         }

@@ -26,26 +26,50 @@ pub struct ScrubReport {
     pub snapshots: u64,
     pub bytes: u64,
     pub damage: Option<StoreError>,
+    /// `keep_going` said stop before the end (the server is shutting down).
+    pub stopped: bool,
 }
 
-/// Reads the log up to `upto`, the other trees and every snapshot; stops at the first damage.
-pub fn scrub(store: &Store, upto: u64) -> ScrubReport {
+/// Reads the log up to `upto`, the other trees and every snapshot; stops at the first
+/// damage, or early when `keep_going` (asked between chunks) says so.
+pub fn scrub(store: &Store, upto: u64, keep_going: &dyn Fn() -> bool) -> ScrubReport {
     let mut report = ScrubReport {
         upto,
         ..ScrubReport::default()
     };
-    report.damage = scrub_log(store, upto, &mut report)
-        .and_then(|()| scrub_trees(store, &mut report))
-        .and_then(|()| scrub_snapshots(store, upto, &mut report))
+    report.damage = scrub_log(store, upto, keep_going, &mut report)
+        .and_then(|()| {
+            if report.stopped {
+                Ok(())
+            } else {
+                scrub_trees(store, &mut report)
+            }
+        })
+        .and_then(|()| {
+            if report.stopped {
+                Ok(())
+            } else {
+                scrub_snapshots(store, upto, &mut report)
+            }
+        })
         .err();
     report
 }
 
-fn scrub_log(store: &Store, upto: u64, report: &mut ScrubReport) -> Result<(), StoreError> {
+fn scrub_log(
+    store: &Store,
+    upto: u64,
+    keep_going: &dyn Fn() -> bool,
+    report: &mut ScrubReport,
+) -> Result<(), StoreError> {
     let mut prev = 0u64;
     for chunk in store.log.chunks_from(1).map_err(in_log)? {
         if prev >= upto {
             break;
+        }
+        if !keep_going() {
+            report.stopped = true;
+            return Ok(());
         }
         let chunk = chunk.map_err(in_log)?;
         if chunk.first_seq != prev + 1 && !crate::history::chunk_bridges(prev, chunk.first_seq, &chunk.bytes)
@@ -158,7 +182,7 @@ mod tests {
             .snapshots
             .put(5, crate::snapshot::encode(&state).unwrap())
             .unwrap();
-        let report = scrub(&store, 5);
+        let report = scrub(&store, 5, &|| true);
         assert!(report.damage.is_none(), "{:?}", report.damage);
         assert_eq!((report.records, report.chunks, report.snapshots), (5, 5, 1));
 
@@ -167,7 +191,7 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         std::fs::write(&path, bytes).unwrap();
-        match scrub(&store, 5).damage {
+        match scrub(&store, 5, &|| true).damage {
             Some(StoreError::Damaged { at, reason }) => {
                 assert!(at.contains("00000000000000000005.snap"), "{at}");
                 assert!(reason.contains("CRC"), "{reason}");
@@ -175,7 +199,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Asked for more than the log holds: the missing records are the damage.
-        match scrub(&store, 7).damage {
+        match scrub(&store, 7, &|| true).damage {
             Some(StoreError::Corrupt { seq: 6, .. }) => {}
             other => panic!("{other:?}"),
         }
