@@ -76,6 +76,9 @@ pub fn verify(data: &Path, cache_mb: u64) -> anyhow::Result<()> {
     let report = match verify_log(&store) {
         Ok(report) => report,
         Err(e @ (StoreError::HistoryMissing(_) | StoreError::HistoryUnknown(_))) => return Err(e.into()),
+        Err(damage @ StoreError::Damaged { .. }) => bail!(
+            "{damage}\nSnapshots are only an optimisation: remove the file and ipamd replays the log instead."
+        ),
         Err(damage) => bail!(
             "{damage}\nThe data directory is damaged: `ipamd repair --data {0}` shows what a repair keeps, \
              or restore a backup with `ipamd import`.",
@@ -93,7 +96,7 @@ pub fn verify(data: &Path, cache_mb: u64) -> anyhow::Result<()> {
         s.records, s.chunks, s.entries, s.snapshots, s.bytes
     );
     println!(
-        "log: {} records, replayed from the log alone to state hash {:032x}",
+        "log up to {}: replayed from the log alone to state hash {:032x}",
         report.head, report.log_hash
     );
     for (seq, same) in &report.snapshots {
