@@ -38,6 +38,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         snapshot_seq = report.snapshot_seq,
         replayed = report.replayed,
         head = report.head,
+        acknowledged = report.acknowledged.seq,
         elapsed_ms = report.elapsed.as_millis() as u64,
         state_hash = %format!("{:032x}", report.state_hash),
         "tables rebuilt from the log"
