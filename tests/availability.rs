@@ -3,6 +3,7 @@
 //! when the disk itself fails, writes fail with the reason, health says so, and reads
 //! answer at once instead of hanging.
 
+use ipam_e2e::tmpfs::Tmpfs;
 use ipam_e2e::{Server, created_id};
 use ipam_proto::pb;
 use std::collections::BTreeMap;
@@ -372,47 +373,18 @@ async fn deleting_a_scope_that_holds_a_reservation_leaves_the_server_serving() {
     assert_eq!(server.health().await, ServingStatus::Serving);
 }
 
-/// A size-limited tmpfs, unmounted when dropped (also when a test fails).
-struct SmallDisk(std::path::PathBuf);
-
-impl SmallDisk {
-    fn mount(bytes: u64) -> Option<SmallDisk> {
-        let dir = tempfile::tempdir().expect("temp dir").keep();
-        let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
-            .arg(&dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(SmallDisk(dir))
-    }
-
-    /// Fills the filesystem up to the last byte.
-    fn fill(&self) {
-        let _ = std::process::Command::new("dd")
-            .args(["if=/dev/zero", "bs=1M"])
-            .arg(format!("of={}", self.0.join("filler").display()))
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn when_the_disk_refuses_writes_reads_answer_at_once_and_health_says_why() {
-    let Some(disk) = SmallDisk::mount(48 << 20) else {
-        println!("SKIP: cannot mount a tmpfs here (needs root); the storage-failure test did not run");
-        return;
+    let disk = match Tmpfs::mount("48m") {
+        Ok(disk) => disk,
+        Err(why) => {
+            println!("SKIP: cannot mount a tmpfs ({why}); the storage-failure test did not run");
+            return;
+        }
     };
-    let mut server = Server::start_at(&disk.0.join("data"), &[]);
+    // The free-space guard (tests/disk_full.rs) would refuse writes before sled fails;
+    // turned off, the disk itself refuses a write, the failure this test is about.
+    let mut server = Server::start_on(&disk.path().join("data"), &["--min-free-mb", "0"]);
     let mut ipam = server.ipam().await;
     created_id(ipam.create_block(ipam_e2e::block_params("10.0.0.0/8")).await);
     disk.fill();

@@ -12,7 +12,7 @@
 //! Needs `make browser-deps` (chromium and `tests/dashboard/node_modules`). With
 //! `IPAM_SKIP_BROWSER=1` the test prints SKIPPED and passes instead.
 
-use ipam_e2e::{Server, many_ranges, start};
+use ipam_e2e::{Server, http_get, many_ranges, metric, start};
 use ipam_proto::pb;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -271,32 +271,6 @@ async fn the_dashboard_shows_an_operation_live() {
         screenshot.display()
     );
     println!("screenshot: {}", screenshot.display());
-}
-
-/// GET `path` from the dashboard's HTTP server with a plain HTTP/1.0 request: the status
-/// line and the body.
-async fn http_get(base: &str, path: &str) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let host = base.strip_prefix("http://").expect("an http URL");
-    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
-    (
-        head.lines().next().unwrap_or_default().to_string(),
-        body.to_string(),
-    )
-}
-
-/// The value of the sample `name` (with its labels, as written) in Prometheus text.
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
-        .parse()
-        .expect("a number")
 }
 
 #[tokio::test]

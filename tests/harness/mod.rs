@@ -5,6 +5,8 @@
 //! The binary is found next to the test executable's directory (`target/<profile>/ipamd`),
 //! or at `$IPAMD_BIN`. `make test` (or `cargo test --workspace`) builds it first.
 
+pub mod tmpfs;
+
 use ipam_proto::pb;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -68,14 +70,6 @@ impl Server {
         Server::launch(root.join("data"), root, temp, args)
     }
 
-    /// Starts ipamd with its data directory at `data` (a filesystem a test made) and its
-    /// log in a temp directory.
-    pub fn start_at(data: &Path, args: &[&str]) -> Server {
-        let temp = tempfile::tempdir().expect("temp dir");
-        let root = temp.path().to_path_buf();
-        Server::launch(data.to_path_buf(), root, temp, args)
-    }
-
     fn launch(data: PathBuf, root: PathBuf, temp: tempfile::TempDir, args: &[&str]) -> Server {
         let mut s = Server {
             child: None,
@@ -89,6 +83,14 @@ impl Server {
         };
         s.spawn();
         s
+    }
+
+    /// Starts ipamd on an existing data directory (a copy, a filesystem a test made), which
+    /// stays when the server is dropped; its log goes to a temp directory.
+    pub fn start_on(data: &Path, args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let root = temp.path().to_path_buf();
+        Server::launch(data.to_path_buf(), root, temp, args)
     }
 
     fn spawn(&mut self) {
@@ -338,4 +340,30 @@ pub async fn start(
     })
     .await
     .map(|r| r.into_inner())
+}
+
+/// GET `path` from the dashboard's HTTP server with a plain HTTP/1.0 request: the status
+/// line and the body.
+pub async fn http_get(base: &str, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base.strip_prefix("http://").expect("an http URL");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a complete response");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of the sample `name` (with its labels, as written) in Prometheus text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no sample {name} in:\n{text}"))
+        .parse()
+        .expect("a number")
 }

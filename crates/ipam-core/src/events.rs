@@ -98,6 +98,29 @@ pub enum Event {
         created: bool,
     },
     DhcpPolicyDeleted(PolicyId),
+    /// Acknowledged history the data directory lost to storage damage, accepted by the
+    /// operator (`ipamd repair --accept-loss`). The tables keep what survived; every id
+    /// counter moves on by the number of lost events (each creates at most one row), so
+    /// no id a lost event handed out is handed out again. Stored at `last_seq + 1`.
+    HistoryLost(HistoryLoss),
+}
+
+/// What a `HistoryLost` event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLoss {
+    /// The lost sequence numbers (none when `first_seq > last_seq`).
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// Operations whose records may have been lost (none when both are 0).
+    pub first_operation: u64,
+    pub last_operation: u64,
+}
+
+impl HistoryLoss {
+    /// How many events were lost.
+    pub fn events(&self) -> u64 {
+        (self.last_seq + 1).saturating_sub(self.first_seq)
+    }
 }
 
 impl Event {
@@ -133,6 +156,7 @@ impl Event {
             Event::DhcpFilterDeleted(_) => "DhcpFilterDeleted",
             Event::DhcpPolicyPut { .. } => "DhcpPolicyPut",
             Event::DhcpPolicyDeleted(_) => "DhcpPolicyDeleted",
+            Event::HistoryLost(_) => "HistoryLost",
         }
     }
 
@@ -165,6 +189,8 @@ impl Event {
             Event::DhcpFilterDeleted(id) => r(Table::DhcpFilters, id.0),
             Event::DhcpPolicyPut { policy, .. } => r(Table::DhcpPolicies, policy.id.0),
             Event::DhcpPolicyDeleted(id) => r(Table::DhcpPolicies, id.0),
+            // About no row: id 0 is never a row's.
+            Event::HistoryLost(_) => r(Table::AddressSpaces, 0),
         }
     }
 
@@ -258,6 +284,7 @@ impl Event {
                 visit(T::DhcpScopes, &mut policy.scope.0, false);
             }
             Event::DhcpPolicyDeleted(id) => visit(T::DhcpPolicies, &mut id.0, false),
+            Event::HistoryLost(_) => {}
         }
     }
 
@@ -377,6 +404,22 @@ impl Event {
                 format!("DHCP policy {} '{}' {}", policy.id, policy.name, verb(*created))
             }
             Event::DhcpPolicyDeleted(id) => format!("DHCP policy {id} deleted"),
+            Event::HistoryLost(loss) => {
+                let events = if loss.events() == 0 {
+                    "no events".to_string()
+                } else {
+                    format!("events {}..={}", loss.first_seq, loss.last_seq)
+                };
+                let operations = if loss.last_operation == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "; operations {}..={} may have lost their records",
+                        loss.first_operation, loss.last_operation
+                    )
+                };
+                format!("history lost: {events}{operations} (accepted by ipamd repair --accept-loss)")
+            }
         }
     }
 }

@@ -232,6 +232,8 @@ impl Inner {
                 .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
             *reserved = upto;
         }
+        // After the reservation is written: the watermark carries it from the next flush.
+        self.engine.note_operation(id, *reserved);
         Ok(id)
     }
 }
@@ -268,7 +270,13 @@ impl Jobs {
             .map_or(0, |v| {
                 u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
             });
-        let next_id = (last + 1).max(reserved);
+        // The watermark outside sled carries the ids too, in case sled lost its reservation
+        // (or after a repair that accepted lost operations).
+        let acknowledged = engine.acknowledged();
+        let next_id = (last + 1)
+            .max(reserved)
+            .max(acknowledged.ids_reserved)
+            .max(acknowledged.last_operation + 1);
         let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
         let inner = Arc::new(Inner {
             engine,
@@ -356,6 +364,10 @@ impl Jobs {
             return Err(Fault::new(FaultCode::Unavailable, "the server is shutting down"));
         }
         let decoded = ipam_proto::params_codec::operation_params(kind, Some(&params))?;
+        // Before anything is written: a job record on an almost full disk is a write too.
+        if let Some(reason) = self.inner.engine.write_refusal() {
+            return Err(Fault::new(FaultCode::ResourceExhausted, reason));
+        }
         if request_id.len() > 256 {
             return Err(Fault::invalid("request_id", "a request id is at most 256 bytes"));
         }

@@ -188,6 +188,9 @@ async fn run_item(
             }
             Err(AppendError::Rejected(reason)) => return Err(Fault::internal(reason)),
             Err(AppendError::Unavailable(reason)) => return Err(Fault::new(FaultCode::Unavailable, reason)),
+            Err(AppendError::DiskFull(reason)) => {
+                return Err(Fault::new(FaultCode::ResourceExhausted, reason));
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use ipam_store::check::{repair as repair_log, verify as verify_log};
 use ipam_store::export::{export as export_log, import as import_log};
-use ipam_store::{Engine, EngineConfig, EventLog, Store, StoreConfig};
+use ipam_store::{Engine, EngineConfig, EventLog, Store, StoreConfig, StoreError};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
@@ -24,6 +24,8 @@ fn open(data: &Path, cache_mb: u64) -> anyhow::Result<Store> {
 
 pub fn export(data: &Path, cache_mb: u64, out: &Path) -> anyhow::Result<()> {
     let store = open(data, cache_mb)?;
+    // An export of a log that lost history would carry the loss on unannounced.
+    ipam_store::history::check(&store)?;
     let head = store.log.head();
     let mut state = ipam_core::State::new();
     ipam_store::replay::replay(&*store.log, &mut state, None)
@@ -71,44 +73,80 @@ pub fn import(data: &Path, cache_mb: u64, input: &Path) -> anyhow::Result<()> {
 
 pub fn verify(data: &Path, cache_mb: u64) -> anyhow::Result<()> {
     let store = open(data, cache_mb)?;
-    let report = verify_log(&store).context("the log does not verify; see `ipamd repair`")?;
+    let report = match verify_log(&store) {
+        Ok(report) => report,
+        Err(e @ (StoreError::HistoryMissing(_) | StoreError::HistoryUnknown(_))) => return Err(e.into()),
+        Err(damage @ StoreError::Damaged { .. }) => bail!(
+            "{damage}\nSnapshots are only an optimisation: remove the file and ipamd replays the log instead."
+        ),
+        Err(damage) => bail!(
+            "{damage}\nThe data directory is damaged: `ipamd repair --data {0}` shows what a repair keeps, \
+             or restore a backup with `ipamd import`.",
+            data.display()
+        ),
+    };
+    let ack = report.acknowledged.acknowledged;
     println!(
-        "log: {} records, replayed from the log alone to state hash {:032x}",
+        "watermark: {} events and {} flushes acknowledged; the log and sled hold them",
+        ack.seq, ack.flushes
+    );
+    let s = &report.scrub;
+    println!(
+        "read {} records in {} chunks, {} job and meta entries, {} snapshot files ({} bytes): no damage",
+        s.records, s.chunks, s.entries, s.snapshots, s.bytes
+    );
+    println!(
+        "log up to {}: replayed from the log alone to state hash {:032x}",
         report.head, report.log_hash
     );
+    for (seq, same) in &report.snapshots {
+        let verdict = if *same { "matches" } else { "DIFFERS FROM" };
+        println!("snapshot {seq} {verdict} the log replayed to {seq}");
+    }
     match report.snapshot {
         Some((seq, hash)) => println!("snapshot {seq} + tail replay: state hash {hash:032x}"),
         None => println!("no snapshot"),
     }
     if !report.consistent() {
-        bail!("the snapshot path and the log disagree");
+        bail!("the snapshots and the log disagree");
     }
     println!("ok");
     Ok(())
 }
 
-pub fn repair(data: &Path, cache_mb: u64, truncate: bool) -> anyhow::Result<()> {
+pub fn repair(data: &Path, cache_mb: u64, accept_loss: bool) -> anyhow::Result<()> {
     let store = open(data, cache_mb)?;
-    let report = repair_log(&store, truncate)?;
-    match (&report.bad, report.truncated) {
-        (None, _) => println!("the log is intact: {} records", report.head),
-        (Some(bad), false) => {
-            println!("{bad}");
-            println!(
-                "keeping up to {} would drop {} record(s); rerun with --truncate to do it",
-                report.keep_up_to,
-                report.head.saturating_sub(report.keep_up_to)
-            );
-            bail!("the log needs repair");
-        }
-        (Some(bad), true) => {
-            println!("{bad}");
-            println!(
-                "truncated the log after {} ({} record(s) removed); start ipamd to rebuild",
-                report.keep_up_to,
-                report.head.saturating_sub(report.keep_up_to)
-            );
-        }
+    let report = repair_log(&store, accept_loss)?;
+    let Some(loss) = report.loss else {
+        println!("the log is intact: {} records", report.head);
+        return Ok(());
+    };
+    if let Some(history) = &report.history {
+        // The report's first paragraph; its ways back are what this command is about.
+        println!("{}", history.to_string().lines().next().unwrap_or_default());
     }
-    Ok(())
+    if let Some(bad) = &report.bad {
+        println!("{bad}");
+    }
+    let cut = report.head.saturating_sub(report.keep_up_to);
+    let lost = ipam_core::Event::HistoryLost(loss).summary();
+    if accept_loss {
+        println!(
+            "kept the log up to {} ({cut} record(s) removed) and recorded the loss as event {}: {lost}; \
+             start ipamd to serve what survives",
+            report.keep_up_to,
+            loss.last_seq + 1
+        );
+        Ok(())
+    } else {
+        println!(
+            "keeping up to {} would drop {cut} record(s) and record the loss as event {}: {lost}",
+            report.keep_up_to,
+            loss.last_seq + 1
+        );
+        println!(
+            "rerun with --accept-loss to do it, or restore a backup into a new directory with `ipamd import`"
+        );
+        bail!("the data directory needs repair");
+    }
 }

@@ -18,7 +18,8 @@ pub enum Command {
     /// Run the server (the default).
     Serve,
     /// Write the whole log to FILE (length-delimited protobuf records with their CRCs).
-    /// The server must not be running on the data directory.
+    /// The server must not be running on the data directory (`ipamctl backup` copies a
+    /// running one).
     Export {
         #[arg(long)]
         out: PathBuf,
@@ -29,15 +30,17 @@ pub enum Command {
         #[arg(long = "in")]
         input: PathBuf,
     },
-    /// Check every record's CRC, replay the log alone and compare with the newest
-    /// snapshot. Exits non-zero on corruption or a mismatch.
+    /// Check that no acknowledged history is missing, read every record, sled tree and
+    /// snapshot (the first damage is reported with its position), replay the log alone and
+    /// compare it with every snapshot. Exits non-zero on damage or a mismatch.
     Verify,
-    /// Report the first record that is corrupt or does not apply. With --truncate, remove
-    /// it and everything after it (back to the last complete append); nothing is removed
-    /// without --truncate.
+    /// Report what is wrong: the first record that is corrupt or does not apply, and
+    /// acknowledged history that is missing. With --accept-loss, serve what survives: cut
+    /// the log back to the last complete append before the damage and record everything
+    /// lost (sequence numbers and operations) as an event; nothing changes without it.
     Repair {
         #[arg(long)]
-        truncate: bool,
+        accept_loss: bool,
     },
 }
 
@@ -77,6 +80,14 @@ pub struct ServeArgs {
     /// Seconds to let running operations finish at shutdown before they are left to resume.
     #[arg(long, env = "IPAMD_SHUTDOWN_GRACE_S", default_value_t = 10)]
     pub shutdown_grace_s: u64,
+    /// Refuse writes (RESOURCE_EXHAUSTED, health NOT_SERVING) while the data directory's
+    /// filesystem has less than this many MiB free; they resume once space is freed (0: off).
+    #[arg(long, env = "IPAMD_MIN_FREE_MB", default_value_t = 64)]
+    pub min_free_mb: u64,
+    /// Re-read every record and snapshot in the background every this many seconds; damage
+    /// is reported in the log, in /metrics and as health NOT_SERVING (0: off).
+    #[arg(long, env = "IPAMD_SCRUB_INTERVAL_S", default_value_t = 3600)]
+    pub scrub_interval_s: u64,
 }
 
 pub fn main() -> ExitCode {
@@ -104,7 +115,7 @@ pub fn main() -> ExitCode {
         Command::Export { out } => crate::admin::export(&data, cache, &out),
         Command::Import { input } => crate::admin::import(&data, cache, &input),
         Command::Verify => crate::admin::verify(&data, cache),
-        Command::Repair { truncate } => crate::admin::repair(&data, cache, truncate),
+        Command::Repair { accept_loss } => crate::admin::repair(&data, cache, accept_loss),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

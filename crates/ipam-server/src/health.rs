@@ -74,23 +74,25 @@ impl Health {
     }
 }
 
-/// Follows the engine: once it cannot write (a failed flush, a poisoned committer), the
-/// server reports NOT_SERVING with the engine's reason.
+/// Follows the engine: NOT_SERVING with the engine's reason for good once it cannot write
+/// (a failed flush, a poisoned committer) or a scrub found damage, and while the disk is
+/// almost full (SERVING again once space is freed).
 pub async fn watch_engine(engine: Engine, health: Arc<Health>) {
     let mut durable = engine.durability().watch();
+    let mut conditions = engine.conditions().subscribe();
     loop {
-        let failed = durable.borrow_and_update().failed;
-        if failed || engine.poisoned().is_some() {
-            let reason = engine
-                .poisoned()
-                .unwrap_or_else(|| "a flush of the log failed".to_string());
-            health
-                .set("store", Some(format!("the store cannot write: {reason}")))
-                .await;
+        let now = *durable.borrow_and_update();
+        conditions.borrow_and_update();
+        if now.stopped {
             return;
         }
-        if durable.changed().await.is_err() {
-            return;
+        let problem = engine
+            .unhealthy()
+            .or_else(|| now.failed.then(|| "a flush of the log failed".to_string()));
+        health.set("store", problem).await;
+        tokio::select! {
+            changed = durable.changed() => if changed.is_err() { return },
+            changed = conditions.changed() => if changed.is_err() { return },
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod cli;
 pub mod dashboard;
 pub mod health;
+pub mod scrub;
 pub mod server;
 pub mod services;
 pub mod status;

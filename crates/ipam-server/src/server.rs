@@ -6,7 +6,7 @@ use crate::services::App;
 use anyhow::Context;
 use ipam_jobs::{Jobs, JobsConfig};
 use ipam_proto::pb;
-use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
+use ipam_store::{Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -21,24 +21,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             cache_bytes: args.cache_mb * 1024 * 1024,
         },
     )
-    .with_context(|| format!("opening the data directory {}", args.data.display()))?;
+    .map_err(|e| damaged(&args.data, "opening the data directory", e.into()))?;
     let engine_config = EngineConfig {
         snapshot_every: args.snapshot_every,
+        min_free_bytes: args.min_free_mb << 20,
         ..Default::default()
     };
     let (engine, report) = tokio::task::spawn_blocking(move || Engine::open(store, engine_config))
         .await?
-        .with_context(|| {
-            format!(
-                "rebuilding the tables from the log; `ipamd repair --data {0}` shows the damage and \
-                 `ipamd repair --data {0} --truncate` cuts it",
-                args.data.display()
-            )
+        .map_err(|e| match e {
+            // These reports name the range and the ways back themselves.
+            StoreError::HistoryMissing(_) | StoreError::HistoryUnknown(_) => e.into(),
+            other => damaged(&args.data, "rebuilding the tables from the log", other.into()),
         })?;
     tracing::info!(
         snapshot_seq = report.snapshot_seq,
         replayed = report.replayed,
         head = report.head,
+        acknowledged = report.acknowledged.seq,
         elapsed_ms = report.elapsed.as_millis() as u64,
         state_hash = %format!("{:032x}", report.state_hash),
         "tables rebuilt from the log"
@@ -51,7 +51,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_unflushed_items: args.max_unflushed_items,
         ..Default::default()
     };
-    let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config).map_err(|f| anyhow::anyhow!("{f}"))?;
+    let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config)
+        .map_err(|f| damaged(&args.data, "recovering the operations", anyhow::anyhow!("{f}")))?;
     if !recovery.requeued.is_empty() || !recovery.resumed.is_empty() {
         tracing::info!(requeued = ?recovery.requeued, resumed = ?recovery.resumed, "unfinished operations recovered");
     }
@@ -66,6 +67,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         health: health.clone(),
         started_unix_ms: ipam_jobs::record::now_ms(),
     };
+    if args.scrub_interval_s > 0 {
+        tokio::spawn(crate::scrub::run(
+            engine.clone(),
+            Duration::from_secs(args.scrub_interval_s),
+        ));
+    }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -151,6 +158,16 @@ fn incoming(
         stream.set_nodelay(true)?;
         Ok(stream)
     })
+}
+
+/// A start-up failure caused by what is in the data directory, with the ways back.
+fn damaged(data: &std::path::Path, what: &str, e: anyhow::Error) -> anyhow::Error {
+    e.context(format!(
+        "{what} failed; `ipamd verify --data {0}` reports the damage and `ipamd repair --data {0}` \
+         what a repair keeps.\n{1}",
+        data.display(),
+        ipam_store::history::ways_back(data)
+    ))
 }
 
 async fn shutdown_signal() {

@@ -14,9 +14,10 @@ use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::metrics::{Histogram, LATENCY_BUCKETS};
 use crate::record::{HEADER_LEN, StoredRecord};
+use crate::watermark::{Mark, Watermark};
 use parking_lot::{Condvar, Mutex};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -58,6 +59,8 @@ pub struct Durability {
     pub(crate) flushes: AtomicU64,
     pub(crate) flush_micros: AtomicU64,
     pub(crate) flush_seconds: Histogram,
+    /// Marked before every flush and written after it, before anyone hears (`watermark.rs`).
+    watermark: OnceLock<Arc<Watermark>>,
 }
 
 #[derive(Default)]
@@ -91,7 +94,33 @@ impl Durability {
             flushes: AtomicU64::new(0),
             flush_micros: AtomicU64::new(0),
             flush_seconds: Histogram::new(LATENCY_BUCKETS),
+            watermark: OnceLock::new(),
         })
+    }
+
+    /// From now on every flush is marked in the watermark (set once, at open).
+    pub(crate) fn keep_watermark(&self, watermark: Arc<Watermark>) {
+        let _ = self.watermark.set(watermark);
+    }
+
+    /// Marks the coming flush in sled, after everything it covers was written.
+    fn mark_flush(&self) -> Result<Option<Mark>, StoreError> {
+        let Some(w) = self.watermark.get() else {
+            return Ok(None);
+        };
+        w.mark()
+            .map(Some)
+            .map_err(|e| self.fail(format!("marking the flush in sled failed: {e}")))
+    }
+
+    /// Records a finished flush in the watermark file.
+    fn record_flush(&self, seq: u64, mark: Option<Mark>) -> Result<(), StoreError> {
+        match (self.watermark.get(), mark) {
+            (Some(w), Some(mark)) => w
+                .record(seq, mark)
+                .map_err(|e| self.fail(format!("recording the acknowledged watermark failed: {e}"))),
+            _ => Ok(()),
+        }
     }
 
     /// Called after a write: the ticket to wait for.
@@ -235,11 +264,15 @@ impl Durability {
             // they are among those written here. The flush alone is timed (the metric, and
             // the commit delay above).
             let flushed = self.write_staged().and_then(|seq| {
+                let mark = self.mark_flush()?;
                 let started = Instant::now();
                 self.log
                     .sync()
                     .map_err(|e| self.fail(format!("flushing the log failed: {e}")))?;
-                Ok((seq, started.elapsed()))
+                let took = started.elapsed();
+                // Before the waiters hear: whatever is acknowledged is in the watermark.
+                self.record_flush(seq, mark)?;
+                Ok((seq, took))
             });
             match flushed {
                 Ok((seq, took)) => {

@@ -11,13 +11,19 @@
 //! `durable_seq() >= position` before answering (`Engine::read_durable`).
 
 use crate::committer::Committer;
+use crate::disk::DiskGuard;
 use crate::durability::Durability;
 use crate::error::StoreError;
+use crate::health::Conditions;
+use crate::history;
 use crate::log::{EventLog, SledLog};
 use crate::metrics::{Histogram, HistogramSnapshot, LATENCY_BUCKETS, SIZE_BUCKETS};
 use crate::replay::replay;
+use crate::scrub::{self, ScrubReport};
 use crate::snapshot::{self, SkippedSnapshot};
 use crate::store::Store;
+use crate::upkeep::Upkeep;
+use crate::watermark::{self, Acknowledged, Watermark};
 use ipam_core::conflict::Key;
 use ipam_core::tables::IdMap;
 use ipam_core::{Event, State};
@@ -39,6 +45,8 @@ pub struct EngineConfig {
     /// At open, re-check the CRCs of this many records under the snapshot (replay checks
     /// the rest), so a damaged tail is found even after a clean shutdown's snapshot.
     pub verify_tail: u64,
+    /// Refuse writes while the data directory's filesystem has less free (0 = never).
+    pub min_free_bytes: u64,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +56,7 @@ impl Default for EngineConfig {
             max_round: 4096,
             conflict_window: 65_536,
             verify_tail: 100_000,
+            min_free_bytes: 64 << 20,
         }
     }
 }
@@ -82,6 +91,9 @@ pub enum AppendError {
     /// The engine cannot write (poisoned, stopped, or the disk failed).
     #[error("the store cannot write: {0}")]
     Unavailable(String),
+    /// The disk is almost full: refused before anything was staged; retry once space is freed.
+    #[error("{0}")]
+    DiskFull(String),
 }
 
 pub(crate) struct Stats {
@@ -139,6 +151,8 @@ pub struct OpenReport {
     pub head: u64,
     pub elapsed: Duration,
     pub state_hash: u128,
+    /// What the acknowledged watermark said (all zero for a directory that had none).
+    pub acknowledged: Acknowledged,
 }
 
 pub(crate) struct Shared {
@@ -155,6 +169,9 @@ pub(crate) struct Shared {
     /// The background snapshot in flight, joined by `shutdown` (it holds the store open).
     snapshot_thread: Mutex<Option<JoinHandle<()>>>,
     shared_self: Mutex<Option<std::sync::Weak<Shared>>>,
+    watermark: Arc<Watermark>,
+    conditions: Arc<Conditions>,
+    upkeep: Upkeep,
 }
 
 impl Shared {
@@ -166,7 +183,8 @@ impl Shared {
             self.rows_at_last_snapshot.load(Ordering::Relaxed),
             head,
         );
-        if !due {
+        // A snapshot on an almost full disk would only fill it.
+        if !due || self.conditions.disk.is_low() {
             return;
         }
         if self.snapshotting.swap(true, Ordering::AcqRel) {
@@ -200,6 +218,7 @@ impl Shared {
             return Err(StoreError::Poisoned("the log did not become durable".into()));
         }
         self.store.snapshots.put(seq, bytes)?;
+        self.watermark.sync()?;
         self.durability.ticket();
         self.last_snapshot.store(seq, Ordering::Relaxed);
         self.rows_at_last_snapshot.store(rows, Ordering::Relaxed);
@@ -246,6 +265,8 @@ impl Engine {
     /// and flusher. Refuses to start (with the sequence number) on a corrupt log.
     pub fn open(store: Store, config: EngineConfig) -> Result<(Engine, OpenReport), StoreError> {
         let started = Instant::now();
+        // Before anything is replayed: a directory that lost acknowledged history is not served.
+        let baseline = history::check(&store)?;
         let log = store.log.clone();
         let head = log.head();
         let (snapshot, skipped) = store.snapshots.load_newest(head)?;
@@ -268,9 +289,33 @@ impl Engine {
             head: state.position(),
             elapsed: started.elapsed(),
             state_hash,
+            acknowledged: baseline.acknowledged,
         };
 
+        let flushes = watermark::flush_marker(&store.meta)?.unwrap_or(0);
+        let start = Acknowledged {
+            seq: state.position(),
+            flushes: flushes.max(baseline.acknowledged.flushes),
+            ..baseline.acknowledged
+        };
+        let flush_sled = {
+            let store = store.clone();
+            move || store.flush()
+        };
+        let watermark = Watermark::open(
+            store.path(),
+            store.meta.clone(),
+            flush_sled,
+            start,
+            baseline.writes,
+        )?;
+        let conditions = Arc::new(Conditions::new(DiskGuard::new(
+            store.path(),
+            config.min_free_bytes,
+        )));
+        conditions.check_disk();
         let durability = Durability::new(state.position(), log.clone() as Arc<dyn EventLog>);
+        durability.keep_watermark(watermark.clone());
         let rows = state.row_count();
         let shared = Arc::new(Shared {
             state: RwLock::new(state),
@@ -284,6 +329,9 @@ impl Engine {
             snapshotting: AtomicBool::new(false),
             snapshot_thread: Mutex::new(None),
             shared_self: Mutex::new(None),
+            upkeep: Upkeep::start(watermark.clone(), conditions.clone()),
+            watermark,
+            conditions,
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
@@ -331,6 +379,9 @@ impl Engine {
 
     /// Hands a decision to the committer; resolves once it is sequenced and applied.
     pub async fn append(&self, req: AppendRequest) -> Result<Appended, AppendError> {
+        if let Some(reason) = self.write_refusal() {
+            return Err(AppendError::DiskFull(reason));
+        }
         let started = Instant::now();
         let appended = self
             .committer
@@ -385,6 +436,53 @@ impl Engine {
     pub fn poisoned(&self) -> Option<String> {
         let poisoned = self.shared.poisoned.lock().clone();
         poisoned.or_else(|| self.durability().write_failure())
+    }
+
+    /// Why writes are refused right now (the disk almost full), if they are. Cheap.
+    pub fn write_refusal(&self) -> Option<String> {
+        self.shared.conditions.write_refusal()
+    }
+
+    /// The free-space guard and the scrub's findings (see `health.rs`).
+    pub fn conditions(&self) -> &Conditions {
+        &self.shared.conditions
+    }
+
+    /// Why the engine should not be reported healthy, if it should not.
+    pub fn unhealthy(&self) -> Option<String> {
+        self.poisoned().or_else(|| self.shared.conditions.unhealthy())
+    }
+
+    /// What the acknowledged watermark holds now.
+    pub fn acknowledged(&self) -> Acknowledged {
+        self.shared.watermark.current()
+    }
+
+    /// The jobs service handed out operation `id`, with ids below `reserved` reserved on
+    /// disk: the watermark carries both, so no id is handed out twice even if sled loses
+    /// its reservation.
+    pub fn note_operation(&self, id: u64, reserved: u64) {
+        self.shared.watermark.note_operation(id, reserved);
+    }
+
+    /// Reads every durable record, the other trees and the snapshots (blocking; see
+    /// `scrub.rs`), and records what it found.
+    pub fn scrub(&self) -> ScrubReport {
+        let started = Instant::now();
+        let durability = self.durability().clone();
+        let report = scrub::scrub(&self.shared.store, self.durable_seq(), &|| {
+            !durability.current().stopped
+        });
+        if report.stopped {
+            return report;
+        }
+        if let Some(damage) = &report.damage {
+            tracing::error!(%damage, "the scrub found damage in the data directory");
+        }
+        self.shared
+            .conditions
+            .record_scrub(report.clone(), started.elapsed());
+        report
     }
 
     /// Makes sure the events up to `seq` are in the log before a write that must never be
@@ -459,6 +557,22 @@ impl Engine {
         if let Err(e) = self.log.sync() {
             tracing::error!(error = %e, "final flush failed");
         }
+        if self.poisoned().is_none()
+            && let Err(e) = self.seal_watermark()
+        {
+            tracing::error!(error = %e, "cannot record the acknowledged watermark at shutdown");
+        }
+        self.shared.upkeep.stop();
+    }
+
+    /// The last watermark: marked in sled, flushed with everything written since the
+    /// flusher stopped (job records of interrupted jobs), and written to both slots.
+    fn seal_watermark(&self) -> Result<(), StoreError> {
+        let head = self.head();
+        self.write_through(head)?;
+        let mark = self.shared.watermark.mark()?;
+        self.log.sync()?;
+        self.shared.watermark.seal(head, mark)
     }
 }
 

@@ -16,6 +16,17 @@ pub enum StoreError {
     Poisoned(String),
     #[error("{0}")]
     Invalid(String),
+    /// Damage outside the log's records (a snapshot file), with where it is.
+    #[error("damage in {at}: {reason}")]
+    Damaged { at: String, reason: String },
+    /// Records (or other writes) that were once durable are gone: the store refuses to
+    /// serve a smaller truth. The report names the range and the ways back.
+    #[error("{0}")]
+    HistoryMissing(Box<crate::history::HistoryGap>),
+    /// The acknowledged watermark this data directory keeps is missing or unreadable, so
+    /// whether history is missing cannot be told.
+    #[error("{0}")]
+    HistoryUnknown(Box<crate::history::WatermarkLost>),
 }
 
 impl From<sled::Error> for StoreError {

@@ -7,17 +7,23 @@
 
 pub mod check;
 mod committer;
+pub mod disk;
 pub mod durability;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod health;
+pub mod history;
 pub mod kv;
 pub mod log;
 pub mod metrics;
 pub mod record;
 pub mod replay;
+pub mod scrub;
 pub mod snapshot;
 pub mod store;
+mod upkeep;
+pub mod watermark;
 
 pub use engine::{
     AppendError, AppendRequest, Appended, Engine, EngineConfig, EngineHistograms, EngineStats, OpenReport,

@@ -199,16 +199,45 @@ async fn a_flipped_byte_mid_log_is_reported_and_cut_only_on_request() {
     assert_eq!(s.log.head(), 10, "nothing is removed without --truncate");
 
     let report = repair(&s, true).unwrap();
-    assert!(report.truncated);
+    assert!(report.repaired);
+    let loss = report.loss.expect("the loss is recorded");
+    assert_eq!((loss.first_seq, loss.last_seq), (6, 10));
     let (engine, opened) = Engine::open(s, no_snapshots()).unwrap();
-    assert_eq!(opened.head, 5);
+    // The loss record sits after everything acknowledged: 6..=10 never name other events.
+    assert_eq!(opened.head, 11);
     assert_eq!(engine.read(|st| st.blocks.len()), 5);
-    // Writing continues after the cut.
+    let lost = engine.log().read_from(6, 10).unwrap();
+    assert_eq!(
+        lost.len(),
+        1,
+        "a read from inside the lost range starts at its record"
+    );
+    assert!(matches!(
+        ipam_proto::event_codec::decode(2, &lost[0].payload),
+        Ok(ipam_core::Event::HistoryLost(l)) if l == loss
+    ));
+    // Writing continues above it, and row ids move past any a lost event could have used.
     engine
         .commit(decide(&engine, &block("172.16.0.0/12"), 99).unwrap())
         .await
         .unwrap();
-    assert_eq!(engine.head(), 6);
+    assert_eq!(engine.head(), 12);
+    let ids: Vec<u64> = engine.read(|st| st.blocks.iter().map(|b| b.block.id.0).collect());
+    assert_eq!(ids, [1, 2, 3, 4, 5, 11]);
+    engine.shutdown();
+    drop(engine);
+    // The gap it accounts for is the only one replay and verify accept.
+    let s = store(dir.path());
+    let verified = verify(&s).expect("the repaired log verifies");
+    assert_eq!(verified.head, 12);
+    let mut bytes = Vec::new();
+    let summary = export(&*s.log, 12, verified.log_hash, &mut bytes).unwrap();
+    assert_eq!(summary.records, 7);
+    let copy = tempfile::tempdir().unwrap();
+    let t = store(copy.path());
+    import(&*t.log, &mut bytes.as_slice()).expect("an export with the loss record imports");
+    let (engine, opened) = Engine::open(t, no_snapshots()).unwrap();
+    assert_eq!(opened.state_hash, verified.log_hash);
     engine.shutdown();
 }
 

@@ -79,6 +79,9 @@ pub enum Command {
     Events(EventsCmd),
     /// Whether ipamd serves, and why not (exits non-zero when it does not).
     Status,
+    /// A consistent backup of the running server's log to FILE (the format of `ipamd
+    /// export`; restore with `ipamd import`). Writes go on meanwhile.
+    Backup { file: PathBuf },
     /// Offline: the tables as of a sequence number.
     State(StateArgs),
     /// Offline: what changed between two sequence numbers, row by row.

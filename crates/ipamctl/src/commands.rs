@@ -81,6 +81,7 @@ pub async fn run(client: &Client, command: Command) -> anyhow::Result<()> {
         Command::Op(c) => op(client, c).await,
         Command::Events(c) => events(client, c).await,
         Command::Status => status(client).await,
+        Command::Backup { file } => crate::backup::run(client, &file).await,
         Command::State(_) | Command::Diff(_) | Command::Explain(_) | Command::Replay(_) => {
             unreachable!("offline commands do not connect")
         }

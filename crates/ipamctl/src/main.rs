@@ -2,6 +2,7 @@
 //! the event log) and replay-based debugging of a data directory (state at any sequence
 //! number, diffs, operation timelines, verification and re-execution of the log).
 
+mod backup;
 mod cli;
 mod client;
 mod commands;

@@ -388,6 +388,8 @@ impl State {
                     });
                 }
             }
+            // Each lost event may have created a row: no id it could have used is used again.
+            Event::HistoryLost(loss) => self.last_ids.iter_mut().for_each(|id| *id += loss.events()),
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())

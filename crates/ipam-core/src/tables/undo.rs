@@ -288,6 +288,8 @@ impl State {
                     created: true,
                 })
             }),
+            // It moves only the id counters, which the append's undo restores as a whole.
+            E::HistoryLost(_) => Undo::default(),
         }
     }
 }

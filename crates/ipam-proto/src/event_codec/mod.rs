@@ -10,7 +10,7 @@ use crate::enums::{
 use crate::pb;
 use crate::wire::{WireError, addr_from_bytes};
 use ipam_core::addr::{Addr, AddressCategory, Prefix, Span};
-use ipam_core::events::Event;
+use ipam_core::events::{Event, HistoryLoss};
 use ipam_core::ids::{
     AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, ReservationId, ScopeId, ServerId, SpaceId,
     SuperscopeId,
@@ -353,6 +353,12 @@ pub fn to_pb(event: &Event) -> pb::Event {
             created: *created,
         }),
         Event::DhcpPolicyDeleted(id) => Kind::DhcpPolicyDeleted(pb::DhcpPolicyDeleted { id: id.0 }),
+        Event::HistoryLost(loss) => Kind::HistoryLost(pb::HistoryLost {
+            first_seq: loss.first_seq,
+            last_seq: loss.last_seq,
+            first_operation_id: loss.first_operation,
+            last_operation_id: loss.last_operation,
+        }),
     };
     pb::Event { kind: Some(kind) }
 }
@@ -427,6 +433,12 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             created: e.created,
         },
         Kind::DhcpPolicyDeleted(e) => Event::DhcpPolicyDeleted(PolicyId(e.id)),
+        Kind::HistoryLost(e) => Event::HistoryLost(HistoryLoss {
+            first_seq: e.first_seq,
+            last_seq: e.last_seq,
+            first_operation: e.first_operation_id,
+            last_operation: e.last_operation_id,
+        }),
     })
 }
 

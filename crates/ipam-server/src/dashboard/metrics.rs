@@ -192,6 +192,7 @@ pub async fn render(d: &Dashboard) -> String {
         "1 when the engine has stopped writing after a failure (restart to rebuild).",
         u8::from(engine.poisoned().is_some()),
     );
+    integrity(&mut out, engine);
     if let Ok(view) = api::tables_now(app).await {
         family(
             &mut out,
@@ -209,4 +210,78 @@ pub async fn render(d: &Dashboard) -> String {
         }
     }
     out
+}
+
+/// The acknowledged watermark, the free-space guard and the background scrub.
+fn integrity(out: &mut String, engine: &ipam_store::Engine) {
+    let ack = engine.acknowledged();
+    single(
+        out,
+        "ipam_acknowledged_seq",
+        "gauge",
+        "Sequence number the acknowledged watermark (outside sled) holds.",
+        ack.seq,
+    );
+    let disk = &engine.conditions().disk;
+    if disk.min_free() > 0 {
+        single(
+            out,
+            "ipam_disk_free_bytes",
+            "gauge",
+            "Free bytes on the data directory's filesystem at the last check.",
+            disk.free_bytes(),
+        );
+    }
+    single(
+        out,
+        "ipam_disk_writes_refused",
+        "gauge",
+        "1 while writes are refused because the disk is almost full (--min-free-mb).",
+        u8::from(disk.is_low()),
+    );
+    let scrub = engine.conditions().scrub_status();
+    single(
+        out,
+        "ipam_scrub_runs_total",
+        "counter",
+        "Background scrubs completed since start.",
+        scrub.runs,
+    );
+    single(
+        out,
+        "ipam_scrub_damage",
+        "gauge",
+        "1 once a scrub found damage in the data directory (see the log for where).",
+        u8::from(scrub.damage.is_some()),
+    );
+    if let Some((report, took)) = scrub.last {
+        single(
+            out,
+            "ipam_scrub_last_records",
+            "gauge",
+            "Log records the last scrub read.",
+            report.records,
+        );
+        single(
+            out,
+            "ipam_scrub_last_snapshots",
+            "gauge",
+            "Snapshot files the last scrub checked.",
+            report.snapshots,
+        );
+        single(
+            out,
+            "ipam_scrub_last_upto_seq",
+            "gauge",
+            "The log position the last scrub read up to.",
+            report.upto,
+        );
+        single(
+            out,
+            "ipam_scrub_last_seconds",
+            "gauge",
+            "How long the last scrub took.",
+            took.as_secs_f64(),
+        );
+    }
 }

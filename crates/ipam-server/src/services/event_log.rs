@@ -33,6 +33,16 @@ pub fn logged_event(r: &StoredRecord) -> Result<pb::LoggedEvent, Status> {
 #[tonic::async_trait]
 impl EventLog for App {
     type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::LoggedEvent, Status>> + Send>>;
+    type BackupStream = ReceiverStream<Result<pb::BackupChunk, Status>>;
+
+    /// The log up to the durable head at the start of the call, in the export format.
+    async fn backup(
+        &self,
+        _request: Request<pb::BackupRequest>,
+    ) -> Result<Response<Self::BackupStream>, Status> {
+        let chunks = super::backup::start(&self.engine).await?;
+        Ok(Response::new(ReceiverStream::new(chunks)))
+    }
 
     /// Streams from `from_seq` up to the durable watermark, then waits for it to move. Only
     /// durable records are read, so the switch from history to live has no gap and no
@@ -106,10 +116,16 @@ impl EventLog for App {
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| Status::data_loss(e.to_string()))?;
-        let r = records
-            .first()
-            .filter(|r| r.seq == seq)
-            .ok_or_else(|| Status::data_loss(format!("event {seq} is missing")))?;
+        let r = match records.first() {
+            Some(r) if r.seq == seq => r,
+            Some(r) if ipam_store::history::covers(seq, r) => {
+                return Err(fault(Fault::not_found(
+                    "seq",
+                    format!("event {seq} was lost to storage damage (see event {})", r.seq),
+                )));
+            }
+            _ => return Err(Status::data_loss(format!("event {seq} is missing"))),
+        };
         Ok(Response::new(logged_event(r)?))
     }
 

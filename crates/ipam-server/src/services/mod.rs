@@ -2,6 +2,7 @@
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
 pub mod admin;
+mod backup;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;

@@ -50,8 +50,11 @@ pub fn open_copy(args: &DataArgs) -> anyhow::Result<Copy> {
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
+    let mut entries = std::fs::read_dir(from)?.collect::<std::io::Result<Vec<_>>>()?;
+    // The acknowledged watermark first: copied off a running server, it is then never
+    // ahead of the log copied after it (which `verify` would report as lost history).
+    entries.sort_by_key(|e| e.file_name() != ipam_store::watermark::FILE_NAME);
+    for entry in entries {
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
