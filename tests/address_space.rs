@@ -430,3 +430,92 @@ async fn allocate_range_finds_the_first_free_aligned_subnet() {
         (tonic::Code::FailedPrecondition, Some("block_id"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn address_spaces_are_renamed_in_bulk_and_deleted_when_empty() {
+    let server = Server::start();
+    let mut ipam = server.ipam().await;
+    let create = |name: &str| pb::CreateAddressSpaceParams {
+        name: name.into(),
+        r#type: pb::AddressSpaceType::Provider as i32,
+        ..Default::default()
+    };
+    let lab = record_id(
+        &ipam
+            .create_address_space(create("lab"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let dmz = record_id(
+        &ipam
+            .create_address_space(create("dmz"))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let rename = |id: u64, name: &str| pb::UpdateAddressSpaceParams {
+        id,
+        modified_properties: vec!["name".into(), "description".into()],
+        name: name.into(),
+        description: format!("{name} networks"),
+        ..Default::default()
+    };
+    let op = ipam
+        .update_address_space(rename(lab, "lab-east"))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(pb::operation_result::Result::AddressSpace(space)) = op.result.and_then(|r| r.result) else {
+        panic!("the updated space is the result")
+    };
+    assert_eq!(
+        (space.name.as_str(), space.description.as_str()),
+        ("lab-east", "lab-east networks")
+    );
+
+    let op = ipam
+        .bulk_update_address_spaces(pb::BulkUpdateAddressSpacesParams {
+            address_spaces: vec![rename(lab, "lab-west"), rename(dmz, "edge")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(op.items_total, 2);
+    let clash = ipam
+        .update_address_space(rename(dmz, "LAB-WEST"))
+        .await
+        .unwrap_err();
+    assert_eq!(clash.code(), tonic::Code::AlreadyExists);
+    assert_eq!(violated_field(&clash).as_deref(), Some("name"));
+
+    // A space that holds a block stays; empty, it goes.
+    let mut block = block_params("10.0.0.0/8");
+    block.address_space_id = dmz;
+    let block = record_id(&ipam.create_block(block).await.unwrap().into_inner());
+    let busy = ipam
+        .delete_address_space(pb::DeleteAddressSpaceParams { id: dmz })
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), tonic::Code::FailedPrecondition);
+    assert!(busy.message().contains("blocks"), "{busy:?}");
+    ipam.delete_block(pb::DeleteBlockParams {
+        id: block,
+        delete_children: false,
+    })
+    .await
+    .unwrap();
+    ipam.delete_address_space(pb::DeleteAddressSpaceParams { id: dmz })
+        .await
+        .unwrap();
+    let names: Vec<String> = ipam
+        .list_address_spaces(pb::ListAddressSpacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .address_spaces
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["Default", "lab-west"]);
+}

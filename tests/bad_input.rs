@@ -957,16 +957,19 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
             "",
         ))
     );
+    // With no kind, the kind follows from the parameters; an unknown one is refused.
     case!(
         c,
-        "no kind",
+        "unknown kind",
         InvalidArgument,
         "kind",
-        ops.start_operation(start(
-            pb::OperationKind::Unspecified,
-            Some(Params::CreateBlock(block_params("10.9.0.0/16"))),
-            ""
-        ))
+        ops.start_operation(pb::StartOperationRequest {
+            kind: 9_999,
+            params: Some(pb::OperationParams {
+                params: Some(Params::CreateBlock(block_params("10.9.0.0/16"))),
+            }),
+            request_id: String::new(),
+        })
     );
     case!(
         c,

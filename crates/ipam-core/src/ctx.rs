@@ -86,6 +86,34 @@ impl<'s> Ctx<'s> {
         &self.state.spaces
     }
 
+    /// What still lives in address space `id` (for a deletion's fault), e.g. ["blocks",
+    /// "scopes"]; empty when nothing does. Reads the whole space in every table that holds
+    /// rows of it.
+    pub fn space_contents(&mut self, id: SpaceId) -> Vec<&'static str> {
+        for family in [Family::V4, Family::V6] {
+            let all = Span::new(0, family.max_value());
+            for table in [Table::Blocks, Table::Ranges, Table::Addresses] {
+                self.read(Key::span(table, id, family, all));
+            }
+        }
+        self.read(Key::All(Table::DhcpScopes));
+        self.read(Key::All(Table::AddressSpaces));
+        let s = self.state;
+        [
+            (s.blocks.any_in_space(id), "blocks"),
+            (s.ranges.any_in_space(id), "ranges"),
+            (s.addresses.any_in_space(id), "addresses"),
+            (s.dhcp.any_scope_in_space(id), "DHCP scopes"),
+            (
+                s.spaces.iter().any(|x| x.provider == id),
+                "customer address spaces",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(there, what)| there.then_some(what))
+        .collect()
+    }
+
     // --- blocks ---------------------------------------------------------------------
 
     pub fn block(&mut self, id: BlockId) -> Option<&'s BlockEntry> {

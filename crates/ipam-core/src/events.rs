@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     AddressSpaceCreated(AddressSpace),
+    /// Its name, description or owner changed (UpdateAddressSpace 3.3.4.145).
+    AddressSpaceUpdated(AddressSpace),
     /// An empty address space goes (no block, range, address or scope refers to it).
     AddressSpaceDeleted(SpaceId),
     BlockCreated(IpBlock),
@@ -128,6 +130,7 @@ impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::AddressSpaceCreated(_) => "AddressSpaceCreated",
+            Event::AddressSpaceUpdated(_) => "AddressSpaceUpdated",
             Event::AddressSpaceDeleted(_) => "AddressSpaceDeleted",
             Event::BlockCreated(_) => "BlockCreated",
             Event::BlockUpdated(_) => "BlockUpdated",
@@ -164,7 +167,7 @@ impl Event {
     pub fn record(&self) -> RecordRef {
         let r = RecordRef::new;
         match self {
-            Event::AddressSpaceCreated(s) => r(Table::AddressSpaces, s.id.0),
+            Event::AddressSpaceCreated(s) | Event::AddressSpaceUpdated(s) => r(Table::AddressSpaces, s.id.0),
             Event::AddressSpaceDeleted(id) => r(Table::AddressSpaces, id.0),
             Event::BlockCreated(b) | Event::BlockUpdated(b) => r(Table::Blocks, b.id.0),
             Event::BlockDeleted(id) | Event::BlockParentChanged { id, .. } => r(Table::Blocks, id.0),
@@ -208,6 +211,10 @@ impl Event {
         };
         match self {
             Event::AddressSpaceCreated(s) => visit(T::AddressSpaces, &mut s.id.0, true),
+            Event::AddressSpaceUpdated(s) => {
+                visit(T::AddressSpaces, &mut s.id.0, false);
+                visit(T::AddressSpaces, &mut s.provider.0, false);
+            }
             Event::AddressSpaceDeleted(id) => visit(T::AddressSpaces, &mut id.0, false),
             Event::BlockCreated(b) => {
                 visit(T::Blocks, &mut b.id.0, true);
@@ -292,6 +299,7 @@ impl Event {
     pub fn summary(&self) -> String {
         match self {
             Event::AddressSpaceCreated(s) => format!("address space {} '{}' created", s.id, s.name),
+            Event::AddressSpaceUpdated(s) => format!("address space {} '{}' updated", s.id, s.name),
             Event::AddressSpaceDeleted(id) => format!("address space {id} deleted"),
             Event::BlockCreated(b) => {
                 format!(

@@ -15,6 +15,7 @@ pub mod fault;
 pub mod ids;
 pub mod interval;
 pub mod model;
+pub mod queries;
 pub mod rules;
 pub mod tables;
 

@@ -135,7 +135,7 @@ fn create_scope(state: &mut State, p: CreateDhcpScopeParams) -> ScopeId {
 fn link(state: &mut State, failover: FailoverId, scopes: Vec<ScopeId>) {
     run(
         state,
-        OperationParams::AddDhcpFailoverScopes(DhcpFailoverWithScopesParams { failover, scopes }),
+        OperationParams::AddDhcpFailoverScopes(AddDhcpFailoverScopesParams { failover, scopes }),
     );
 }
 
@@ -283,7 +283,7 @@ fn replicate_scope_follows_every_step_of_the_seed() {
     // Step 3.4: when the partner has the scope, it is updated (UpdateDhcpScope).
     run(
         &mut w.state,
-        OperationParams::EditDhcpScope(UpdateDhcpScopeParams {
+        OperationParams::EditDhcpScope(EditDhcpScopeParams {
             id: linked,
             modified: vec!["end_address".into(), "name".into()],
             name: "renamed".into(),
@@ -542,7 +542,7 @@ proptest! {
                 continue;
             }
             let mut log = Vec::new();
-            let _ = exec::run(&mut w.state, &OperationParams::EditDhcpScope(UpdateDhcpScopeParams {
+            let _ = exec::run(&mut w.state, &OperationParams::EditDhcpScope(EditDhcpScopeParams {
                 id, modified: vec!["end_address".into(), "exclusions".into()], name: String::new(), start: None,
                 end: Some(end), exclusions: Vec::new(), status: ScopeStatus::Active, description: String::new(),
                 lease_duration_s: 0, dns_update_type: DnsUpdateType::Default, options: Vec::new(),

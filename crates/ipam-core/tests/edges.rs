@@ -169,7 +169,7 @@ fn overlap_of_scope(state: &State, scope: ScopeId) -> Overlap {
 }
 
 fn edit_pool(scope: ScopeId, end: &str) -> OperationParams {
-    OperationParams::EditDhcpScope(UpdateDhcpScopeParams {
+    OperationParams::EditDhcpScope(EditDhcpScopeParams {
         id: scope,
         modified: vec!["end_address".into()],
         name: String::new(),
@@ -236,7 +236,7 @@ fn links_decide_overlapping_because_failover() {
     assert_eq!(overlap_of_scope(&s, s1), Overlap::Overlapping);
     let f = failover(&mut s, "f", d1, d2, vec![s1]);
     let link = |failover, scopes| {
-        OperationParams::AddDhcpFailoverScopes(DhcpFailoverWithScopesParams { failover, scopes })
+        OperationParams::AddDhcpFailoverScopes(AddDhcpFailoverScopesParams { failover, scopes })
     };
     run(&mut s, link(f, vec![s2]));
     assert_eq!(
@@ -245,7 +245,7 @@ fn links_decide_overlapping_because_failover() {
     );
     run(
         &mut s,
-        OperationParams::RemoveDhcpFailoverScopes(DhcpFailoverRemoveScopesParams {
+        OperationParams::RemoveDhcpFailoverScopes(RemoveDhcpFailoverScopesParams {
             failover: f,
             scopes: vec![s2],
         }),
@@ -257,7 +257,7 @@ fn links_decide_overlapping_because_failover() {
     run(&mut s, link(f, vec![s2]));
     run(
         &mut s,
-        OperationParams::DeleteDhcpFailover(DhcpFailoverDeleteParams {
+        OperationParams::DeleteDhcpFailover(DeleteDhcpFailoverParams {
             failover: f,
             force: false,
         }),

@@ -350,12 +350,14 @@ impl Jobs {
     }
 
     /// Enqueues an operation. Parameters are decoded first, so bad input is answered at
-    /// once and creates no job. With a `request_id` seen before, returns that job. With
+    /// once and creates no job; its kind follows from them (`kind`, when not UNSPECIFIED,
+    /// must agree: see `params_codec::decode`). With a `request_id` seen before, returns
+    /// that job. With
     /// `durable_ack`, returns only once the queued record is on disk (StartOperation);
     /// callers that wait for the result anyway skip that wait.
     pub async fn submit(
         &self,
-        kind: pb::OperationKind,
+        kind: i32,
         params: pb::OperationParams,
         request_id: String,
         durable_ack: bool,
@@ -363,7 +365,8 @@ impl Jobs {
         if !self.inner.accepting.load(Ordering::Acquire) {
             return Err(Fault::new(FaultCode::Unavailable, "the server is shutting down"));
         }
-        let decoded = ipam_proto::params_codec::operation_params(kind, Some(&params))?;
+        let decoded = ipam_proto::params_codec::decode(kind, Some(&params))?;
+        let kind = ipam_proto::params_codec::kind_to_pb(decoded.kind());
         // Before anything is written: a job record on an almost full disk is a write too.
         if let Some(reason) = self.inner.engine.write_refusal() {
             return Err(Fault::new(FaultCode::ResourceExhausted, reason));
@@ -677,7 +680,7 @@ mod tests {
         let mut feed = jobs.subscribe_all();
         let job = jobs
             .submit(
-                pb::OperationKind::CreateBlock,
+                pb::OperationKind::CreateBlock as i32,
                 block("10.0.0.0/8"),
                 String::new(),
                 true,

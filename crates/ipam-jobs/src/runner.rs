@@ -52,8 +52,7 @@ pub(crate) async fn run(inner: &Inner, job: Arc<LiveJob>) {
 
 async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) -> Result<(), Fault> {
     let (id, kind, params) = job.read(|op| (op.id, op.kind, op.params.clone()));
-    let kind = pb::OperationKind::try_from(kind).unwrap_or(pb::OperationKind::Unspecified);
-    let params: OperationParams = params_codec::operation_params(kind, params.as_ref())?;
+    let params: OperationParams = params_codec::decode(kind, params.as_ref())?;
     let delegate = params.delegate();
     let engine = &inner.engine;
     let started = Instant::now();

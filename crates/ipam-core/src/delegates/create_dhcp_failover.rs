@@ -3,7 +3,7 @@
 //! triple (name, server1, server2) is unique (3.1.1.1.44.1), and the given scopes of
 //! server1 are linked at once, as DhcpFailoverAddScopes would.
 
-use super::dhcp_failover_add_scopes::check_linkable;
+use super::add_dhcp_failover_scopes::check_linkable;
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::events::Event;

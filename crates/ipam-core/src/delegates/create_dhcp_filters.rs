@@ -1,6 +1,6 @@
-//! CreateDhcpFiltersDelegate (3.19.4.4.1.32) and UpdateDhcpFilterDelegate (3.19.4.4.1.33):
-//! for each (filter, server) pair, the ADM_DhcpFiltersTable row of that server and MAC is
-//! updated, or inserted. Many pairs are one item each.
+//! CreateDhcpFiltersDelegate (3.19.4.4.1.32): for each (filter, server) pair, the
+//! ADM_DhcpFiltersTable row of that server and MAC is updated, or inserted. Many pairs are
+//! one item each.
 
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
@@ -25,14 +25,8 @@ pub struct CreateDhcpFiltersParams {
     pub servers: Vec<ServerId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateDhcpFilterParams {
-    pub server: ServerId,
-    pub filter: FilterSpec,
-}
-
 /// Updates the server's filter for the MAC, or inserts one.
-fn upsert(ctx: &mut Ctx, server: ServerId, spec: &FilterSpec) -> FaultResult<ItemOutcome> {
+pub(crate) fn upsert(ctx: &mut Ctx, server: ServerId, spec: &FilterSpec) -> FaultResult<ItemOutcome> {
     validate::text("description", &spec.description, validate::MAX_DESCRIPTION)?;
     let object = format!("filter {} on server {server}", crate::addr::format_mac(spec.mac));
     match ctx.filter_on(server, spec.mac).cloned() {
@@ -116,25 +110,5 @@ impl Delegate for CreateDhcpFiltersParams {
         let target = plan.items[index].target;
         let (fi, si) = ((target >> 32) as usize, (target & 0xffff_ffff) as usize);
         upsert(ctx, self.servers[si], &self.filters[fi]).map_err(|f| f.within(format!("filters[{fi}]")))
-    }
-}
-
-impl Delegate for UpdateDhcpFilterParams {
-    fn describe(&self) -> String {
-        format!(
-            "filter {} on server {}",
-            crate::addr::format_mac(self.filter.mac),
-            self.server
-        )
-    }
-
-    fn run_item(&self, _plan: &Plan, _index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
-        if ctx.server(self.server).is_none() {
-            return Err(Fault::not_found(
-                "server_id",
-                format!("DHCP server {}", self.server),
-            ));
-        }
-        upsert(ctx, self.server, &self.filter).map_err(|f| f.within("filter"))
     }
 }

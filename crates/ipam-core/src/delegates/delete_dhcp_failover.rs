@@ -12,12 +12,12 @@ use crate::rules::failover_overlap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DhcpFailoverDeleteParams {
+pub struct DeleteDhcpFailoverParams {
     pub failover: FailoverId,
     pub force: bool,
 }
 
-impl Delegate for DhcpFailoverDeleteParams {
+impl Delegate for DeleteDhcpFailoverParams {
     fn describe(&self) -> String {
         format!("failover relationship {}", self.failover)
     }

@@ -1,9 +1,8 @@
-//! DeleteDhcpReservationDelegate (3.19.4.4.1.19) and DeleteDhcpReservationCollectionDelegate
-//! (3.19.4.4.1.20): DeleteReservation for one id, or for each id (one item each). The
+//! DeleteDhcpReservationDelegate (3.19.4.4.1.19): DeleteReservation for one id. The
 //! deletion flag says whether the reserved address record goes too
 //! (DhcpReservationDeletionFlag).
 
-use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
+use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, ReservationId, Table};
@@ -16,13 +15,7 @@ pub struct DeleteDhcpReservationParams {
     pub with_address: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteDhcpReservationCollectionParams {
-    pub ids: Vec<ReservationId>,
-    pub with_address: bool,
-}
-
-fn delete(ctx: &mut Ctx, id: ReservationId, with_address: bool, field: &str) -> FaultResult<ItemOutcome> {
+pub(crate) fn delete(ctx: &mut Ctx, id: ReservationId, with_address: bool, field: &str) -> FaultResult<ItemOutcome> {
     let r = ctx
         .reservation(id)
         .cloned()
@@ -48,36 +41,5 @@ impl Delegate for DeleteDhcpReservationParams {
 
     fn run_item(&self, _plan: &Plan, _index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
         delete(ctx, self.id, self.with_address, "reservation_id")
-    }
-}
-
-impl Delegate for DeleteDhcpReservationCollectionParams {
-    fn describe(&self) -> String {
-        format!("{} reservation(s)", self.ids.len())
-    }
-
-    fn plan(&self, _ctx: &mut Ctx) -> FaultResult<Plan> {
-        if self.ids.is_empty() {
-            return Err(Fault::required("reservation_ids"));
-        }
-        Ok(Plan {
-            items: self
-                .ids
-                .iter()
-                .map(|id| PlanItem {
-                    object: format!("reservation {id}"),
-                    target: id.0,
-                })
-                .collect(),
-        })
-    }
-
-    fn run_item(&self, plan: &Plan, index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
-        delete(
-            ctx,
-            ReservationId(plan.items[index].target),
-            self.with_address,
-            &format!("reservation_ids[{index}]"),
-        )
     }
 }

@@ -4,215 +4,26 @@
 //! the items, commits each item's events, and reports progress; delegates never touch the
 //! log, a clock or the network.
 //!
-//! One file per delegate, named after the spec's delegate where the spec has one.
+//! One file per delegate, named after its operation (the registry, `registry.rs`, lists
+//! them); the spec's delegate is named in each file's doc comment.
 
-pub mod add_scopes_to_superscope;
-pub mod allocate_ip_address;
-pub mod allocate_ip_range;
-pub mod create_address_space;
-pub mod create_dhcp_failover;
-pub mod create_dhcp_filters;
-pub mod create_dhcp_policy;
-pub mod create_dhcp_reservation;
-pub mod create_dhcp_scope;
-pub mod create_dhcp_server;
-pub mod create_ip_address;
-pub mod create_ip_block;
-pub mod create_ip_range;
-pub mod create_ip_ranges;
-pub mod delete_dhcp_failover;
-pub mod delete_dhcp_filters;
-pub mod delete_dhcp_policy;
-pub mod delete_dhcp_reservation;
-pub mod delete_dhcp_scope;
-pub mod delete_dhcp_server;
-pub mod delete_ip_address;
-pub mod delete_ip_block;
-pub mod delete_ip_range;
-pub mod delete_superscopes;
-pub mod dhcp_failover_add_scopes;
-pub mod dhcp_failover_remove_scopes;
-pub mod do_failover_replication;
-pub mod remap_ip_range;
-pub mod remove_scopes_from_superscope;
-pub mod rename_superscope;
-pub mod replicate_failover_scope;
-pub mod replicate_server;
-pub mod set_dhcp_reservation;
-pub mod set_superscope_activation_status;
-pub mod update_dhcp_failover;
-pub mod update_dhcp_scope;
-pub mod update_dhcp_server;
-pub mod update_ip_address;
-pub mod update_ip_block;
-pub mod update_ip_range;
+#[macro_use]
+mod registry;
 
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{RecordRef, Table};
 use serde::{Deserialize, Serialize};
 
-pub use add_scopes_to_superscope::AddScopesToSuperscopeParams;
-pub use allocate_ip_address::AllocateAddressParams;
-pub use allocate_ip_range::AllocateRangeParams;
-pub use create_address_space::CreateAddressSpaceParams;
-pub use create_dhcp_failover::{CreateDhcpFailoverParams, FailoverSettings};
-pub use create_dhcp_filters::{CreateDhcpFiltersParams, FilterSpec, UpdateDhcpFilterParams};
-pub use create_dhcp_policy::CreateDhcpPolicyParams;
-pub use create_dhcp_reservation::CreateDhcpReservationParams;
-pub use create_dhcp_scope::CreateDhcpScopeParams;
-pub use create_dhcp_server::CreateDhcpServerParams;
-pub use create_ip_address::CreateAddressParams;
-pub use create_ip_block::CreateBlockParams;
-pub use create_ip_range::CreateRangeParams;
-pub use create_ip_ranges::CreateRangesParams;
-pub use delete_dhcp_failover::DhcpFailoverDeleteParams;
-pub use delete_dhcp_filters::DeleteDhcpFiltersParams;
-pub use delete_dhcp_policy::DeleteDhcpPolicyParams;
-pub use delete_dhcp_reservation::{DeleteDhcpReservationCollectionParams, DeleteDhcpReservationParams};
-pub use delete_dhcp_scope::DeleteDhcpScopeParams;
-pub use delete_dhcp_server::DeleteDhcpServerParams;
-pub use delete_ip_address::DeleteAddressParams;
-pub use delete_ip_block::DeleteBlockParams;
-pub use delete_ip_range::DeleteRangeParams;
-pub use delete_superscopes::DeleteSuperscopesParams;
-pub use dhcp_failover_add_scopes::DhcpFailoverWithScopesParams;
-pub use dhcp_failover_remove_scopes::DhcpFailoverRemoveScopesParams;
-pub use do_failover_replication::ReplicateRelationParams;
-pub use remap_ip_range::RemapRangeParams;
-pub use remove_scopes_from_superscope::RemoveScopesFromSuperscopeParams;
-pub use rename_superscope::RenameSuperscopeParams;
-pub use replicate_failover_scope::ReplicateScopeParams;
-pub use replicate_server::ReplicateServerParams;
-pub use set_dhcp_reservation::{SetDhcpReservationCollectionParams, SetDhcpReservationParams};
-pub use set_superscope_activation_status::SetSuperscopeActivationStatusParams;
-pub use update_dhcp_failover::UpdateDhcpFailoverParams;
-pub use update_dhcp_scope::UpdateDhcpScopeParams;
-pub use update_dhcp_server::UpdateDhcpServerParams;
-pub use update_ip_address::UpdateAddressParams;
-pub use update_ip_block::UpdateBlockParams;
-pub use update_ip_range::UpdateRangeParams;
+pub use create_dhcp_failover::FailoverSettings;
+pub use create_dhcp_filters::FilterSpec;
 
-/// Every operation: its kind (AdminOperationId), its parameter type, and the table of the
-/// record it produces.
-macro_rules! operations {
-    ($($kind:ident($params:ty) => $table:ident;)*) => {
-        /// AdminOperationId: which delegate runs.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum OperationKind {
-            $($kind,)*
-        }
-
-        impl OperationKind {
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(OperationKind::$kind => stringify!($kind),)*
-                }
-            }
-
-            /// The table of the record an operation of this kind produces (its result).
-            pub fn result_table(self) -> Table {
-                match self {
-                    $(OperationKind::$kind => Table::$table,)*
-                }
-            }
-        }
-
-        /// IpamOperationWithProgressParameters (2.2.4.286): one parameter type per kind.
-        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum OperationParams {
-            $($kind($params),)*
-        }
-
-        impl OperationParams {
-            pub fn kind(&self) -> OperationKind {
-                match self {
-                    $(OperationParams::$kind(_) => OperationKind::$kind,)*
-                }
-            }
-
-            pub fn delegate(&self) -> &dyn Delegate {
-                match self {
-                    $(OperationParams::$kind(p) => p,)*
-                }
-            }
-        }
-    };
-}
-
-operations! {
-    CreateAddressSpace(CreateAddressSpaceParams) => AddressSpaces;
-    CreateBlock(CreateBlockParams) => Blocks;
-    UpdateBlock(UpdateBlockParams) => Blocks;
-    DeleteBlock(DeleteBlockParams) => Blocks;
-    CreateRange(CreateRangeParams) => Ranges;
-    UpdateRange(UpdateRangeParams) => Ranges;
-    DeleteRange(DeleteRangeParams) => Ranges;
-    RemapRange(RemapRangeParams) => Ranges;
-    CreateRanges(CreateRangesParams) => Ranges;
-    CreateAddress(CreateAddressParams) => Addresses;
-    UpdateAddress(UpdateAddressParams) => Addresses;
-    DeleteAddress(DeleteAddressParams) => Addresses;
-    AllocateAddress(AllocateAddressParams) => Addresses;
-    AllocateRange(AllocateRangeParams) => Ranges;
-    CreateDhcpServer(CreateDhcpServerParams) => DhcpServers;
-    EditDhcpServer(UpdateDhcpServerParams) => DhcpServers;
-    DeleteDhcpServer(DeleteDhcpServerParams) => DhcpServers;
-    CreateDhcpScope(CreateDhcpScopeParams) => DhcpScopes;
-    EditDhcpScope(UpdateDhcpScopeParams) => DhcpScopes;
-    DeleteDhcpScope(DeleteDhcpScopeParams) => DhcpScopes;
-    AddScopesToSuperscope(AddScopesToSuperscopeParams) => DhcpScopes;
-    RemoveScopesFromSuperscope(RemoveScopesFromSuperscopeParams) => DhcpScopes;
-    RenameSuperscope(RenameSuperscopeParams) => DhcpSuperscopes;
-    DeleteSuperscopes(DeleteSuperscopesParams) => DhcpSuperscopes;
-    SetSuperscopeActivationStatus(SetSuperscopeActivationStatusParams) => DhcpSuperscopes;
-    CreateDhcpReservation(CreateDhcpReservationParams) => DhcpReservations;
-    DeleteDhcpReservation(DeleteDhcpReservationParams) => DhcpReservations;
-    DeleteDhcpReservationCollection(DeleteDhcpReservationCollectionParams) => DhcpReservations;
-    SetDhcpReservation(SetDhcpReservationParams) => DhcpReservations;
-    SetDhcpReservationCollection(SetDhcpReservationCollectionParams) => DhcpReservations;
-    CreateDhcpFailover(CreateDhcpFailoverParams) => DhcpFailovers;
-    EditDhcpFailover(UpdateDhcpFailoverParams) => DhcpFailovers;
-    AddDhcpFailoverScopes(DhcpFailoverWithScopesParams) => DhcpScopes;
-    RemoveDhcpFailoverScopes(DhcpFailoverRemoveScopesParams) => DhcpScopes;
-    DeleteDhcpFailover(DhcpFailoverDeleteParams) => DhcpFailovers;
-    ReplicateScope(ReplicateScopeParams) => DhcpScopes;
-    ReplicateRelation(ReplicateRelationParams) => DhcpScopes;
-    ReplicateServer(ReplicateServerParams) => DhcpScopes;
-    CreateDhcpFilters(CreateDhcpFiltersParams) => DhcpFilters;
-    UpdateDhcpFilter(UpdateDhcpFilterParams) => DhcpFilters;
-    DeleteDhcpFilters(DeleteDhcpFiltersParams) => DhcpFilters;
-    CreateDhcpPolicy(CreateDhcpPolicyParams) => DhcpPolicies;
-    DeleteDhcpPolicy(DeleteDhcpPolicyParams) => DhcpPolicies;
-}
+crate::for_each_operation!(core_operations);
 
 impl OperationParams {
     /// Whether the operation only reports what it would do (its events are not written).
     pub fn dry_run(&self) -> bool {
-        match self {
-            OperationParams::ReplicateScope(p) => p.dry_run,
-            OperationParams::ReplicateRelation(p) => p.dry_run,
-            OperationParams::ReplicateServer(p) => p.dry_run,
-            _ => false,
-        }
-    }
-
-    /// Step 1 of every delegate (3.19.4.4.1.x): the parameter must be present and of the
-    /// type `kind` expects.
-    pub fn check(kind: OperationKind, params: Option<&OperationParams>) -> FaultResult<&OperationParams> {
-        let params = params
-            .ok_or_else(|| Fault::invalid("params", format!("{} needs its parameters", kind.name())))?;
-        if params.kind() != kind {
-            return Err(Fault::invalid(
-                "params",
-                format!(
-                    "operation {} cannot take the parameters of {}",
-                    kind.name(),
-                    params.kind().name()
-                ),
-            ));
-        }
-        Ok(params)
+        self.delegate().dry_run()
     }
 }
 
@@ -344,4 +155,10 @@ pub trait Delegate: Send + Sync {
 
     /// What the operation acts on, for people.
     fn describe(&self) -> String;
+
+    /// Whether these parameters ask only for a report of what would be done (the
+    /// replication delegates' dry run): the items are decided, their events not written.
+    fn dry_run(&self) -> bool {
+        false
+    }
 }

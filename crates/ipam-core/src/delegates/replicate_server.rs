@@ -2,7 +2,7 @@
 //! 3.19.4.4.1.28, was not found): every scope of one server that has a failover
 //! relationship goes to its partner, through ReplicateFailoverScopeDelegate (.29).
 
-use super::replicate_failover_scope::replicate_scope;
+use super::replicate_scope::replicate_scope;
 use super::{Delegate, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
@@ -17,6 +17,10 @@ pub struct ReplicateServerParams {
 }
 
 impl Delegate for ReplicateServerParams {
+    fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     fn describe(&self) -> String {
         format!("the failover scopes of server {}", self.server)
     }

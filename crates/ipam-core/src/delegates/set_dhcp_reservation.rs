@@ -1,10 +1,8 @@
-//! SetDhcpReservationDelegate (3.19.4.4.1.21) and SetDhcpReservationCollectionDelegate
-//! (3.19.4.4.1.22, SetDhcpReservationCollectionParameters 2.2.4.395): the named properties
-//! of one reservation change (ValidateDhcpReservation, then AddOrUpdateReservation), or one
-//! configuration goes to many reservations, one item each.
+//! SetDhcpReservationDelegate (3.19.4.4.1.21): the named properties of one reservation
+//! change (ValidateDhcpReservation, then AddOrUpdateReservation).
 
 use super::create_dhcp_reservation::client_id;
-use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
+use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
@@ -26,16 +24,7 @@ pub struct SetDhcpReservationParams {
     pub dns_update_type: DnsUpdateType,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SetDhcpReservationCollectionParams {
-    pub ids: Vec<ReservationId>,
-    pub modified: Vec<String>,
-    pub description: String,
-    pub reservation_type: ReservationType,
-    pub dns_update_type: DnsUpdateType,
-}
-
-fn apply_changes(
+pub(crate) fn apply_changes(
     ctx: &mut Ctx,
     id: ReservationId,
     field: &str,
@@ -66,7 +55,7 @@ fn apply_changes(
     ))
 }
 
-fn unknown(i: usize, other: &str, allowed: &str) -> Fault {
+pub(crate) fn unknown(i: usize, other: &str, allowed: &str) -> Fault {
     Fault::invalid(
         format!("modified_properties[{i}]"),
         format!("'{other}' is not an updatable reservation property ({allowed})"),
@@ -115,52 +104,6 @@ impl Delegate for SetDhcpReservationParams {
                             "client_id, iaid, name, description, reservation_type, dns_update_type",
                         ));
                     }
-                }
-            }
-            Ok(())
-        })
-    }
-}
-
-impl Delegate for SetDhcpReservationCollectionParams {
-    fn describe(&self) -> String {
-        format!("{} reservation(s)", self.ids.len())
-    }
-
-    fn plan(&self, _ctx: &mut Ctx) -> FaultResult<Plan> {
-        if self.ids.is_empty() {
-            return Err(Fault::required("reservation_ids"));
-        }
-        for (i, property) in self.modified.iter().enumerate() {
-            if !["description", "reservation_type", "dns_update_type"].contains(&property.as_str()) {
-                return Err(unknown(
-                    i,
-                    property,
-                    "description, reservation_type, dns_update_type",
-                ));
-            }
-        }
-        validate::text("description", &self.description, validate::MAX_DESCRIPTION)?;
-        Ok(Plan {
-            items: self
-                .ids
-                .iter()
-                .map(|id| PlanItem {
-                    object: format!("reservation {id}"),
-                    target: id.0,
-                })
-                .collect(),
-        })
-    }
-
-    fn run_item(&self, plan: &Plan, index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
-        let id = ReservationId(plan.items[index].target);
-        apply_changes(ctx, id, &format!("reservation_ids[{index}]"), |_, r| {
-            for property in &self.modified {
-                match property.as_str() {
-                    "description" => r.description = self.description.clone(),
-                    "reservation_type" => r.reservation_type = self.reservation_type,
-                    _ => r.dns_update_type = self.dns_update_type,
                 }
             }
             Ok(())

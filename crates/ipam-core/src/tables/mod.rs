@@ -135,6 +135,23 @@ impl State {
                 writes.push(Key::All(Table::AddressSpaces));
                 self.spaces.insert(space);
             }
+            Event::AddressSpaceUpdated(space) => {
+                let Some(old) = self.spaces.get(space.id) else {
+                    return fail(format!("no address space {}", space.id));
+                };
+                if old.kind != space.kind || old.provider != space.provider {
+                    return fail("a space's type and provider never change".into());
+                }
+                if let Some(other) = self.spaces.by_name(&space.name).filter(|o| o.id != space.id) {
+                    return fail(format!(
+                        "address space {} is already named '{}'",
+                        other.id, other.name
+                    ));
+                }
+                writes.push(Key::row(Table::AddressSpaces, space.id.0));
+                writes.push(Key::All(Table::AddressSpaces));
+                self.spaces.insert(space);
+            }
             Event::AddressSpaceDeleted(id) => {
                 if self.spaces.get(id).is_none() {
                     return fail(format!("no address space {id}"));

@@ -119,6 +119,10 @@ impl State {
         let dhcp = &self.dhcp;
         match event {
             E::AddressSpaceCreated(s) => Undo::of(E::AddressSpaceDeleted(s.id)),
+            E::AddressSpaceUpdated(s) => self
+                .spaces
+                .get(s.id)
+                .map_or_else(Undo::default, |old| Undo::of(E::AddressSpaceUpdated(old.clone()))),
             E::AddressSpaceDeleted(id) => self
                 .spaces
                 .get(*id)

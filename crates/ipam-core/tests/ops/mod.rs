@@ -320,7 +320,7 @@ pub fn to_params(state: &State, op: &Op) -> Option<OperationParams> {
             let s = state.dhcp.scope(nth(scopes, pick)?)?;
             let v6 = s.family() == ipam_core::Family::V6;
             let (lo, hi) = pool(s.network, a, b, true)?;
-            OperationParams::EditDhcpScope(UpdateDhcpScopeParams {
+            OperationParams::EditDhcpScope(EditDhcpScopeParams {
                 id: s.id,
                 modified: vec!["start_address".into(), "end_address".into(), "exclusions".into()],
                 name: String::new(),
@@ -389,15 +389,15 @@ pub fn to_params(state: &State, op: &Op) -> Option<OperationParams> {
             },
             scopes: Vec::new(),
         }),
-        Op::DeleteFailover => OperationParams::DeleteDhcpFailover(DhcpFailoverDeleteParams {
+        Op::DeleteFailover => OperationParams::DeleteDhcpFailover(DeleteDhcpFailoverParams {
             failover: failover(state)?,
             force: false,
         }),
-        Op::Link { pick } => OperationParams::AddDhcpFailoverScopes(DhcpFailoverWithScopesParams {
+        Op::Link { pick } => OperationParams::AddDhcpFailoverScopes(AddDhcpFailoverScopesParams {
             failover: failover(state)?,
             scopes: vec![nth(scopes, pick)?],
         }),
-        Op::Unlink { pick } => OperationParams::RemoveDhcpFailoverScopes(DhcpFailoverRemoveScopesParams {
+        Op::Unlink { pick } => OperationParams::RemoveDhcpFailoverScopes(RemoveDhcpFailoverScopesParams {
             failover: failover(state)?,
             scopes: vec![nth(scopes, pick)?],
         }),

@@ -265,6 +265,9 @@ pub fn to_pb(event: &Event) -> pb::Event {
         Event::AddressSpaceCreated(s) => Kind::AddressSpaceCreated(pb::AddressSpaceCreated {
             space: Some(space_row(s)),
         }),
+        Event::AddressSpaceUpdated(s) => Kind::AddressSpaceUpdated(pb::AddressSpaceUpdated {
+            space: Some(space_row(s)),
+        }),
         Event::AddressSpaceDeleted(id) => Kind::AddressSpaceDeleted(pb::AddressSpaceDeleted { id: id.0 }),
         Event::BlockCreated(b) => Kind::BlockCreated(pb::BlockCreated {
             block: Some(block_row(b)),
@@ -370,6 +373,7 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
         .ok_or_else(|| WireError::field("kind", "no event kind set"))?;
     Ok(match kind {
         Kind::AddressSpaceCreated(e) => Event::AddressSpaceCreated(space_from(e.space)?),
+        Kind::AddressSpaceUpdated(e) => Event::AddressSpaceUpdated(space_from(e.space)?),
         Kind::AddressSpaceDeleted(e) => Event::AddressSpaceDeleted(SpaceId(e.id)),
         Kind::BlockCreated(e) => Event::BlockCreated(block_from(e.block)?),
         Kind::BlockUpdated(e) => Event::BlockUpdated(block_from(e.block)?),

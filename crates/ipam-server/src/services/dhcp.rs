@@ -2,272 +2,230 @@
 //! filters and policies. Mutations run as operations (every one is also startable with
 //! Operations.StartOperation); queries read the tables once what they show is durable.
 
-use super::{App, family_filter, fault, next_token, page, request_id, take_page};
+use super::{App, family_filter, fault, next_token, page, take_page};
 use ipam_core::fault::Fault;
 use ipam_core::ids::{FailoverId, ReservationId, ScopeId, ServerId, SuperscopeId};
-use ipam_proto::pb::dhcp_server::Dhcp;
-use ipam_proto::pb::operation_params::Params as P;
 use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
 type Reply<T> = Result<Response<T>, Status>;
-
-/// The service impl with its unary mutations written out: each enqueues its operation and
-/// waits for it to finish. (The impl is emitted by the macro so that `async_trait` sees the
-/// expanded methods.)
-macro_rules! dhcp_service {
-    (mutations { $($method:ident($params:ty) => $kind:ident;)* } $($queries:tt)*) => {
-        #[tonic::async_trait]
-        impl Dhcp for App {
-            $(
-                async fn $method(&self, r: Request<$params>) -> Reply<pb::Operation> {
-                    let id = request_id(&r);
-                    self.mutate(pb::OperationKind::$kind, P::$kind(r.into_inner()), id).await
-                }
-            )*
-            $($queries)*
-        }
-    };
-}
 
 /// A filter on an optional server id (0 = every server).
 fn on_server(filter: u64, server: ServerId) -> bool {
     filter == 0 || server.0 == filter
 }
 
-dhcp_service! {
-    mutations {
-        create_server(pb::CreateDhcpServerParams) => CreateDhcpServer;
-        update_server(pb::UpdateDhcpServerParams) => EditDhcpServer;
-        delete_server(pb::DeleteDhcpServerParams) => DeleteDhcpServer;
-        create_scope(pb::CreateDhcpScopeParams) => CreateDhcpScope;
-        update_scope(pb::UpdateDhcpScopeParams) => EditDhcpScope;
-        delete_scope(pb::DeleteDhcpScopeParams) => DeleteDhcpScope;
-        create_reservation(pb::CreateDhcpReservationParams) => CreateDhcpReservation;
-        set_reservation(pb::SetDhcpReservationParams) => SetDhcpReservation;
-        delete_reservation(pb::DeleteDhcpReservationParams) => DeleteDhcpReservation;
-        create_failover(pb::CreateDhcpFailoverParams) => CreateDhcpFailover;
-        update_failover(pb::UpdateDhcpFailoverParams) => EditDhcpFailover;
-        add_failover_scopes(pb::DhcpFailoverWithScopesParams) => AddDhcpFailoverScopes;
-        remove_failover_scopes(pb::DhcpFailoverRemoveScopesParams) => RemoveDhcpFailoverScopes;
-        delete_failover(pb::DhcpFailoverDeleteParams) => DeleteDhcpFailover;
-        replicate_scope(pb::ReplicateScopeParams) => ReplicateScope;
-        replicate_relation(pb::ReplicateRelationParams) => ReplicateRelation;
-        replicate_server(pb::ReplicateServerParams) => ReplicateServer;
-        delete_reservations(pb::DeleteDhcpReservationCollectionParams) => DeleteDhcpReservationCollection;
-        set_reservations(pb::SetDhcpReservationCollectionParams) => SetDhcpReservationCollection;
-        add_scopes_to_superscope(pb::AddScopesToSuperscopeParams) => AddScopesToSuperscope;
-        remove_scopes_from_superscope(pb::RemoveScopesFromSuperscopeParams) => RemoveScopesFromSuperscope;
-        rename_superscope(pb::RenameSuperscopeParams) => RenameSuperscope;
-        delete_superscopes(pb::DeleteSuperscopesParams) => DeleteSuperscopes;
-        set_superscope_activation_status(pb::SetSuperscopeActivationStatusParams) => SetSuperscopeActivationStatus;
-        create_filters(pb::CreateDhcpFiltersParams) => CreateDhcpFilters;
-        update_filter(pb::UpdateDhcpFilterParams) => UpdateDhcpFilter;
-        delete_filters(pb::DeleteDhcpFiltersParams) => DeleteDhcpFilters;
-        create_policy(pb::CreateDhcpPolicyParams) => CreateDhcpPolicy;
-        delete_policy(pb::DeleteDhcpPolicyParams) => DeleteDhcpPolicy;
-    }
+pub(super) async fn get_server(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpServer> {
+    let id = ServerId(r.into_inner().id);
+    app.query(move |s| s.dhcp.server(id).map(|x| render::dhcp_server(s, x)))
+        .await?
+        .map(Response::new)
+        .ok_or_else(|| fault(Fault::not_found("id", format!("DHCP server {id}"))))
+}
 
-    async fn get_server(&self, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpServer> {
-        let id = ServerId(r.into_inner().id);
-        self.query(move |s| s.dhcp.server(id).map(|x| render::dhcp_server(s, x)))
-            .await?
-            .map(Response::new)
-            .ok_or_else(|| fault(Fault::not_found("id", format!("DHCP server {id}"))))
-    }
+pub(super) async fn list_servers(
+    app: &App,
+    r: Request<pb::ListDhcpServersRequest>,
+) -> Reply<pb::ListDhcpServersResponse> {
+    let (size, after) = page(r.get_ref().page.as_ref())?;
+    let (servers, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .servers_after(ServerId(after))
+                .map(|x| render::dhcp_server(s, x));
+            take_page(rows, size)
+        })
+        .await?;
+    let last = servers.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpServersResponse {
+        servers,
+        next_page_token: next_token(more, last),
+    }))
+}
 
-    async fn list_servers(&self, r: Request<pb::ListDhcpServersRequest>) -> Reply<pb::ListDhcpServersResponse> {
-        let (size, after) = page(r.get_ref().page.as_ref())?;
-        let (servers, more) = self
-            .query(move |s| {
-                let rows = s.dhcp.servers_after(ServerId(after)).map(|x| render::dhcp_server(s, x));
-                take_page(rows, size)
-            })
-            .await?;
-        let last = servers.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpServersResponse {
-            servers,
-            next_page_token: next_token(more, last),
-        }))
-    }
+pub(super) async fn get_scope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpScope> {
+    let id = ScopeId(r.into_inner().id);
+    app.query(move |s| s.dhcp.scope(id).map(|x| render::dhcp_scope(s, x)))
+        .await?
+        .map(Response::new)
+        .ok_or_else(|| fault(Fault::not_found("id", format!("scope {id}"))))
+}
 
-    async fn get_scope(&self, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpScope> {
-        let id = ScopeId(r.into_inner().id);
-        self.query(move |s| s.dhcp.scope(id).map(|x| render::dhcp_scope(s, x)))
-            .await?
-            .map(Response::new)
-            .ok_or_else(|| fault(Fault::not_found("id", format!("scope {id}"))))
-    }
+pub(super) async fn list_scopes(
+    app: &App,
+    r: Request<pb::ListDhcpScopesRequest>,
+) -> Reply<pb::ListDhcpScopesResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let family = family_filter(req.family, "family")?;
+    let server = req.server_id;
+    let (scopes, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .scopes_after(ScopeId(after))
+                .filter(|x| on_server(server, x.server))
+                .filter(|x| family.is_none_or(|f| x.family() == f))
+                .map(|x| render::dhcp_scope(s, x));
+            take_page(rows, size)
+        })
+        .await?;
+    let last = scopes.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpScopesResponse {
+        scopes,
+        next_page_token: next_token(more, last),
+    }))
+}
 
-    async fn list_scopes(&self, r: Request<pb::ListDhcpScopesRequest>) -> Reply<pb::ListDhcpScopesResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let family = family_filter(req.family, "family")?;
-        let server = req.server_id;
-        let (scopes, more) = self
-            .query(move |s| {
+pub(super) async fn get_reservation(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpReservation> {
+    let id = ReservationId(r.into_inner().id);
+    app.query(move |s| s.dhcp.reservation(id).map(|x| render::dhcp_reservation(s, x)))
+        .await?
+        .map(Response::new)
+        .ok_or_else(|| fault(Fault::not_found("id", format!("reservation {id}"))))
+}
+
+pub(super) async fn list_reservations(
+    app: &App,
+    r: Request<pb::ListDhcpReservationsRequest>,
+) -> Reply<pb::ListDhcpReservationsResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let scope = ScopeId(req.scope_id);
+    let (reservations, more) = app
+        .query(move |s| {
+            if scope.is_set() {
                 let rows = s
                     .dhcp
-                    .scopes_after(ScopeId(after))
-                    .filter(|x| on_server(server, x.server))
-                    .filter(|x| family.is_none_or(|f| x.family() == f))
-                    .map(|x| render::dhcp_scope(s, x));
+                    .reservations_of(scope)
+                    .filter(|x| x.id.0 > after)
+                    .map(|x| render::dhcp_reservation(s, x));
                 take_page(rows, size)
-            })
-            .await?;
-        let last = scopes.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpScopesResponse {
-            scopes,
-            next_page_token: next_token(more, last),
-        }))
-    }
-
-    async fn get_reservation(&self, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpReservation> {
-        let id = ReservationId(r.into_inner().id);
-        self.query(move |s| s.dhcp.reservation(id).map(|x| render::dhcp_reservation(s, x)))
-            .await?
-            .map(Response::new)
-            .ok_or_else(|| fault(Fault::not_found("id", format!("reservation {id}"))))
-    }
-
-    async fn list_reservations(
-        &self,
-        r: Request<pb::ListDhcpReservationsRequest>,
-    ) -> Reply<pb::ListDhcpReservationsResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let scope = ScopeId(req.scope_id);
-        let (reservations, more) = self
-            .query(move |s| {
-                if scope.is_set() {
-                    let rows = s
-                        .dhcp
-                        .reservations_of(scope)
-                        .filter(|x| x.id.0 > after)
-                        .map(|x| render::dhcp_reservation(s, x));
-                    take_page(rows, size)
-                } else {
-                    let rows = s
-                        .dhcp
-                        .reservations_after(ReservationId(after))
-                        .map(|x| render::dhcp_reservation(s, x));
-                    take_page(rows, size)
-                }
-            })
-            .await?;
-        let last = reservations.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpReservationsResponse {
-            reservations,
-            next_page_token: next_token(more, last),
-        }))
-    }
-
-    async fn get_failover(&self, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpFailover> {
-        let id = FailoverId(r.into_inner().id);
-        self.query(move |s| s.dhcp.failover(id).map(|x| render::dhcp_failover(s, x)))
-            .await?
-            .map(Response::new)
-            .ok_or_else(|| fault(Fault::not_found("id", format!("failover relationship {id}"))))
-    }
-
-    async fn list_failovers(
-        &self,
-        r: Request<pb::ListDhcpFailoversRequest>,
-    ) -> Reply<pb::ListDhcpFailoversResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let server = req.server_id;
-        let (failovers, more) = self
-            .query(move |s| {
+            } else {
                 let rows = s
                     .dhcp
-                    .failovers_after(FailoverId(after))
-                    .filter(|f| server == 0 || f.server1.0 == server || f.server2.0 == server)
-                    .map(|x| render::dhcp_failover(s, x));
+                    .reservations_after(ReservationId(after))
+                    .map(|x| render::dhcp_reservation(s, x));
                 take_page(rows, size)
-            })
-            .await?;
-        let last = failovers.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpFailoversResponse {
-            failovers,
-            next_page_token: next_token(more, last),
-        }))
-    }
+            }
+        })
+        .await?;
+    let last = reservations.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpReservationsResponse {
+        reservations,
+        next_page_token: next_token(more, last),
+    }))
+}
 
-    async fn get_superscope(&self, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpSuperscope> {
-        let id = SuperscopeId(r.into_inner().id);
-        self.query(move |s| s.dhcp.superscope(id).map(|x| render::dhcp_superscope(s, x)))
-            .await?
-            .map(Response::new)
-            .ok_or_else(|| fault(Fault::not_found("id", format!("superscope {id}"))))
-    }
+pub(super) async fn get_failover(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpFailover> {
+    let id = FailoverId(r.into_inner().id);
+    app.query(move |s| s.dhcp.failover(id).map(|x| render::dhcp_failover(s, x)))
+        .await?
+        .map(Response::new)
+        .ok_or_else(|| fault(Fault::not_found("id", format!("failover relationship {id}"))))
+}
 
-    async fn list_superscopes(
-        &self,
-        r: Request<pb::ListDhcpSuperscopesRequest>,
-    ) -> Reply<pb::ListDhcpSuperscopesResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let server = req.server_id;
-        let (superscopes, more) = self
-            .query(move |s| {
-                let rows = s
-                    .dhcp
-                    .superscopes()
-                    .filter(|x| x.id.0 > after && on_server(server, x.server))
-                    .map(|x| render::dhcp_superscope(s, x));
-                take_page(rows, size)
-            })
-            .await?;
-        let last = superscopes.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpSuperscopesResponse {
-            superscopes,
-            next_page_token: next_token(more, last),
-        }))
-    }
+pub(super) async fn list_failovers(
+    app: &App,
+    r: Request<pb::ListDhcpFailoversRequest>,
+) -> Reply<pb::ListDhcpFailoversResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let server = req.server_id;
+    let (failovers, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .failovers_after(FailoverId(after))
+                .filter(|f| server == 0 || f.server1.0 == server || f.server2.0 == server)
+                .map(|x| render::dhcp_failover(s, x));
+            take_page(rows, size)
+        })
+        .await?;
+    let last = failovers.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpFailoversResponse {
+        failovers,
+        next_page_token: next_token(more, last),
+    }))
+}
 
-    async fn list_filters(&self, r: Request<pb::ListDhcpFiltersRequest>) -> Reply<pb::ListDhcpFiltersResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let server = req.server_id;
-        let (filters, more) = self
-            .query(move |s| {
-                let rows = s
-                    .dhcp
-                    .filters()
-                    .filter(|x| x.id.0 > after && on_server(server, x.server))
-                    .map(render::dhcp_filter);
-                take_page(rows, size)
-            })
-            .await?;
-        let last = filters.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpFiltersResponse {
-            filters,
-            next_page_token: next_token(more, last),
-        }))
-    }
+pub(super) async fn get_superscope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpSuperscope> {
+    let id = SuperscopeId(r.into_inner().id);
+    app.query(move |s| s.dhcp.superscope(id).map(|x| render::dhcp_superscope(s, x)))
+        .await?
+        .map(Response::new)
+        .ok_or_else(|| fault(Fault::not_found("id", format!("superscope {id}"))))
+}
 
-    async fn list_policies(
-        &self,
-        r: Request<pb::ListDhcpPoliciesRequest>,
-    ) -> Reply<pb::ListDhcpPoliciesResponse> {
-        let req = r.into_inner();
-        let (size, after) = page(req.page.as_ref())?;
-        let server = req.server_id;
-        let (policies, more) = self
-            .query(move |s| {
-                let rows = s
-                    .dhcp
-                    .policies()
-                    .filter(|x| x.id.0 > after && on_server(server, x.server))
-                    .map(render::dhcp_policy);
-                take_page(rows, size)
-            })
-            .await?;
-        let last = policies.last().map(|x| x.id);
-        Ok(Response::new(pb::ListDhcpPoliciesResponse {
-            policies,
-            next_page_token: next_token(more, last),
-        }))
-    }
+pub(super) async fn list_superscopes(
+    app: &App,
+    r: Request<pb::ListDhcpSuperscopesRequest>,
+) -> Reply<pb::ListDhcpSuperscopesResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let server = req.server_id;
+    let (superscopes, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .superscopes()
+                .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .map(|x| render::dhcp_superscope(s, x));
+            take_page(rows, size)
+        })
+        .await?;
+    let last = superscopes.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpSuperscopesResponse {
+        superscopes,
+        next_page_token: next_token(more, last),
+    }))
+}
+
+pub(super) async fn list_filters(
+    app: &App,
+    r: Request<pb::ListDhcpFiltersRequest>,
+) -> Reply<pb::ListDhcpFiltersResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let server = req.server_id;
+    let (filters, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .filters()
+                .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .map(render::dhcp_filter);
+            take_page(rows, size)
+        })
+        .await?;
+    let last = filters.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpFiltersResponse {
+        filters,
+        next_page_token: next_token(more, last),
+    }))
+}
+
+pub(super) async fn list_policies(
+    app: &App,
+    r: Request<pb::ListDhcpPoliciesRequest>,
+) -> Reply<pb::ListDhcpPoliciesResponse> {
+    let req = r.into_inner();
+    let (size, after) = page(req.page.as_ref())?;
+    let server = req.server_id;
+    let (policies, more) = app
+        .query(move |s| {
+            let rows = s
+                .dhcp
+                .policies()
+                .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .map(render::dhcp_policy);
+            take_page(rows, size)
+        })
+        .await?;
+    let last = policies.last().map(|x| x.id);
+    Ok(Response::new(pb::ListDhcpPoliciesResponse {
+        policies,
+        next_page_token: next_token(more, last),
+    }))
 }

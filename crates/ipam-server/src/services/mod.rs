@@ -39,20 +39,20 @@ pub fn page(page: Option<&pb::PageRequest>) -> Result<(usize, u64), Status> {
     let Some(p) = page else {
         return Ok((DEFAULT_PAGE, 0));
     };
-    let size = match p.page_size as usize {
-        0 => DEFAULT_PAGE,
-        n if n > MAX_PAGE => {
-            return Err(status::from_fault(
-                &Fault::invalid(
-                    "page.page_size",
-                    format!("at most {MAX_PAGE} rows per page, asked for {n}"),
-                ),
-                None,
-            ));
-        }
-        n => n,
-    };
+    let size = page_size("page.page_size", p.page_size)?;
     Ok((size, page_token(&p.page_token, "page.page_token")?))
+}
+
+/// How many rows a reply may carry: 0 asks for the default, more than MAX_PAGE is refused.
+pub fn page_size(field: &str, asked: u32) -> Result<usize, Status> {
+    match asked as usize {
+        0 => Ok(DEFAULT_PAGE),
+        n if n > MAX_PAGE => Err(fault(Fault::invalid(
+            field,
+            format!("at most {MAX_PAGE} rows per page, asked for {n}"),
+        ))),
+        n => Ok(n),
+    }
 }
 
 pub fn page_token(token: &str, field: &str) -> Result<u64, Status> {
@@ -116,17 +116,16 @@ impl App {
     }
 
     /// Runs a mutation as an operation and waits for it: the finished Operation, or the
-    /// status of its fault.
+    /// status of its fault. The kind follows from the parameters.
     pub async fn mutate(
         &self,
-        kind: pb::OperationKind,
         params: pb::operation_params::Params,
         request_id: String,
     ) -> Result<Response<pb::Operation>, Status> {
         let params = pb::OperationParams { params: Some(params) };
         let job = self
             .jobs
-            .submit(kind, params, request_id, false)
+            .submit(pb::OperationKind::Unspecified as i32, params, request_id, false)
             .await
             .map_err(|f| {
                 // Parameter faults name fields relative to the request message itself.
@@ -153,10 +152,10 @@ impl App {
         let Some(record_id) = op.result.as_ref().map(|r| r.record_id).filter(|&id| id != 0) else {
             return op;
         };
-        let Ok(kind) = pb::OperationKind::try_from(op.kind) else {
-            return op;
-        };
-        let Ok(kind) = ipam_proto::params_codec::kind_from_pb(kind as i32) else {
+        let Some(kind) = pb::OperationKind::try_from(op.kind)
+            .ok()
+            .and_then(ipam_proto::params_codec::kind_from_pb)
+        else {
             return op;
         };
         let rendered = self
@@ -176,6 +175,65 @@ fn strip_params_prefix(field: &str) -> String {
         None => field.to_string(),
     }
 }
+
+/// The Ipam and Dhcp services (a callback of `ipam_core::for_each_operation!`): each
+/// operation's unary RPC runs it and waits (one per registry row), and each query forwards
+/// to its function in `ipam.rs` or `dhcp.rs`. Generated because tonic wants one impl per
+/// service with every method in it.
+macro_rules! grpc_services {
+    (Ipam { $($ipam:tt)* } Dhcp { $($dhcp:tt)* }) => {
+        service_impl! {
+            pb::ipam_server::Ipam, ipam, [$($ipam)*],
+            get_address_space(GetByIdRequest) -> AddressSpace;
+            list_address_spaces(ListAddressSpacesRequest) -> ListAddressSpacesResponse;
+            get_block(GetByIdRequest) -> IpBlock;
+            list_blocks(ListBlocksRequest) -> ListBlocksResponse;
+            find_block(FindBlockRequest) -> IpBlock;
+            get_range(GetByIdRequest) -> IpRange;
+            list_ranges(ListRangesRequest) -> ListRangesResponse;
+            overlapping_ranges(OverlappingRangesRequest) -> ListRangesResponse;
+            free_addresses(FreeAddressesRequest) -> FreeAddressesResponse;
+            get_address(GetByIdRequest) -> IpAddressRecord;
+            list_addresses(ListAddressesRequest) -> ListAddressesResponse;
+        }
+        service_impl! {
+            pb::dhcp_server::Dhcp, dhcp, [$($dhcp)*],
+            get_server(GetByIdRequest) -> DhcpServer;
+            list_servers(ListDhcpServersRequest) -> ListDhcpServersResponse;
+            get_scope(GetByIdRequest) -> DhcpScope;
+            list_scopes(ListDhcpScopesRequest) -> ListDhcpScopesResponse;
+            get_reservation(GetByIdRequest) -> DhcpReservation;
+            list_reservations(ListDhcpReservationsRequest) -> ListDhcpReservationsResponse;
+            get_failover(GetByIdRequest) -> DhcpFailover;
+            list_failovers(ListDhcpFailoversRequest) -> ListDhcpFailoversResponse;
+            get_superscope(GetByIdRequest) -> DhcpSuperscope;
+            list_superscopes(ListDhcpSuperscopesRequest) -> ListDhcpSuperscopesResponse;
+            list_filters(ListDhcpFiltersRequest) -> ListDhcpFiltersResponse;
+            list_policies(ListDhcpPoliciesRequest) -> ListDhcpPoliciesResponse;
+        }
+    };
+}
+
+macro_rules! service_impl {
+    (
+        $service:path, $queries:ident,
+        [$($kind:ident($module:ident::$params:ident) = $rpc:ident($wire:ident) => $table:ident;)*],
+        $($query:ident($request:ident) -> $response:ident;)*
+    ) => {
+        #[tonic::async_trait]
+        impl $service for App {
+            $(async fn $rpc(&self, r: Request<pb::$wire>) -> Result<Response<pb::Operation>, Status> {
+                let id = request_id(&r);
+                self.mutate(pb::operation_params::Params::$kind(r.into_inner()), id).await
+            })*
+            $(async fn $query(&self, r: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                $queries::$query(self, r).await
+            })*
+        }
+    };
+}
+
+ipam_core::for_each_operation!(grpc_services);
 
 pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_result::Result> {
     use ipam_core::ids::{

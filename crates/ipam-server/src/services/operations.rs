@@ -11,17 +11,6 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-fn kind(value: i32) -> Result<pb::OperationKind, Status> {
-    match pb::OperationKind::try_from(value) {
-        Ok(pb::OperationKind::Unspecified) => Err(fault(Fault::required("kind"))),
-        Ok(k) => Ok(k),
-        Err(_) => Err(fault(Fault::invalid(
-            "kind",
-            format!("{value} is not an operation kind"),
-        ))),
-    }
-}
-
 fn strip_items(mut op: pb::Operation, include: bool) -> pb::Operation {
     if !include {
         op.items.clear();
@@ -36,11 +25,10 @@ impl Operations for App {
         request: Request<pb::StartOperationRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
         let req = request.into_inner();
-        let kind = kind(req.kind)?;
         let params = req.params.unwrap_or_default();
         let job = self
             .jobs
-            .submit(kind, params, req.request_id, true)
+            .submit(req.kind, params, req.request_id, true)
             .await
             .map_err(fault)?;
         Ok(Response::new(strip_items(

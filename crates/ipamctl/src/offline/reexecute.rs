@@ -126,8 +126,7 @@ pub fn run(p: &Printer, store: &Store) -> anyhow::Result<()> {
 /// what differs.
 fn check(state: &State, ops: &HashMap<u64, pb::Operation>, a: &Append) -> Result<Option<String>, Skip> {
     let op = ops.get(&a.operation).ok_or(Skip::NoRecord)?;
-    let kind = pb::OperationKind::try_from(op.kind).unwrap_or(pb::OperationKind::Unspecified);
-    let params: OperationParams = match params_codec::operation_params(kind, op.params.as_ref()) {
+    let params: OperationParams = match params_codec::decode(op.kind, op.params.as_ref()) {
         Ok(p) => p,
         Err(f) => return Ok(Some(format!("its parameters no longer decode: {f}"))),
     };

@@ -3,7 +3,7 @@
 //! `prefix_length`; then SetIPRangeMapping (3.1.4.7) maps it. Concurrent allocations in
 //! one block read the same ranges, so they conflict and decide again in turn.
 
-use super::create_ip_range::range_outcome;
+use super::create_range::range_outcome;
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::addr::{Addr, Prefix, Span, common_prefix_len};
 use crate::ctx::Ctx;

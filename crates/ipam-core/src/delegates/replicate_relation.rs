@@ -5,7 +5,7 @@
 //! scope" would copy each pair both ways. The relationship's server1 is the source: its
 //! linked scopes are replicated, and so are server2's linked scopes that server1 lacks.
 
-use super::replicate_failover_scope::replicate_scope;
+use super::replicate_scope::replicate_scope;
 use super::{Delegate, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
@@ -20,6 +20,10 @@ pub struct ReplicateRelationParams {
 }
 
 impl Delegate for ReplicateRelationParams {
+    fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     fn describe(&self) -> String {
         format!("the scopes of failover relationship {}", self.failover)
     }

@@ -14,7 +14,7 @@ use crate::tables::dhcp::servers::{DhcpOption, DnsUpdateType};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateDhcpServerParams {
+pub struct EditDhcpServerParams {
     pub id: ServerId,
     pub modified: Vec<String>,
     pub name: String,
@@ -26,7 +26,7 @@ pub struct UpdateDhcpServerParams {
     pub options: Vec<DhcpOption>,
 }
 
-impl Delegate for UpdateDhcpServerParams {
+impl Delegate for EditDhcpServerParams {
     fn describe(&self) -> String {
         format!("DHCP server {}", self.id)
     }

@@ -2,7 +2,7 @@
 //! CreateRange on its own and commits atomically, so a failure stops the operation with
 //! the ranges before it committed and the rest not run.
 
-use super::create_ip_range::{CreateRangeParams, range_outcome};
+use super::create_range::{CreateRangeParams, range_outcome};
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};

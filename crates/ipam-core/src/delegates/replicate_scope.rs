@@ -29,7 +29,7 @@
 //!
 //! With `dry_run` the same decisions are made and reported, and nothing is written.
 
-use super::dhcp_failover_add_scopes::check_linkable;
+use super::add_dhcp_failover_scopes::check_linkable;
 use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
@@ -173,6 +173,10 @@ pub(crate) fn replicate_scope(ctx: &mut Ctx, item: &PlanItem, dry_run: bool) -> 
 }
 
 impl Delegate for ReplicateScopeParams {
+    fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     fn describe(&self) -> String {
         format!("{} scope(s) to their failover partner", self.scopes.len())
     }

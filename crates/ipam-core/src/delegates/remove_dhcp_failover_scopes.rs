@@ -12,12 +12,12 @@ use crate::rules::{dhcp, failover_overlap};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DhcpFailoverRemoveScopesParams {
+pub struct RemoveDhcpFailoverScopesParams {
     pub failover: FailoverId,
     pub scopes: Vec<ScopeId>,
 }
 
-impl Delegate for DhcpFailoverRemoveScopesParams {
+impl Delegate for RemoveDhcpFailoverScopesParams {
     fn describe(&self) -> String {
         format!(
             "{} scope(s) out of failover relationship {}",

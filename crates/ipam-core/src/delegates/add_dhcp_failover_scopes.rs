@@ -16,7 +16,7 @@ use crate::tables::dhcp::scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DhcpFailoverWithScopesParams {
+pub struct AddDhcpFailoverScopesParams {
     pub failover: FailoverId,
     pub scopes: Vec<ScopeId>,
 }
@@ -48,7 +48,7 @@ pub(crate) fn check_linkable(ctx: &mut Ctx, failover: &DhcpFailover, scope: &Dhc
     Ok(())
 }
 
-impl Delegate for DhcpFailoverWithScopesParams {
+impl Delegate for AddDhcpFailoverScopesParams {
     fn describe(&self) -> String {
         format!(
             "{} scope(s) into failover relationship {}",

@@ -2,7 +2,7 @@
 //! the named properties change. When the span, exclusions or owner change, the mapping is
 //! redone through SetIPRangeMapping (3.1.4.7); otherwise the row is simply rewritten.
 
-use super::create_ip_range::range_outcome;
+use super::create_range::range_outcome;
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::addr::Addr;
 use crate::ctx::Ctx;

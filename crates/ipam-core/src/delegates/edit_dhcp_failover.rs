@@ -10,13 +10,13 @@ use crate::ids::{FailoverId, RecordRef, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateDhcpFailoverParams {
+pub struct EditDhcpFailoverParams {
     pub id: FailoverId,
     pub modified: Vec<String>,
     pub settings: FailoverSettings,
 }
 
-impl Delegate for UpdateDhcpFailoverParams {
+impl Delegate for EditDhcpFailoverParams {
     fn describe(&self) -> String {
         format!("failover relationship {}", self.id)
     }

@@ -13,7 +13,7 @@ use crate::tables::dhcp::servers::{DhcpOption, DnsUpdateType};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateDhcpScopeParams {
+pub struct EditDhcpScopeParams {
     pub id: ScopeId,
     pub modified: Vec<String>,
     pub name: String,
@@ -27,7 +27,7 @@ pub struct UpdateDhcpScopeParams {
     pub options: Vec<DhcpOption>,
 }
 
-impl Delegate for UpdateDhcpScopeParams {
+impl Delegate for EditDhcpScopeParams {
     fn describe(&self) -> String {
         format!("scope {}", self.id)
     }

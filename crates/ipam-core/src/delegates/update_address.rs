@@ -1,7 +1,7 @@
 //! Updates an address record with the selective-update rule (2.2.4.64). A new owner moves
 //! the address to the range of that owner which holds it (AdjustIPAddressRangeMapping).
 
-use super::create_ip_address::{check_not_recorded, check_texts};
+use super::create_address::{check_not_recorded, check_texts};
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::ctx::Ctx;
 use crate::custom_fields::{self, CustomFields};
