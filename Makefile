@@ -3,17 +3,22 @@ CARGO ?= cargo
 
 BENCH ?=
 
-.PHONY: run test soak bench bench-smoke browser-deps build fmt lint clean
+.PHONY: run test soak bench bench-smoke browser-deps browser-packages build fmt lint clean
 
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Stands for an installed tests/dashboard/node_modules: npm ci writes it (and it is touched
+# after), so it is older than package.json or the lock file only when they changed.
+DASHBOARD_MODULES := tests/dashboard/node_modules/.package-lock.json
 
 ## run: start ipamd with its embedded store in ./data on 127.0.0.1:50051, dashboard on http://127.0.0.1:8080
 run:
 	$(CARGO) run --release --bin ipamd -- --dashboard 127.0.0.1:8080
 
-## test: format check, clippy with -D warnings, then every test (unit, property, end to end)
-test:
+## test: format check, clippy with -D warnings, then every test (unit, property, end to end);
+## installs the browser test's dependencies first when missing (not with IPAM_SKIP_BROWSER=1)
+test: $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
@@ -34,10 +39,25 @@ bench:
 bench-smoke:
 	$(CARGO) run -q -p ipam-bench -- --scale tiny --json target/bench/smoke.json
 
-## browser-deps: what the dashboard's browser test needs: Debian's chromium, and playwright-core
-browser-deps:
-	command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+## browser-deps: what the dashboard's browser test needs: Debian's chromium, node and npm, and
+## playwright-core; installs only what is missing, so it is quick when everything is there
+browser-deps: browser-packages $(DASHBOARD_MODULES)
+
+$(DASHBOARD_MODULES): tests/dashboard/package.json tests/dashboard/package-lock.json | browser-packages
 	cd tests/dashboard && npm ci --no-audit --no-fund
+	touch $@
+
+# The Debian packages, apt-get only when one is missing (the test looks for $CHROMIUM, by
+# default /usr/bin/chromium).
+browser-packages:
+	@missing=""; \
+	[ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || missing="$$missing chromium"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing for the dashboard's browser test"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
 
 build:
 	$(CARGO) build --release --workspace --bins

@@ -223,36 +223,3 @@ pub fn status_error(s: tonic::Status) -> anyhow::Error {
         (code, _) => anyhow!("{code:?}: {}", s.message()),
     }
 }
-
-/// Every page of a list call, up to `limit` rows (0 = all). Says on stderr when more rows
-/// exist than were printed.
-pub async fn pages<T, F, Fut>(limit: usize, mut call: F) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(pb::PageRequest) -> Fut,
-    Fut: Future<Output = Result<(Vec<T>, String), tonic::Status>>,
-{
-    let mut rows = Vec::new();
-    let mut token = String::new();
-    loop {
-        let want = if limit == 0 {
-            1000
-        } else {
-            (limit - rows.len()).min(1000)
-        };
-        let (page, next) = call(pb::PageRequest {
-            page_size: want as u32,
-            page_token: token,
-        })
-        .await
-        .map_err(status_error)?;
-        rows.extend(page);
-        if next.is_empty() {
-            return Ok(rows);
-        }
-        if limit != 0 && rows.len() >= limit {
-            eprintln!("(more rows: --limit 0 lists them all)");
-            return Ok(rows);
-        }
-        token = next;
-    }
-}

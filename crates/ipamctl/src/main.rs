@@ -2,7 +2,6 @@
 //! the event log) and replay-based debugging of a data directory (state at any sequence
 //! number, diffs, operation timelines, verification and re-execution of the log).
 
-mod backup;
 mod cli;
 mod client;
 mod commands;
@@ -48,6 +47,6 @@ fn online(
         let mut client = client::Client::connect(&server, printer).await?;
         client.no_wait = no_wait;
         client.request_id = request_id;
-        commands::run(&client, command).await
+        command.run(&client).await
     })
 }

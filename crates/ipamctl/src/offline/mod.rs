@@ -4,17 +4,68 @@
 mod reexecute;
 mod tables;
 
-use crate::cli::{DataArgs, DiffArgs, ExplainArgs, ReplayCmd, StateArgs};
 use crate::output::{Format, Printer, to_json};
 use crate::rows;
 use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
 use ipam_core::State;
 use ipam_proto::pb;
 use ipam_store::{EventLog, Store, StoreConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tables::TABLES;
+
+// --- arguments -------------------------------------------------------------------------
+
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// The data directory of ipamd (opened as a copy: never changed).
+    #[arg(long, env = "IPAMD_DATA")]
+    pub data: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct StateArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The sequence number (default: the head).
+    #[arg(long)]
+    pub at: Option<u64>,
+    /// Only this table (address-spaces, blocks, ranges, addresses, dhcp-servers, ...).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Only the row counts.
+    #[arg(long)]
+    pub counts: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub from: u64,
+    /// Default: the head.
+    #[arg(long)]
+    pub to: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    pub operation: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReplayCmd {
+    /// Rebuild the tables from the log alone and compare with the newest snapshot.
+    Verify(DataArgs),
+    /// Run every recorded operation's delegate again against the state it saw, and report
+    /// each whose events would now differ.
+    Reexecute(DataArgs),
+}
 
 /// A copy of a data directory, opened. The copy is removed on drop.
 pub struct Copy {

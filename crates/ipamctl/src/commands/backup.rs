@@ -4,15 +4,24 @@
 
 use crate::client::{Client, status_error};
 use anyhow::{Context, bail};
+use clap::Args;
 use ipam_proto::pb;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub async fn run(c: &Client, file: &Path) -> anyhow::Result<()> {
+/// The argument of `ipamctl backup`: the file to write. The command's help is the doc
+/// comment on `Command::Backup`, which clap prefers to this one.
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    file: PathBuf,
+}
+
+pub async fn run(c: &Client, args: BackupArgs) -> anyhow::Result<()> {
+    let file = args.file.as_path();
     let partial = {
         let mut name = file.as_os_str().to_owned();
         name.push(".partial");
-        std::path::PathBuf::from(name)
+        PathBuf::from(name)
     };
     let result = write(c, file, &partial).await;
     if result.is_err() {

@@ -1,0 +1,83 @@
+//! `ipamctl server`: DHCP servers.
+
+use super::{ListArgs, Modified, list, show};
+use crate::client::Client;
+use clap::{Args, Subcommand};
+use ipam_proto::pb;
+use ipam_proto::pb::OperationKind as K;
+use ipam_proto::pb::operation_params::Params as P;
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerFields {
+    #[arg(long)]
+    pub address: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServerCmd {
+    Create {
+        name: String,
+        #[command(flatten)]
+        fields: ServerFields,
+    },
+    Update {
+        id: u64,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: ServerFields,
+    },
+    Delete {
+        id: u64,
+    },
+    List(ListArgs),
+    Show {
+        id: u64,
+    },
+}
+
+pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
+    match cmd {
+        ServerCmd::Create { name, fields } => {
+            let params = pb::CreateDhcpServerParams {
+                name,
+                address: fields.address.unwrap_or_default(),
+                description: fields.description.unwrap_or_default(),
+                ..Default::default()
+            };
+            c.run(K::CreateDhcpServer, P::CreateDhcpServer(params)).await
+        }
+        ServerCmd::Update { id, name, fields } => {
+            let mut m = Modified::default();
+            let params = pb::UpdateDhcpServerParams {
+                id,
+                name: m.set("name", &name),
+                address: m.set("address", &fields.address),
+                description: m.set("description", &fields.description),
+                modified_properties: m.0,
+                ..Default::default()
+            };
+            c.run(K::EditDhcpServer, P::EditDhcpServer(params)).await
+        }
+        ServerCmd::Delete { id } => {
+            c.run(
+                K::DeleteDhcpServer,
+                P::DeleteDhcpServer(pb::DeleteDhcpServerParams { id }),
+            )
+            .await
+        }
+        ServerCmd::List(list) => {
+            list!(
+                c,
+                list.limit,
+                dhcp,
+                list_servers,
+                ListDhcpServersRequest {},
+                servers
+            )
+        }
+        ServerCmd::Show { id } => show!(c, dhcp, get_server, id),
+    }
+}
