@@ -349,3 +349,37 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn address_spaces_are_renamed_one_or_many_at_a_time_and_deleted() {
+    let server = Server::start();
+    let lab = id(&result(
+        online(&server, &["space", "create", "lab"]).one(),
+        "address_space",
+    ));
+    let dmz = id(&result(
+        online(&server, &["space", "create", "dmz"]).one(),
+        "address_space",
+    ));
+    let (lab_s, dmz_s) = (lab.to_string(), dmz.to_string());
+    let renamed = result(
+        online(&server, &["space", "update", &lab_s, "--name", "lab-east"]).one(),
+        "address_space",
+    );
+    assert_eq!(renamed["name"], "lab-east");
+    // Several ids: one operation, an item per space.
+    let op = online(&server, &["space", "update", &lab_s, &dmz_s, "--owner", "netops"]).one();
+    assert_eq!(op["items_total"].as_u64(), Some(2), "{op}");
+    let spaces = online(&server, &["space", "list"]).json();
+    let owners: Vec<&str> = spaces.iter().map(|s| s["owner"].as_str().unwrap()).collect();
+    assert_eq!(owners, ["", "netops", "netops"]);
+    online(&server, &["space", "delete", &dmz_s]);
+    assert_eq!(online(&server, &["space", "list"]).json().len(), 2);
+    let endpoint = server.endpoint();
+    let default = ipamctl(&["--server", &endpoint, "space", "delete", "1"]);
+    assert!(
+        !default.ok && default.stderr.contains("Default"),
+        "{}",
+        default.stderr
+    );
+}

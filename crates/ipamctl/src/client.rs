@@ -67,13 +67,13 @@ impl Client {
         EventLogClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE)
     }
 
-    /// Starts an operation, follows it to the end and prints its result; fails (non-zero
-    /// exit) when the operation does not succeed.
-    pub async fn run(&self, kind: pb::OperationKind, params: Params) -> anyhow::Result<()> {
+    /// Starts an operation (its kind follows from the parameters), follows it to the end and
+    /// prints its result; fails (non-zero exit) when the operation does not succeed.
+    pub async fn run(&self, params: Params) -> anyhow::Result<()> {
         let started = self
             .ops()
             .start_operation(pb::StartOperationRequest {
-                kind: kind as i32,
+                kind: pb::OperationKind::Unspecified as i32,
                 params: Some(pb::OperationParams { params: Some(params) }),
                 request_id: self.request_id.clone().unwrap_or_default(),
             })

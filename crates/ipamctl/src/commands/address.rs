@@ -5,7 +5,6 @@ use super::{Assignment, Describe, Family, ListArgs, ManagedBy, Modified, family,
 use crate::client::Client;
 use clap::{Args, Subcommand};
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -86,7 +85,7 @@ pub async fn run(c: &Client, cmd: AddressCmd) -> anyhow::Result<()> {
                 owner: fields.describe.owner.clone().unwrap_or_default(),
                 custom_fields: fields.describe.custom_fields(),
             };
-            c.run(K::CreateAddress, P::CreateAddress(params)).await
+            c.run(P::CreateAddress(params)).await
         }
         AddressCmd::Update { id, fields } => {
             let mut m = Modified::default();
@@ -105,12 +104,9 @@ pub async fn run(c: &Client, cmd: AddressCmd) -> anyhow::Result<()> {
                     m.0
                 },
             };
-            c.run(K::UpdateAddress, P::UpdateAddress(params)).await
+            c.run(P::UpdateAddress(params)).await
         }
-        AddressCmd::Delete { id } => {
-            c.run(K::DeleteAddress, P::DeleteAddress(pb::DeleteAddressParams { id }))
-                .await
-        }
+        AddressCmd::Delete { id } => c.run(P::DeleteAddress(pb::DeleteAddressParams { id })).await,
         AddressCmd::List {
             space,
             family: f,
@@ -144,7 +140,7 @@ pub async fn run(c: &Client, cmd: AddressCmd) -> anyhow::Result<()> {
                 description: description.unwrap_or_default(),
                 ..Default::default()
             };
-            c.run(K::AllocateAddress, P::AllocateAddress(params)).await
+            c.run(P::AllocateAddress(params)).await
         }
     }
 }

@@ -4,7 +4,6 @@ use super::{Describe, Family, ListArgs, Modified, family, list, show};
 use crate::client::{Client, status_error};
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -73,7 +72,7 @@ pub async fn run(c: &Client, cmd: BlockCmd) -> anyhow::Result<()> {
                 custom_fields: describe.custom_fields(),
                 ..Default::default()
             };
-            c.run(K::CreateBlock, P::CreateBlock(params)).await
+            c.run(P::CreateBlock(params)).await
         }
         BlockCmd::Update { id, describe } => {
             let mut m = Modified::default();
@@ -87,14 +86,14 @@ pub async fn run(c: &Client, cmd: BlockCmd) -> anyhow::Result<()> {
                     m.0
                 },
             };
-            c.run(K::UpdateBlock, P::UpdateBlock(params)).await
+            c.run(P::UpdateBlock(params)).await
         }
         BlockCmd::Delete { id, children } => {
             let params = pb::DeleteBlockParams {
                 id,
                 delete_children: children,
             };
-            c.run(K::DeleteBlock, P::DeleteBlock(params)).await
+            c.run(P::DeleteBlock(params)).await
         }
         BlockCmd::List {
             space,

@@ -5,7 +5,6 @@ use super::{ListArgs, Modified, list, show};
 use crate::client::Client;
 use clap::{Args, Subcommand, ValueEnum};
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -111,7 +110,7 @@ pub async fn run(c: &Client, cmd: FailoverCmd) -> anyhow::Result<()> {
                 shared_secret: fields.secret.clone().unwrap_or_default(),
                 scope_ids: scopes,
             };
-            c.run(K::CreateDhcpFailover, P::CreateDhcpFailover(params)).await
+            c.run(P::CreateDhcpFailover(params)).await
         }
         FailoverCmd::Update { id, fields } => {
             let mut m = Modified::default();
@@ -130,30 +129,28 @@ pub async fn run(c: &Client, cmd: FailoverCmd) -> anyhow::Result<()> {
                 shared_secret_enabled: m.set("shared_secret_enabled", &fields.secret.as_ref().map(|_| true)),
                 modified_properties: m.0,
             };
-            c.run(K::EditDhcpFailover, P::EditDhcpFailover(params)).await
+            c.run(P::EditDhcpFailover(params)).await
         }
         FailoverCmd::AddScopes { id, scopes } => {
             let params = pb::DhcpFailoverWithScopesParams {
                 failover_id: id,
                 scope_ids: scopes,
             };
-            c.run(K::AddDhcpFailoverScopes, P::AddDhcpFailoverScopes(params))
-                .await
+            c.run(P::AddDhcpFailoverScopes(params)).await
         }
         FailoverCmd::RemoveScopes { id, scopes } => {
             let params = pb::DhcpFailoverRemoveScopesParams {
                 failover_id: id,
                 scope_ids: scopes,
             };
-            c.run(K::RemoveDhcpFailoverScopes, P::RemoveDhcpFailoverScopes(params))
-                .await
+            c.run(P::RemoveDhcpFailoverScopes(params)).await
         }
         FailoverCmd::Delete { id } => {
             let params = pb::DhcpFailoverDeleteParams {
                 failover_id: id,
                 force: false,
             };
-            c.run(K::DeleteDhcpFailover, P::DeleteDhcpFailover(params)).await
+            c.run(P::DeleteDhcpFailover(params)).await
         }
         FailoverCmd::List {
             server_id: server,
@@ -174,7 +171,7 @@ pub async fn run(c: &Client, cmd: FailoverCmd) -> anyhow::Result<()> {
                 failover_id: id,
                 dry_run,
             };
-            c.run(K::ReplicateRelation, P::ReplicateRelation(params)).await
+            c.run(P::ReplicateRelation(params)).await
         }
     }
 }

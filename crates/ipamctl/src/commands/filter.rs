@@ -4,7 +4,6 @@ use super::{ListArgs, list};
 use crate::client::Client;
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -55,7 +54,7 @@ pub async fn run(c: &Client, cmd: FilterCmd) -> anyhow::Result<()> {
                 filters,
                 server_ids: servers,
             };
-            c.run(K::CreateDhcpFilters, P::CreateDhcpFilters(params)).await
+            c.run(P::CreateDhcpFilters(params)).await
         }
         FilterCmd::Delete {
             server_id: server,
@@ -65,7 +64,7 @@ pub async fn run(c: &Client, cmd: FilterCmd) -> anyhow::Result<()> {
                 server_id: server,
                 mac_addresses: macs,
             };
-            c.run(K::DeleteDhcpFilters, P::DeleteDhcpFilters(params)).await
+            c.run(P::DeleteDhcpFilters(params)).await
         }
         FilterCmd::List {
             server_id: server,

@@ -4,7 +4,6 @@ use super::{ListArgs, list};
 use crate::client::Client;
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -56,14 +55,11 @@ pub async fn run(c: &Client, cmd: PolicyCmd) -> anyhow::Result<()> {
                 enabled: !disabled,
                 conditions,
             };
-            c.run(K::CreateDhcpPolicy, P::CreateDhcpPolicy(params)).await
+            c.run(P::CreateDhcpPolicy(params)).await
         }
         PolicyCmd::Delete { id } => {
-            c.run(
-                K::DeleteDhcpPolicy,
-                P::DeleteDhcpPolicy(pb::DeleteDhcpPolicyParams { id }),
-            )
-            .await
+            c.run(P::DeleteDhcpPolicy(pb::DeleteDhcpPolicyParams { id }))
+                .await
         }
         PolicyCmd::List {
             server_id: server,

@@ -7,7 +7,6 @@ use crate::output::Format;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -111,7 +110,7 @@ pub async fn run(c: &Client, cmd: RangeCmd) -> anyhow::Result<()> {
                 owner: fields.describe.owner.clone().unwrap_or_default(),
                 custom_fields: fields.describe.custom_fields(),
             };
-            c.run(K::CreateRange, P::CreateRange(params)).await
+            c.run(P::CreateRange(params)).await
         }
         RangeCmd::Update { id, fields } => {
             let mut m = Modified::default();
@@ -132,16 +131,10 @@ pub async fn run(c: &Client, cmd: RangeCmd) -> anyhow::Result<()> {
                     m.0
                 },
             };
-            c.run(K::UpdateRange, P::UpdateRange(params)).await
+            c.run(P::UpdateRange(params)).await
         }
-        RangeCmd::Delete { id } => {
-            c.run(K::DeleteRange, P::DeleteRange(pb::DeleteRangeParams { id }))
-                .await
-        }
-        RangeCmd::Remap { id } => {
-            c.run(K::RemapRange, P::RemapRange(pb::RemapRangeParams { id }))
-                .await
-        }
+        RangeCmd::Delete { id } => c.run(P::DeleteRange(pb::DeleteRangeParams { id })).await,
+        RangeCmd::Remap { id } => c.run(P::RemapRange(pb::RemapRangeParams { id })).await,
         RangeCmd::List {
             space,
             family: f,
@@ -202,7 +195,7 @@ pub async fn run(c: &Client, cmd: RangeCmd) -> anyhow::Result<()> {
                 description: description.unwrap_or_default(),
                 ..Default::default()
             };
-            c.run(K::AllocateRange, P::AllocateRange(params)).await
+            c.run(P::AllocateRange(params)).await
         }
     }
 }

@@ -4,7 +4,6 @@ use super::{ListArgs, Modified, list, show};
 use crate::client::Client;
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -64,8 +63,7 @@ pub async fn run(c: &Client, cmd: ReservationCmd) -> anyhow::Result<()> {
                 description: description.unwrap_or_default(),
                 ..Default::default()
             };
-            c.run(K::CreateDhcpReservation, P::CreateDhcpReservation(params))
-                .await
+            c.run(P::CreateDhcpReservation(params)).await
         }
         ReservationCmd::Update {
             id,
@@ -82,7 +80,7 @@ pub async fn run(c: &Client, cmd: ReservationCmd) -> anyhow::Result<()> {
                 modified_properties: m.0,
                 ..Default::default()
             };
-            c.run(K::SetDhcpReservation, P::SetDhcpReservation(params)).await
+            c.run(P::SetDhcpReservation(params)).await
         }
         ReservationCmd::Delete { ids, with_address } => {
             let deletion = if with_address {
@@ -94,11 +92,7 @@ pub async fn run(c: &Client, cmd: ReservationCmd) -> anyhow::Result<()> {
                 reservation_ids: ids,
                 deletion,
             };
-            c.run(
-                K::DeleteDhcpReservationCollection,
-                P::DeleteDhcpReservationCollection(params),
-            )
-            .await
+            c.run(P::DeleteDhcpReservationCollection(params)).await
         }
         ReservationCmd::List { scope, list } => {
             list!(

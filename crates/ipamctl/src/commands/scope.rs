@@ -5,7 +5,6 @@ use super::{Family, ListArgs, Modified, family, list, show, span};
 use crate::client::Client;
 use clap::{Args, Subcommand};
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -106,7 +105,7 @@ pub async fn run(c: &Client, cmd: ScopeCmd) -> anyhow::Result<()> {
                 address_space_id: space,
                 ..Default::default()
             };
-            c.run(K::CreateDhcpScope, P::CreateDhcpScope(params)).await
+            c.run(P::CreateDhcpScope(params)).await
         }
         ScopeCmd::Update { id, fields } => {
             let mut m = Modified::default();
@@ -125,15 +124,9 @@ pub async fn run(c: &Client, cmd: ScopeCmd) -> anyhow::Result<()> {
                 },
                 ..Default::default()
             };
-            c.run(K::EditDhcpScope, P::EditDhcpScope(params)).await
+            c.run(P::EditDhcpScope(params)).await
         }
-        ScopeCmd::Delete { id } => {
-            c.run(
-                K::DeleteDhcpScope,
-                P::DeleteDhcpScope(pb::DeleteDhcpScopeParams { id }),
-            )
-            .await
-        }
+        ScopeCmd::Delete { id } => c.run(P::DeleteDhcpScope(pb::DeleteDhcpScopeParams { id })).await,
         ScopeCmd::List {
             server_id: server,
             family: f,
@@ -157,7 +150,7 @@ pub async fn run(c: &Client, cmd: ScopeCmd) -> anyhow::Result<()> {
                 scope_ids: scopes,
                 dry_run,
             };
-            c.run(K::ReplicateScope, P::ReplicateScope(params)).await
+            c.run(P::ReplicateScope(params)).await
         }
     }
 }

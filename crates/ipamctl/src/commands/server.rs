@@ -4,7 +4,6 @@ use super::{ListArgs, Modified, list, show};
 use crate::client::Client;
 use clap::{Args, Subcommand};
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -47,7 +46,7 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
                 description: fields.description.unwrap_or_default(),
                 ..Default::default()
             };
-            c.run(K::CreateDhcpServer, P::CreateDhcpServer(params)).await
+            c.run(P::CreateDhcpServer(params)).await
         }
         ServerCmd::Update { id, name, fields } => {
             let mut m = Modified::default();
@@ -59,14 +58,11 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
                 modified_properties: m.0,
                 ..Default::default()
             };
-            c.run(K::EditDhcpServer, P::EditDhcpServer(params)).await
+            c.run(P::EditDhcpServer(params)).await
         }
         ServerCmd::Delete { id } => {
-            c.run(
-                K::DeleteDhcpServer,
-                P::DeleteDhcpServer(pb::DeleteDhcpServerParams { id }),
-            )
-            .await
+            c.run(P::DeleteDhcpServer(pb::DeleteDhcpServerParams { id }))
+                .await
         }
         ServerCmd::List(list) => {
             list!(

@@ -1,10 +1,9 @@
 //! `ipamctl space`: address spaces (provider spaces, and customer spaces of a provider).
 
-use super::{ListArgs, list, show};
+use super::{ListArgs, Modified, list, show};
 use crate::client::Client;
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -18,6 +17,23 @@ pub enum SpaceCmd {
         /// A customer space of this provider space (default: a provider space).
         #[arg(long)]
         customer_of: Option<u64>,
+    },
+    /// Change a space's name, description or owner (only those given change; its type never
+    /// does). With several ids, each gets the same change except a name, which one space only
+    /// can take.
+    Update {
+        #[arg(required = true)]
+        ids: Vec<u64>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Delete an empty address space (nothing may live in it any more).
+    Delete {
+        id: u64,
     },
     List(ListArgs),
     Show {
@@ -44,7 +60,38 @@ pub async fn run(c: &Client, cmd: SpaceCmd) -> anyhow::Result<()> {
                 } as i32,
                 provider_address_space_id: customer_of.unwrap_or_default(),
             };
-            c.run(K::CreateAddressSpace, P::CreateAddressSpace(params)).await
+            c.run(P::CreateAddressSpace(params)).await
+        }
+        SpaceCmd::Update {
+            ids,
+            name,
+            description,
+            owner,
+        } => {
+            let update = |id| {
+                let mut m = Modified::default();
+                pb::UpdateAddressSpaceParams {
+                    id,
+                    name: m.set("name", &name),
+                    description: m.set("description", &description),
+                    owner: m.set("owner", &owner),
+                    modified_properties: m.0,
+                    r#type: 0,
+                }
+            };
+            match ids.as_slice() {
+                [id] => c.run(P::UpdateAddressSpace(update(*id))).await,
+                _ => {
+                    let params = pb::BulkUpdateAddressSpacesParams {
+                        address_spaces: ids.iter().map(|id| update(*id)).collect(),
+                    };
+                    c.run(P::BulkUpdateAddressSpaces(params)).await
+                }
+            }
+        }
+        SpaceCmd::Delete { id } => {
+            c.run(P::DeleteAddressSpace(pb::DeleteAddressSpaceParams { id }))
+                .await
         }
         SpaceCmd::List(list) => {
             list!(

@@ -4,7 +4,6 @@ use super::{ListArgs, list, show};
 use crate::client::Client;
 use clap::Subcommand;
 use ipam_proto::pb;
-use ipam_proto::pb::OperationKind as K;
 use ipam_proto::pb::operation_params::Params as P;
 
 #[derive(Subcommand, Debug)]
@@ -59,27 +58,22 @@ pub async fn run(c: &Client, cmd: SuperscopeCmd) -> anyhow::Result<()> {
                 superscope_name: name,
                 scope_ids: scopes,
             };
-            c.run(K::AddScopesToSuperscope, P::AddScopesToSuperscope(params))
-                .await
+            c.run(P::AddScopesToSuperscope(params)).await
         }
         SuperscopeCmd::Remove { scopes } => {
             let params = pb::RemoveScopesFromSuperscopeParams { scope_ids: scopes };
-            c.run(
-                K::RemoveScopesFromSuperscope,
-                P::RemoveScopesFromSuperscope(params),
-            )
-            .await
+            c.run(P::RemoveScopesFromSuperscope(params)).await
         }
         SuperscopeCmd::Rename { id, new_name } => {
             let params = pb::RenameSuperscopeParams {
                 superscope_id: id,
                 new_name,
             };
-            c.run(K::RenameSuperscope, P::RenameSuperscope(params)).await
+            c.run(P::RenameSuperscope(params)).await
         }
         SuperscopeCmd::Delete { ids } => {
             let params = pb::DeleteSuperscopesParams { superscope_ids: ids };
-            c.run(K::DeleteSuperscopes, P::DeleteSuperscopes(params)).await
+            c.run(P::DeleteSuperscopes(params)).await
         }
         SuperscopeCmd::Activate { id, inactive } => {
             let status = if inactive {
@@ -91,11 +85,7 @@ pub async fn run(c: &Client, cmd: SuperscopeCmd) -> anyhow::Result<()> {
                 superscope_id: id,
                 status,
             };
-            c.run(
-                K::SetSuperscopeActivationStatus,
-                P::SetSuperscopeActivationStatus(params),
-            )
-            .await
+            c.run(P::SetSuperscopeActivationStatus(params)).await
         }
         SuperscopeCmd::List {
             server_id: server,
