@@ -59,46 +59,32 @@ pub enum Event {
         range: RangeId,
         addresses: Vec<AddressId>,
     },
-    // DHCP: the whole row on create (`created`) and on update; the id on delete.
-    DhcpServerPut {
-        server: DhcpServer,
-        created: bool,
-    },
+    // DHCP: the whole row on create and on update; the id on delete.
+    DhcpServerCreated(DhcpServer),
+    DhcpServerUpdated(DhcpServer),
     DhcpServerDeleted(ServerId),
-    DhcpScopePut {
-        scope: DhcpScope,
-        created: bool,
-    },
+    DhcpScopeCreated(DhcpScope),
+    DhcpScopeUpdated(DhcpScope),
     DhcpScopeDeleted(ScopeId),
-    DhcpReservationPut {
-        reservation: DhcpReservation,
-        created: bool,
-    },
+    DhcpReservationCreated(DhcpReservation),
+    DhcpReservationUpdated(DhcpReservation),
     DhcpReservationDeleted(ReservationId),
-    DhcpFailoverPut {
-        failover: DhcpFailover,
-        created: bool,
-    },
+    DhcpFailoverCreated(DhcpFailover),
+    DhcpFailoverUpdated(DhcpFailover),
     DhcpFailoverDeleted(FailoverId),
     /// ADM_DhcpScopeFailoverTable: links `scope` to `failover` (0 = unlinks it).
     DhcpScopeFailoverSet {
         scope: ScopeId,
         failover: FailoverId,
     },
-    DhcpSuperscopePut {
-        superscope: DhcpSuperscope,
-        created: bool,
-    },
+    DhcpSuperscopeCreated(DhcpSuperscope),
+    DhcpSuperscopeUpdated(DhcpSuperscope),
     DhcpSuperscopeDeleted(SuperscopeId),
-    DhcpFilterPut {
-        filter: DhcpFilter,
-        created: bool,
-    },
+    DhcpFilterCreated(DhcpFilter),
+    DhcpFilterUpdated(DhcpFilter),
     DhcpFilterDeleted(FilterId),
-    DhcpPolicyPut {
-        policy: DhcpPolicy,
-        created: bool,
-    },
+    DhcpPolicyCreated(DhcpPolicy),
+    DhcpPolicyUpdated(DhcpPolicy),
     DhcpPolicyDeleted(PolicyId),
     /// Acknowledged history the data directory lost to storage damage, accepted by the
     /// operator (`ipamd repair --accept-loss`). The tables keep what survived; every id
@@ -144,20 +130,27 @@ impl Event {
             Event::AddressUpdated(_) => "AddressUpdated",
             Event::AddressDeleted(_) => "AddressDeleted",
             Event::AddressesMapped { .. } => "AddressesMapped",
-            Event::DhcpServerPut { .. } => "DhcpServerPut",
+            Event::DhcpServerCreated(_) => "DhcpServerCreated",
+            Event::DhcpServerUpdated(_) => "DhcpServerUpdated",
             Event::DhcpServerDeleted(_) => "DhcpServerDeleted",
-            Event::DhcpScopePut { .. } => "DhcpScopePut",
+            Event::DhcpScopeCreated(_) => "DhcpScopeCreated",
+            Event::DhcpScopeUpdated(_) => "DhcpScopeUpdated",
             Event::DhcpScopeDeleted(_) => "DhcpScopeDeleted",
-            Event::DhcpReservationPut { .. } => "DhcpReservationPut",
+            Event::DhcpReservationCreated(_) => "DhcpReservationCreated",
+            Event::DhcpReservationUpdated(_) => "DhcpReservationUpdated",
             Event::DhcpReservationDeleted(_) => "DhcpReservationDeleted",
-            Event::DhcpFailoverPut { .. } => "DhcpFailoverPut",
+            Event::DhcpFailoverCreated(_) => "DhcpFailoverCreated",
+            Event::DhcpFailoverUpdated(_) => "DhcpFailoverUpdated",
             Event::DhcpFailoverDeleted(_) => "DhcpFailoverDeleted",
             Event::DhcpScopeFailoverSet { .. } => "DhcpScopeFailoverSet",
-            Event::DhcpSuperscopePut { .. } => "DhcpSuperscopePut",
+            Event::DhcpSuperscopeCreated(_) => "DhcpSuperscopeCreated",
+            Event::DhcpSuperscopeUpdated(_) => "DhcpSuperscopeUpdated",
             Event::DhcpSuperscopeDeleted(_) => "DhcpSuperscopeDeleted",
-            Event::DhcpFilterPut { .. } => "DhcpFilterPut",
+            Event::DhcpFilterCreated(_) => "DhcpFilterCreated",
+            Event::DhcpFilterUpdated(_) => "DhcpFilterUpdated",
             Event::DhcpFilterDeleted(_) => "DhcpFilterDeleted",
-            Event::DhcpPolicyPut { .. } => "DhcpPolicyPut",
+            Event::DhcpPolicyCreated(_) => "DhcpPolicyCreated",
+            Event::DhcpPolicyUpdated(_) => "DhcpPolicyUpdated",
             Event::DhcpPolicyDeleted(_) => "DhcpPolicyDeleted",
             Event::HistoryLost(_) => "HistoryLost",
         }
@@ -176,39 +169,64 @@ impl Event {
             Event::AddressCreated(a) | Event::AddressUpdated(a) => r(Table::Addresses, a.id.0),
             Event::AddressDeleted(id) => r(Table::Addresses, id.0),
             Event::AddressesMapped { range, .. } => r(Table::Ranges, range.0),
-            Event::DhcpServerPut { server, .. } => r(Table::DhcpServers, server.id.0),
+            Event::DhcpServerCreated(server) | Event::DhcpServerUpdated(server) => {
+                r(Table::DhcpServers, server.id.0)
+            }
             Event::DhcpServerDeleted(id) => r(Table::DhcpServers, id.0),
-            Event::DhcpScopePut { scope, .. } => r(Table::DhcpScopes, scope.id.0),
+            Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
+                r(Table::DhcpScopes, scope.id.0)
+            }
             Event::DhcpScopeDeleted(id) | Event::DhcpScopeFailoverSet { scope: id, .. } => {
                 r(Table::DhcpScopes, id.0)
             }
-            Event::DhcpReservationPut { reservation, .. } => r(Table::DhcpReservations, reservation.id.0),
+            Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
+                r(Table::DhcpReservations, reservation.id.0)
+            }
             Event::DhcpReservationDeleted(id) => r(Table::DhcpReservations, id.0),
-            Event::DhcpFailoverPut { failover, .. } => r(Table::DhcpFailovers, failover.id.0),
+            Event::DhcpFailoverCreated(failover) | Event::DhcpFailoverUpdated(failover) => {
+                r(Table::DhcpFailovers, failover.id.0)
+            }
             Event::DhcpFailoverDeleted(id) => r(Table::DhcpFailovers, id.0),
-            Event::DhcpSuperscopePut { superscope, .. } => r(Table::DhcpSuperscopes, superscope.id.0),
+            Event::DhcpSuperscopeCreated(superscope) | Event::DhcpSuperscopeUpdated(superscope) => {
+                r(Table::DhcpSuperscopes, superscope.id.0)
+            }
             Event::DhcpSuperscopeDeleted(id) => r(Table::DhcpSuperscopes, id.0),
-            Event::DhcpFilterPut { filter, .. } => r(Table::DhcpFilters, filter.id.0),
+            Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => {
+                r(Table::DhcpFilters, filter.id.0)
+            }
             Event::DhcpFilterDeleted(id) => r(Table::DhcpFilters, id.0),
-            Event::DhcpPolicyPut { policy, .. } => r(Table::DhcpPolicies, policy.id.0),
+            Event::DhcpPolicyCreated(policy) | Event::DhcpPolicyUpdated(policy) => {
+                r(Table::DhcpPolicies, policy.id.0)
+            }
             Event::DhcpPolicyDeleted(id) => r(Table::DhcpPolicies, id.0),
             // About no row: id 0 is never a row's.
             Event::HistoryLost(_) => r(Table::AddressSpaces, 0),
         }
     }
 
+    /// Whether the event creates the row it is about (an `XCreated`).
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Event::AddressSpaceCreated(_)
+                | Event::BlockCreated(_)
+                | Event::RangeCreated(_)
+                | Event::AddressCreated(_)
+                | Event::DhcpServerCreated(_)
+                | Event::DhcpScopeCreated(_)
+                | Event::DhcpReservationCreated(_)
+                | Event::DhcpFailoverCreated(_)
+                | Event::DhcpSuperscopeCreated(_)
+                | Event::DhcpFilterCreated(_)
+                | Event::DhcpPolicyCreated(_)
+        )
+    }
+
     /// Calls `visit(table, id, creates)` for every record id in the event: the row it
     /// creates (`creates` = true) and the rows it refers to.
     pub fn visit_ids(&mut self, visit: &mut impl FnMut(Table, &mut u64, bool)) {
         use Table as T;
-        enum Kind {
-            Create,
-            Other,
-        }
-        let kind = match self {
-            Event::RangeCreated(_) | Event::AddressCreated(_) => Kind::Create,
-            _ => Kind::Other,
-        };
+        let created = self.creates();
         match self {
             Event::AddressSpaceCreated(s) => visit(T::AddressSpaces, &mut s.id.0, true),
             Event::AddressSpaceUpdated(s) => {
@@ -227,8 +245,7 @@ impl Event {
                 visit(T::Blocks, &mut parent.0, false);
             }
             Event::RangeCreated(r) | Event::RangeUpdated(r) => {
-                let creates = matches!(kind, Kind::Create);
-                visit(T::Ranges, &mut r.id.0, creates);
+                visit(T::Ranges, &mut r.id.0, created);
                 visit(T::Blocks, &mut r.parent_block.0, false);
                 visit(T::DhcpScopes, &mut r.scope.0, false);
             }
@@ -238,8 +255,7 @@ impl Event {
                 visit(T::Blocks, &mut parent_block.0, false);
             }
             Event::AddressCreated(a) | Event::AddressUpdated(a) => {
-                let creates = matches!(kind, Kind::Create);
-                visit(T::Addresses, &mut a.id.0, creates);
+                visit(T::Addresses, &mut a.id.0, created);
                 visit(T::Ranges, &mut a.range.0, false);
                 visit(T::DhcpReservations, &mut a.reservation.0, false);
             }
@@ -250,23 +266,25 @@ impl Event {
                     visit(T::Addresses, &mut a.0, false);
                 }
             }
-            Event::DhcpServerPut { server, created } => visit(T::DhcpServers, &mut server.id.0, *created),
+            Event::DhcpServerCreated(server) | Event::DhcpServerUpdated(server) => {
+                visit(T::DhcpServers, &mut server.id.0, created)
+            }
             Event::DhcpServerDeleted(id) => visit(T::DhcpServers, &mut id.0, false),
-            Event::DhcpScopePut { scope, created } => {
-                visit(T::DhcpScopes, &mut scope.id.0, *created);
+            Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
+                visit(T::DhcpScopes, &mut scope.id.0, created);
                 visit(T::DhcpServers, &mut scope.server.0, false);
                 visit(T::AddressSpaces, &mut scope.space.0, false);
                 visit(T::DhcpSuperscopes, &mut scope.superscope.0, false);
             }
             Event::DhcpScopeDeleted(id) => visit(T::DhcpScopes, &mut id.0, false),
-            Event::DhcpReservationPut { reservation, created } => {
-                visit(T::DhcpReservations, &mut reservation.id.0, *created);
+            Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
+                visit(T::DhcpReservations, &mut reservation.id.0, created);
                 visit(T::DhcpScopes, &mut reservation.scope.0, false);
                 visit(T::Addresses, &mut reservation.address.0, false);
             }
             Event::DhcpReservationDeleted(id) => visit(T::DhcpReservations, &mut id.0, false),
-            Event::DhcpFailoverPut { failover, created } => {
-                visit(T::DhcpFailovers, &mut failover.id.0, *created);
+            Event::DhcpFailoverCreated(failover) | Event::DhcpFailoverUpdated(failover) => {
+                visit(T::DhcpFailovers, &mut failover.id.0, created);
                 visit(T::DhcpServers, &mut failover.server1.0, false);
                 visit(T::DhcpServers, &mut failover.server2.0, false);
             }
@@ -275,18 +293,18 @@ impl Event {
                 visit(T::DhcpScopes, &mut scope.0, false);
                 visit(T::DhcpFailovers, &mut failover.0, false);
             }
-            Event::DhcpSuperscopePut { superscope, created } => {
-                visit(T::DhcpSuperscopes, &mut superscope.id.0, *created);
+            Event::DhcpSuperscopeCreated(superscope) | Event::DhcpSuperscopeUpdated(superscope) => {
+                visit(T::DhcpSuperscopes, &mut superscope.id.0, created);
                 visit(T::DhcpServers, &mut superscope.server.0, false);
             }
             Event::DhcpSuperscopeDeleted(id) => visit(T::DhcpSuperscopes, &mut id.0, false),
-            Event::DhcpFilterPut { filter, created } => {
-                visit(T::DhcpFilters, &mut filter.id.0, *created);
+            Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => {
+                visit(T::DhcpFilters, &mut filter.id.0, created);
                 visit(T::DhcpServers, &mut filter.server.0, false);
             }
             Event::DhcpFilterDeleted(id) => visit(T::DhcpFilters, &mut id.0, false),
-            Event::DhcpPolicyPut { policy, created } => {
-                visit(T::DhcpPolicies, &mut policy.id.0, *created);
+            Event::DhcpPolicyCreated(policy) | Event::DhcpPolicyUpdated(policy) => {
+                visit(T::DhcpPolicies, &mut policy.id.0, created);
                 visit(T::DhcpServers, &mut policy.server.0, false);
                 visit(T::DhcpScopes, &mut policy.scope.0, false);
             }
@@ -297,6 +315,7 @@ impl Event {
 
     /// One line for people, e.g. in `ipamctl events tail` and the dashboard.
     pub fn summary(&self) -> String {
+        let created = self.creates();
         match self {
             Event::AddressSpaceCreated(s) => format!("address space {} '{}' created", s.id, s.name),
             Event::AddressSpaceUpdated(s) => format!("address space {} '{}' updated", s.id, s.name),
@@ -352,35 +371,37 @@ impl Event {
             Event::AddressesMapped { range, addresses } => {
                 format!("{} address(es) mapped{}", addresses.len(), range_text(*range))
             }
-            Event::DhcpServerPut { server, created } => {
-                format!("DHCP server {} '{}' {}", server.id, server.name, verb(*created))
+            Event::DhcpServerCreated(server) | Event::DhcpServerUpdated(server) => {
+                format!("DHCP server {} '{}' {}", server.id, server.name, verb(created))
             }
             Event::DhcpServerDeleted(id) => format!("DHCP server {id} deleted"),
-            Event::DhcpScopePut { scope, created } => format!(
+            Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => format!(
                 "scope {} {} ({}-{}) on server {} {}",
                 scope.id,
                 scope.network,
                 scope.start,
                 scope.end,
                 scope.server,
-                verb(*created)
+                verb(created)
             ),
             Event::DhcpScopeDeleted(id) => format!("scope {id} deleted"),
-            Event::DhcpReservationPut { reservation, created } => format!(
-                "reservation {} of scope {} for {} {}",
-                reservation.id,
-                reservation.scope,
-                reservation.client_id,
-                verb(*created)
-            ),
+            Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
+                format!(
+                    "reservation {} of scope {} for {} {}",
+                    reservation.id,
+                    reservation.scope,
+                    reservation.client_id,
+                    verb(created)
+                )
+            }
             Event::DhcpReservationDeleted(id) => format!("reservation {id} deleted"),
-            Event::DhcpFailoverPut { failover, created } => format!(
+            Event::DhcpFailoverCreated(failover) | Event::DhcpFailoverUpdated(failover) => format!(
                 "failover relationship {} '{}' (servers {} and {}) {}",
                 failover.id,
                 failover.name,
                 failover.server1,
                 failover.server2,
-                verb(*created)
+                verb(created)
             ),
             Event::DhcpFailoverDeleted(id) => format!("failover relationship {id} deleted"),
             Event::DhcpScopeFailoverSet { scope, failover } => {
@@ -390,26 +411,26 @@ impl Event {
                     format!("scope {scope} unlinked from its failover relationship")
                 }
             }
-            Event::DhcpSuperscopePut { superscope, created } => {
+            Event::DhcpSuperscopeCreated(superscope) | Event::DhcpSuperscopeUpdated(superscope) => {
                 format!(
                     "superscope {} '{}' {}",
                     superscope.id,
                     superscope.name,
-                    verb(*created)
+                    verb(created)
                 )
             }
             Event::DhcpSuperscopeDeleted(id) => format!("superscope {id} deleted"),
-            Event::DhcpFilterPut { filter, created } => format!(
+            Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => format!(
                 "{} filter {} for {} on server {} {}",
                 if filter.allow { "allow" } else { "deny" },
                 filter.id,
                 crate::addr::format_mac(filter.mac),
                 filter.server,
-                verb(*created)
+                verb(created)
             ),
             Event::DhcpFilterDeleted(id) => format!("DHCP filter {id} deleted"),
-            Event::DhcpPolicyPut { policy, created } => {
-                format!("DHCP policy {} '{}' {}", policy.id, policy.name, verb(*created))
+            Event::DhcpPolicyCreated(policy) | Event::DhcpPolicyUpdated(policy) => {
+                format!("DHCP policy {} '{}' {}", policy.id, policy.name, verb(created))
             }
             Event::DhcpPolicyDeleted(id) => format!("DHCP policy {id} deleted"),
             Event::HistoryLost(loss) => {

@@ -25,14 +25,11 @@ pub(crate) fn superscope_for(ctx: &mut Ctx, server: ServerId, name: &str) -> Sup
         return s.id;
     }
     let id = SuperscopeId(ctx.new_id());
-    ctx.emit(Event::DhcpSuperscopePut {
-        superscope: DhcpSuperscope {
+    ctx.emit(Event::DhcpSuperscopeCreated(DhcpSuperscope {
             id,
             server,
             name: name.trim().to_string(),
-        },
-        created: true,
-    });
+        }));
     id
 }
 
@@ -41,13 +38,10 @@ pub(crate) fn set_superscope(ctx: &mut Ctx, scope: &DhcpScope, to: SuperscopeId)
     if scope.superscope == to {
         return false;
     }
-    ctx.emit(Event::DhcpScopePut {
-        scope: DhcpScope {
+    ctx.emit(Event::DhcpScopeUpdated(DhcpScope {
             superscope: to,
             ..scope.clone()
-        },
-        created: false,
-    });
+        }));
     true
 }
 

@@ -103,10 +103,7 @@ impl Delegate for CreateDhcpFailoverParams {
         } else {
             dhcp::load_scopes(ctx, &self.scopes, "scope_ids")?
         };
-        ctx.emit(Event::DhcpFailoverPut {
-            failover: failover.clone(),
-            created: true,
-        });
+        ctx.emit(Event::DhcpFailoverCreated(failover.clone()));
         for (i, scope) in scopes.iter().enumerate() {
             check_linkable(ctx, &failover, scope).map_err(|f| f.at(format!("scope_ids[{i}]")))?;
             if scope.server != self.server1 {

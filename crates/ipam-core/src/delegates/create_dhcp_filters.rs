@@ -40,10 +40,7 @@ pub(crate) fn upsert(ctx: &mut Ctx, server: ServerId, spec: &FilterSpec) -> Faul
             if next == old {
                 return Ok(ItemOutcome::done(ItemAction::Unchanged, object, record));
             }
-            ctx.emit(Event::DhcpFilterPut {
-                filter: next,
-                created: false,
-            });
+            ctx.emit(Event::DhcpFilterUpdated(next));
             Ok(ItemOutcome::done(ItemAction::Updated, object, record))
         }
         None => {
@@ -51,16 +48,13 @@ pub(crate) fn upsert(ctx: &mut Ctx, server: ServerId, spec: &FilterSpec) -> Faul
                 return Err(Fault::not_found("server_ids", format!("DHCP server {server}")));
             }
             let id = FilterId(ctx.new_id());
-            ctx.emit(Event::DhcpFilterPut {
-                filter: DhcpFilter {
+            ctx.emit(Event::DhcpFilterCreated(DhcpFilter {
                     id,
                     server,
                     mac: spec.mac,
                     allow: spec.allow,
                     description: spec.description.clone(),
-                },
-                created: true,
-            });
+                }));
             Ok(ItemOutcome::done(
                 ItemAction::Created,
                 object,

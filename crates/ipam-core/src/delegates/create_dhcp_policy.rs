@@ -72,8 +72,7 @@ impl Delegate for CreateDhcpPolicyParams {
             n => n,
         };
         let id = PolicyId(ctx.new_id());
-        ctx.emit(Event::DhcpPolicyPut {
-            policy: DhcpPolicy {
+        ctx.emit(Event::DhcpPolicyCreated(DhcpPolicy {
                 id,
                 server: self.server,
                 scope: self.scope,
@@ -82,9 +81,7 @@ impl Delegate for CreateDhcpPolicyParams {
                 processing_order: order,
                 enabled: self.enabled,
                 conditions: self.conditions.clone(),
-            },
-            created: true,
-        });
+            }));
         Ok(ItemOutcome::done(
             ItemAction::Created,
             self.describe(),

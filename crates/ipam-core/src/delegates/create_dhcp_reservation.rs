@@ -111,13 +111,10 @@ impl Delegate for CreateDhcpReservationParams {
         };
         let id = reservation.id;
         let address = dhcp::reserve_address(ctx, &scope, &reservation, self.address, None)?;
-        ctx.emit(Event::DhcpReservationPut {
-            reservation: DhcpReservation {
+        ctx.emit(Event::DhcpReservationCreated(DhcpReservation {
                 address,
                 ..reservation
-            },
-            created: true,
-        });
+            }));
         Ok(ItemOutcome::done(
             ItemAction::Created,
             self.describe(),

@@ -50,8 +50,7 @@ impl Delegate for CreateDhcpServerParams {
             ));
         }
         let id = ServerId(ctx.new_id());
-        ctx.emit(Event::DhcpServerPut {
-            server: DhcpServer {
+        ctx.emit(Event::DhcpServerCreated(DhcpServer {
                 id,
                 name: self.name.trim().to_ascii_lowercase(),
                 address: self.address,
@@ -60,9 +59,7 @@ impl Delegate for CreateDhcpServerParams {
                 dns_name_protection: self.dns_name_protection,
                 discard_dns_on_lease_deletion: self.discard_dns_on_lease_deletion,
                 options: self.options.clone(),
-            },
-            created: true,
-        });
+            }));
         Ok(ItemOutcome::done(
             ItemAction::Created,
             self.describe(),

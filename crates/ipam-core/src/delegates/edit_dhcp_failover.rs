@@ -74,10 +74,7 @@ impl Delegate for EditDhcpFailoverParams {
         if next == old {
             return Ok(ItemOutcome::done(ItemAction::Unchanged, self.describe(), record));
         }
-        ctx.emit(Event::DhcpFailoverPut {
-            failover: next,
-            created: false,
-        });
+        ctx.emit(Event::DhcpFailoverUpdated(next));
         Ok(ItemOutcome::done(ItemAction::Updated, self.describe(), record))
     }
 }

@@ -87,10 +87,7 @@ impl Delegate for EditDhcpServerParams {
         if next == old {
             return Ok(ItemOutcome::done(ItemAction::Unchanged, self.describe(), record));
         }
-        ctx.emit(Event::DhcpServerPut {
-            server: next,
-            created: false,
-        });
+        ctx.emit(Event::DhcpServerUpdated(next));
         Ok(ItemOutcome::done(ItemAction::Updated, self.describe(), record))
     }
 }

@@ -41,10 +41,7 @@ impl Delegate for RenameSuperscopeParams {
                 ),
             ));
         }
-        ctx.emit(Event::DhcpSuperscopePut {
-            superscope: DhcpSuperscope { name, ..old },
-            created: false,
-        });
+        ctx.emit(Event::DhcpSuperscopeUpdated(DhcpSuperscope { name, ..old }));
         Ok(ItemOutcome::done(ItemAction::Updated, self.describe(), record))
     }
 }

@@ -44,10 +44,7 @@ pub(crate) fn apply_changes(
             record,
         ));
     }
-    ctx.emit(Event::DhcpReservationPut {
-        reservation: next,
-        created: false,
-    });
+    ctx.emit(Event::DhcpReservationUpdated(next));
     Ok(ItemOutcome::done(
         ItemAction::Updated,
         format!("reservation {id}"),

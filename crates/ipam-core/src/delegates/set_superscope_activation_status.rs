@@ -31,13 +31,10 @@ impl Delegate for SetSuperscopeActivationStatusParams {
                 continue;
             };
             if scope.status != self.status {
-                ctx.emit(Event::DhcpScopePut {
-                    scope: DhcpScope {
+                ctx.emit(Event::DhcpScopeUpdated(DhcpScope {
                         status: self.status,
                         ..scope
-                    },
-                    created: false,
-                });
+                    }));
                 changed += 1;
             }
         }

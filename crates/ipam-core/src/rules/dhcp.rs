@@ -98,10 +98,7 @@ pub fn create_scope(ctx: &mut Ctx, scope: DhcpScope, failover: FailoverId) -> Fa
         failover,
     };
     let range = scope_range(&scope, &server_name, RangeId(ctx.new_id()));
-    ctx.emit(Event::DhcpScopePut {
-        scope: scope.clone(),
-        created: true,
-    });
+    ctx.emit(Event::DhcpScopeCreated(scope.clone()));
     if failover.is_set() {
         ctx.emit(Event::DhcpScopeFailoverSet {
             scope: scope.id,
@@ -144,10 +141,7 @@ pub fn update_scope(
         .name
         .clone();
     if *old != next {
-        ctx.emit(Event::DhcpScopePut {
-            scope: next.clone(),
-            created: false,
-        });
+        ctx.emit(Event::DhcpScopeUpdated(next.clone()));
     }
     if failover != current_link {
         ctx.emit(Event::DhcpScopeFailoverSet {

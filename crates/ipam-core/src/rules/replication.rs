@@ -119,15 +119,12 @@ pub fn copy_reservations(
         match present.get(&value) {
             Some(r) if details(r) == details(&source_r) => {}
             Some(r) => {
-                ctx.emit(Event::DhcpReservationPut {
-                    reservation: DhcpReservation {
-                        id: r.id,
-                        scope: r.scope,
-                        address: r.address,
-                        ..source_r
-                    },
-                    created: false,
-                });
+                ctx.emit(Event::DhcpReservationUpdated(DhcpReservation {
+                    id: r.id,
+                    scope: r.scope,
+                    address: r.address,
+                    ..source_r
+                }));
                 counts.updated += 1;
             }
             None => {
@@ -142,13 +139,10 @@ pub fn copy_reservations(
                     ..source_r
                 };
                 let held = dhcp::reserve_address(ctx, target, &reservation, address, range)?;
-                ctx.emit(Event::DhcpReservationPut {
-                    reservation: DhcpReservation {
-                        address: held,
-                        ..reservation
-                    },
-                    created: true,
-                });
+                ctx.emit(Event::DhcpReservationCreated(DhcpReservation {
+                    address: held,
+                    ..reservation
+                }));
                 counts.created += 1;
             }
         }
@@ -195,18 +189,12 @@ pub fn copy_policies(ctx: &mut Ctx, source: &DhcpScope, target: &DhcpScope) -> C
         match present.get(&name) {
             Some(p) if policy_details(p) == policy_details(&source_p) => {}
             Some(p) => {
-                ctx.emit(Event::DhcpPolicyPut {
-                    policy: next(p.id),
-                    created: false,
-                });
+                ctx.emit(Event::DhcpPolicyUpdated(next(p.id)));
                 counts.updated += 1;
             }
             None => {
                 let id = PolicyId(ctx.new_id());
-                ctx.emit(Event::DhcpPolicyPut {
-                    policy: next(id),
-                    created: true,
-                });
+                ctx.emit(Event::DhcpPolicyCreated(next(id)));
                 counts.created += 1;
             }
         }

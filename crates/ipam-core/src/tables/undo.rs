@@ -117,6 +117,7 @@ impl State {
     fn undo_of(&self, event: &Event) -> Undo {
         use Event as E;
         let dhcp = &self.dhcp;
+        let created = event.creates();
         match event {
             E::AddressSpaceCreated(s) => Undo::of(E::AddressSpaceDeleted(s.id)),
             E::AddressSpaceUpdated(s) => self
@@ -188,110 +189,80 @@ impl State {
                     hints: Vec::new(),
                 }
             }
-            E::DhcpServerPut { server, created } => match (created, dhcp.server(server.id)) {
-                (true, _) => Undo::of(E::DhcpServerDeleted(server.id)),
-                (false, Some(old)) => Undo::of(E::DhcpServerPut {
-                    server: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
-            E::DhcpServerDeleted(id) => dhcp.server(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpServerPut {
-                    server: old.clone(),
-                    created: true,
-                })
-            }),
-            E::DhcpScopePut { scope, created } => match (created, dhcp.scope(scope.id)) {
-                (true, _) => Undo::of(E::DhcpScopeDeleted(scope.id)),
-                (false, Some(old)) => Undo::of(E::DhcpScopePut {
-                    scope: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
-            E::DhcpScopeDeleted(id) => dhcp.scope(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpScopePut {
-                    scope: old.clone(),
-                    created: true,
-                })
-            }),
-            E::DhcpReservationPut { reservation, created } => {
+            E::DhcpServerCreated(server) | E::DhcpServerUpdated(server) => {
+                match (created, dhcp.server(server.id)) {
+                    (true, _) => Undo::of(E::DhcpServerDeleted(server.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpServerUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpServerDeleted(id) => dhcp
+                .server(*id)
+                .map_or_else(Undo::default, |old| Undo::of(E::DhcpServerCreated(old.clone()))),
+            E::DhcpScopeCreated(scope) | E::DhcpScopeUpdated(scope) => {
+                match (created, dhcp.scope(scope.id)) {
+                    (true, _) => Undo::of(E::DhcpScopeDeleted(scope.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpScopeUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpScopeDeleted(id) => dhcp
+                .scope(*id)
+                .map_or_else(Undo::default, |old| Undo::of(E::DhcpScopeCreated(old.clone()))),
+            E::DhcpReservationCreated(reservation) | E::DhcpReservationUpdated(reservation) => {
                 match (created, dhcp.reservation(reservation.id)) {
                     (true, _) => Undo::of(E::DhcpReservationDeleted(reservation.id)),
-                    (false, Some(old)) => Undo::of(E::DhcpReservationPut {
-                        reservation: old.clone(),
-                        created: false,
-                    }),
+                    (false, Some(old)) => Undo::of(E::DhcpReservationUpdated(old.clone())),
                     (false, None) => Undo::default(),
                 }
             }
             E::DhcpReservationDeleted(id) => dhcp.reservation(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpReservationPut {
-                    reservation: old.clone(),
-                    created: true,
-                })
+                Undo::of(E::DhcpReservationCreated(old.clone()))
             }),
-            E::DhcpFailoverPut { failover, created } => match (created, dhcp.failover(failover.id)) {
-                (true, _) => Undo::of(E::DhcpFailoverDeleted(failover.id)),
-                (false, Some(old)) => Undo::of(E::DhcpFailoverPut {
-                    failover: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
-            E::DhcpFailoverDeleted(id) => dhcp.failover(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpFailoverPut {
-                    failover: old.clone(),
-                    created: true,
-                })
-            }),
+            E::DhcpFailoverCreated(failover) | E::DhcpFailoverUpdated(failover) => {
+                match (created, dhcp.failover(failover.id)) {
+                    (true, _) => Undo::of(E::DhcpFailoverDeleted(failover.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpFailoverUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpFailoverDeleted(id) => dhcp
+                .failover(*id)
+                .map_or_else(Undo::default, |old| Undo::of(E::DhcpFailoverCreated(old.clone()))),
             E::DhcpScopeFailoverSet { scope, .. } => Undo::of(E::DhcpScopeFailoverSet {
                 scope: *scope,
                 failover: dhcp.link_of(*scope).unwrap_or(FailoverId(0)),
             }),
-            E::DhcpSuperscopePut { superscope, created } => match (created, dhcp.superscope(superscope.id)) {
-                (true, _) => Undo::of(E::DhcpSuperscopeDeleted(superscope.id)),
-                (false, Some(old)) => Undo::of(E::DhcpSuperscopePut {
-                    superscope: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
+            E::DhcpSuperscopeCreated(superscope) | E::DhcpSuperscopeUpdated(superscope) => {
+                match (created, dhcp.superscope(superscope.id)) {
+                    (true, _) => Undo::of(E::DhcpSuperscopeDeleted(superscope.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpSuperscopeUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
             E::DhcpSuperscopeDeleted(id) => dhcp.superscope(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpSuperscopePut {
-                    superscope: old.clone(),
-                    created: true,
-                })
+                Undo::of(E::DhcpSuperscopeCreated(old.clone()))
             }),
-            E::DhcpFilterPut { filter, created } => match (created, dhcp.filter(filter.id)) {
-                (true, _) => Undo::of(E::DhcpFilterDeleted(filter.id)),
-                (false, Some(old)) => Undo::of(E::DhcpFilterPut {
-                    filter: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
-            E::DhcpFilterDeleted(id) => dhcp.filter(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpFilterPut {
-                    filter: old.clone(),
-                    created: true,
-                })
-            }),
-            E::DhcpPolicyPut { policy, created } => match (created, dhcp.policy(policy.id)) {
-                (true, _) => Undo::of(E::DhcpPolicyDeleted(policy.id)),
-                (false, Some(old)) => Undo::of(E::DhcpPolicyPut {
-                    policy: old.clone(),
-                    created: false,
-                }),
-                (false, None) => Undo::default(),
-            },
-            E::DhcpPolicyDeleted(id) => dhcp.policy(*id).map_or_else(Undo::default, |old| {
-                Undo::of(E::DhcpPolicyPut {
-                    policy: old.clone(),
-                    created: true,
-                })
-            }),
+            E::DhcpFilterCreated(filter) | E::DhcpFilterUpdated(filter) => {
+                match (created, dhcp.filter(filter.id)) {
+                    (true, _) => Undo::of(E::DhcpFilterDeleted(filter.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpFilterUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpFilterDeleted(id) => dhcp
+                .filter(*id)
+                .map_or_else(Undo::default, |old| Undo::of(E::DhcpFilterCreated(old.clone()))),
+            E::DhcpPolicyCreated(policy) | E::DhcpPolicyUpdated(policy) => {
+                match (created, dhcp.policy(policy.id)) {
+                    (true, _) => Undo::of(E::DhcpPolicyDeleted(policy.id)),
+                    (false, Some(old)) => Undo::of(E::DhcpPolicyUpdated(old.clone())),
+                    (false, None) => Undo::default(),
+                }
+            }
+            E::DhcpPolicyDeleted(id) => dhcp
+                .policy(*id)
+                .map_or_else(Undo::default, |old| Undo::of(E::DhcpPolicyCreated(old.clone()))),
             // It moves only the id counters, which the append's undo restores as a whole.
             E::HistoryLost(_) => Undo::default(),
         }

@@ -309,29 +309,35 @@ pub fn to_pb(event: &Event) -> pb::Event {
             range_id: range.0,
             address_ids: addresses.iter().map(|a| a.0).collect(),
         }),
-        Event::DhcpServerPut { server, created } => Kind::DhcpServerPut(pb::DhcpServerPut {
-            server: Some(server_row(server)),
-            created: *created,
-        }),
+        Event::DhcpServerCreated(server) | Event::DhcpServerUpdated(server) => {
+            Kind::DhcpServerPut(pb::DhcpServerPut {
+                server: Some(server_row(server)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpServerDeleted(id) => Kind::DhcpServerDeleted(pb::DhcpServerDeleted { id: id.0 }),
-        Event::DhcpScopePut { scope, created } => Kind::DhcpScopePut(pb::DhcpScopePut {
-            scope: Some(scope_row(scope)),
-            created: *created,
-        }),
+        Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
+            Kind::DhcpScopePut(pb::DhcpScopePut {
+                scope: Some(scope_row(scope)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpScopeDeleted(id) => Kind::DhcpScopeDeleted(pb::DhcpScopeDeleted { id: id.0 }),
-        Event::DhcpReservationPut { reservation, created } => {
+        Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
             Kind::DhcpReservationPut(pb::DhcpReservationPut {
                 reservation: Some(reservation_row(reservation)),
-                created: *created,
+                created: event.creates(),
             })
         }
         Event::DhcpReservationDeleted(id) => {
             Kind::DhcpReservationDeleted(pb::DhcpReservationDeleted { id: id.0 })
         }
-        Event::DhcpFailoverPut { failover, created } => Kind::DhcpFailoverPut(pb::DhcpFailoverPut {
-            failover: Some(failover_row(failover)),
-            created: *created,
-        }),
+        Event::DhcpFailoverCreated(failover) | Event::DhcpFailoverUpdated(failover) => {
+            Kind::DhcpFailoverPut(pb::DhcpFailoverPut {
+                failover: Some(failover_row(failover)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpFailoverDeleted(id) => Kind::DhcpFailoverDeleted(pb::DhcpFailoverDeleted { id: id.0 }),
         Event::DhcpScopeFailoverSet { scope, failover } => {
             Kind::DhcpScopeFailoverSet(pb::DhcpScopeFailoverSet {
@@ -339,22 +345,28 @@ pub fn to_pb(event: &Event) -> pb::Event {
                 failover_id: failover.0,
             })
         }
-        Event::DhcpSuperscopePut { superscope, created } => Kind::DhcpSuperscopePut(pb::DhcpSuperscopePut {
-            superscope: Some(superscope_row(superscope)),
-            created: *created,
-        }),
+        Event::DhcpSuperscopeCreated(superscope) | Event::DhcpSuperscopeUpdated(superscope) => {
+            Kind::DhcpSuperscopePut(pb::DhcpSuperscopePut {
+                superscope: Some(superscope_row(superscope)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpSuperscopeDeleted(id) => {
             Kind::DhcpSuperscopeDeleted(pb::DhcpSuperscopeDeleted { id: id.0 })
         }
-        Event::DhcpFilterPut { filter, created } => Kind::DhcpFilterPut(pb::DhcpFilterPut {
-            filter: Some(filter_row(filter)),
-            created: *created,
-        }),
+        Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => {
+            Kind::DhcpFilterPut(pb::DhcpFilterPut {
+                filter: Some(filter_row(filter)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpFilterDeleted(id) => Kind::DhcpFilterDeleted(pb::DhcpFilterDeleted { id: id.0 }),
-        Event::DhcpPolicyPut { policy, created } => Kind::DhcpPolicyPut(pb::DhcpPolicyPut {
-            policy: Some(policy_row(policy)),
-            created: *created,
-        }),
+        Event::DhcpPolicyCreated(policy) | Event::DhcpPolicyUpdated(policy) => {
+            Kind::DhcpPolicyPut(pb::DhcpPolicyPut {
+                policy: Some(policy_row(policy)),
+                created: event.creates(),
+            })
+        }
         Event::DhcpPolicyDeleted(id) => Kind::DhcpPolicyDeleted(pb::DhcpPolicyDeleted { id: id.0 }),
         Event::HistoryLost(loss) => Kind::HistoryLost(pb::HistoryLost {
             first_seq: loss.first_seq,
@@ -398,43 +410,43 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             range: RangeId(e.range_id),
             addresses: e.address_ids.into_iter().map(AddressId).collect(),
         },
-        Kind::DhcpServerPut(e) => Event::DhcpServerPut {
-            server: server_from(e.server)?,
-            created: e.created,
+        Kind::DhcpServerPut(e) => match (server_from(e.server)?, e.created) {
+            (row, true) => Event::DhcpServerCreated(row),
+            (row, false) => Event::DhcpServerUpdated(row),
         },
         Kind::DhcpServerDeleted(e) => Event::DhcpServerDeleted(ServerId(e.id)),
-        Kind::DhcpScopePut(e) => Event::DhcpScopePut {
-            scope: scope_from(e.scope)?,
-            created: e.created,
+        Kind::DhcpScopePut(e) => match (scope_from(e.scope)?, e.created) {
+            (row, true) => Event::DhcpScopeCreated(row),
+            (row, false) => Event::DhcpScopeUpdated(row),
         },
         Kind::DhcpScopeDeleted(e) => Event::DhcpScopeDeleted(ScopeId(e.id)),
-        Kind::DhcpReservationPut(e) => Event::DhcpReservationPut {
-            reservation: reservation_from(e.reservation)?,
-            created: e.created,
+        Kind::DhcpReservationPut(e) => match (reservation_from(e.reservation)?, e.created) {
+            (row, true) => Event::DhcpReservationCreated(row),
+            (row, false) => Event::DhcpReservationUpdated(row),
         },
         Kind::DhcpReservationDeleted(e) => Event::DhcpReservationDeleted(ReservationId(e.id)),
-        Kind::DhcpFailoverPut(e) => Event::DhcpFailoverPut {
-            failover: failover_from(e.failover)?,
-            created: e.created,
+        Kind::DhcpFailoverPut(e) => match (failover_from(e.failover)?, e.created) {
+            (row, true) => Event::DhcpFailoverCreated(row),
+            (row, false) => Event::DhcpFailoverUpdated(row),
         },
         Kind::DhcpFailoverDeleted(e) => Event::DhcpFailoverDeleted(FailoverId(e.id)),
         Kind::DhcpScopeFailoverSet(e) => Event::DhcpScopeFailoverSet {
             scope: ScopeId(e.scope_id),
             failover: FailoverId(e.failover_id),
         },
-        Kind::DhcpSuperscopePut(e) => Event::DhcpSuperscopePut {
-            superscope: superscope_from(e.superscope)?,
-            created: e.created,
+        Kind::DhcpSuperscopePut(e) => match (superscope_from(e.superscope)?, e.created) {
+            (row, true) => Event::DhcpSuperscopeCreated(row),
+            (row, false) => Event::DhcpSuperscopeUpdated(row),
         },
         Kind::DhcpSuperscopeDeleted(e) => Event::DhcpSuperscopeDeleted(SuperscopeId(e.id)),
-        Kind::DhcpFilterPut(e) => Event::DhcpFilterPut {
-            filter: filter_from(e.filter)?,
-            created: e.created,
+        Kind::DhcpFilterPut(e) => match (filter_from(e.filter)?, e.created) {
+            (row, true) => Event::DhcpFilterCreated(row),
+            (row, false) => Event::DhcpFilterUpdated(row),
         },
         Kind::DhcpFilterDeleted(e) => Event::DhcpFilterDeleted(FilterId(e.id)),
-        Kind::DhcpPolicyPut(e) => Event::DhcpPolicyPut {
-            policy: policy_from(e.policy)?,
-            created: e.created,
+        Kind::DhcpPolicyPut(e) => match (policy_from(e.policy)?, e.created) {
+            (row, true) => Event::DhcpPolicyCreated(row),
+            (row, false) => Event::DhcpPolicyUpdated(row),
         },
         Kind::DhcpPolicyDeleted(e) => Event::DhcpPolicyDeleted(PolicyId(e.id)),
         Kind::HistoryLost(e) => Event::HistoryLost(HistoryLoss {
@@ -551,103 +563,82 @@ mod tests {
             value: "10.0.0.53".into(),
         };
         let events = vec![
-            Event::DhcpServerPut {
-                server: DhcpServer {
-                    id: ServerId(1),
-                    name: "dhcp1.corp".into(),
-                    address: Some(Addr::parse("10.0.0.2").unwrap()),
-                    description: "east".into(),
-                    dns_update_type: DnsUpdateType::Always,
-                    dns_name_protection: true,
-                    discard_dns_on_lease_deletion: true,
-                    options: vec![option.clone()],
-                },
-                created: true,
-            },
-            Event::DhcpScopePut {
-                scope: DhcpScope {
-                    id: ScopeId(2),
-                    server: ServerId(1),
-                    space: SpaceId(1),
-                    network: Prefix::parse("10.1.0.0/24").unwrap(),
-                    name: "floor 1".into(),
-                    start: Addr::parse("10.1.0.10").unwrap(),
-                    end: Addr::parse("10.1.0.200").unwrap(),
-                    exclusions: vec![Span::new(0x0a01_0014, 0x0a01_001e)],
-                    status: ScopeStatus::Inactive,
-                    description: String::new(),
-                    lease_duration_s: 86_400,
-                    dns_update_type: DnsUpdateType::OnRequest,
-                    options: vec![option],
-                    superscope: SuperscopeId(4),
-                },
-                created: false,
-            },
-            Event::DhcpReservationPut {
-                reservation: DhcpReservation {
-                    id: ReservationId(3),
-                    scope: ScopeId(2),
-                    address: AddressId(9),
-                    client_id: "00:15:5d:01:02:03".into(),
-                    iaid: 7,
-                    name: "printer".into(),
-                    description: String::new(),
-                    reservation_type: ReservationType::Both,
-                    dns_update_type: DnsUpdateType::Disabled,
-                },
-                created: true,
-            },
-            Event::DhcpFailoverPut {
-                failover: DhcpFailover {
-                    id: FailoverId(5),
-                    name: "east-west".into(),
-                    server1: ServerId(1),
-                    server2: ServerId(6),
-                    mode: FailoverMode::HotStandby,
-                    mclt_s: 3600,
-                    auto_state_transition: true,
-                    state_switch_interval_s: 600,
-                    server1_percentage: 50,
-                    shared_secret_enabled: true,
-                    shared_secret: "s3cret".into(),
-                },
-                created: true,
-            },
+            Event::DhcpServerCreated(DhcpServer {
+                id: ServerId(1),
+                name: "dhcp1.corp".into(),
+                address: Some(Addr::parse("10.0.0.2").unwrap()),
+                description: "east".into(),
+                dns_update_type: DnsUpdateType::Always,
+                dns_name_protection: true,
+                discard_dns_on_lease_deletion: true,
+                options: vec![option.clone()],
+            }),
+            Event::DhcpScopeUpdated(DhcpScope {
+                id: ScopeId(2),
+                server: ServerId(1),
+                space: SpaceId(1),
+                network: Prefix::parse("10.1.0.0/24").unwrap(),
+                name: "floor 1".into(),
+                start: Addr::parse("10.1.0.10").unwrap(),
+                end: Addr::parse("10.1.0.200").unwrap(),
+                exclusions: vec![Span::new(0x0a01_0014, 0x0a01_001e)],
+                status: ScopeStatus::Inactive,
+                description: String::new(),
+                lease_duration_s: 86_400,
+                dns_update_type: DnsUpdateType::OnRequest,
+                options: vec![option],
+                superscope: SuperscopeId(4),
+            }),
+            Event::DhcpReservationCreated(DhcpReservation {
+                id: ReservationId(3),
+                scope: ScopeId(2),
+                address: AddressId(9),
+                client_id: "00:15:5d:01:02:03".into(),
+                iaid: 7,
+                name: "printer".into(),
+                description: String::new(),
+                reservation_type: ReservationType::Both,
+                dns_update_type: DnsUpdateType::Disabled,
+            }),
+            Event::DhcpFailoverCreated(DhcpFailover {
+                id: FailoverId(5),
+                name: "east-west".into(),
+                server1: ServerId(1),
+                server2: ServerId(6),
+                mode: FailoverMode::HotStandby,
+                mclt_s: 3600,
+                auto_state_transition: true,
+                state_switch_interval_s: 600,
+                server1_percentage: 50,
+                shared_secret_enabled: true,
+                shared_secret: "s3cret".into(),
+            }),
             Event::DhcpScopeFailoverSet {
                 scope: ScopeId(2),
                 failover: FailoverId(5),
             },
-            Event::DhcpSuperscopePut {
-                superscope: DhcpSuperscope {
-                    id: SuperscopeId(4),
-                    server: ServerId(1),
-                    name: "campus".into(),
-                },
-                created: true,
-            },
-            Event::DhcpFilterPut {
-                filter: DhcpFilter {
-                    id: FilterId(8),
-                    server: ServerId(1),
-                    mac: 0x0015_5d01_0203,
-                    allow: false,
-                    description: "lost laptop".into(),
-                },
-                created: true,
-            },
-            Event::DhcpPolicyPut {
-                policy: DhcpPolicy {
-                    id: PolicyId(10),
-                    server: ServerId(1),
-                    scope: ScopeId(2),
-                    name: "phones".into(),
-                    description: String::new(),
-                    processing_order: 1,
-                    enabled: true,
-                    conditions: "VendorClass EQ Polycom*".into(),
-                },
-                created: true,
-            },
+            Event::DhcpSuperscopeCreated(DhcpSuperscope {
+                id: SuperscopeId(4),
+                server: ServerId(1),
+                name: "campus".into(),
+            }),
+            Event::DhcpFilterCreated(DhcpFilter {
+                id: FilterId(8),
+                server: ServerId(1),
+                mac: 0x0015_5d01_0203,
+                allow: false,
+                description: "lost laptop".into(),
+            }),
+            Event::DhcpPolicyCreated(DhcpPolicy {
+                id: PolicyId(10),
+                server: ServerId(1),
+                scope: ScopeId(2),
+                name: "phones".into(),
+                description: String::new(),
+                processing_order: 1,
+                enabled: true,
+                conditions: "VendorClass EQ Polycom*".into(),
+            }),
             Event::DhcpServerDeleted(ServerId(1)),
             Event::DhcpScopeDeleted(ScopeId(2)),
             Event::DhcpReservationDeleted(ReservationId(3)),

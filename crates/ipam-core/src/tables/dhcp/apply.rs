@@ -21,9 +21,10 @@ impl State {
         writes: &mut Vec<Key>,
     ) -> Result<(), ApplyError> {
         let name = event.name();
+        let created = event.creates();
         let fail = |reason: String| Err(ApplyError { event: name, reason });
         match event {
-            Event::DhcpServerPut { server, created } => {
+            Event::DhcpServerCreated(server) | Event::DhcpServerUpdated(server) => {
                 let old = self.dhcp.server(server.id).cloned();
                 if created == old.is_some() {
                     return fail(format!(
@@ -67,7 +68,7 @@ impl State {
                 writes.push(Key::name(Table::DhcpServers, 0, &server.name));
                 self.dhcp.remove_server(id);
             }
-            Event::DhcpScopePut { scope, created } => {
+            Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
                 let old = self.dhcp.scope(scope.id).cloned();
                 if created == old.is_some() {
                     return fail(format!(
@@ -138,7 +139,7 @@ impl State {
                 writes.push(scope_network_key(&scope));
                 self.dhcp.remove_scope(id);
             }
-            Event::DhcpReservationPut { reservation, created } => {
+            Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
                 let exists = self.dhcp.reservation(reservation.id).is_some();
                 if created == exists {
                     return fail(format!(
@@ -167,7 +168,7 @@ impl State {
                 writes.push(Key::row(Table::DhcpReservations, id.0));
                 writes.push(Key::child(Table::DhcpReservations, r.scope.0));
             }
-            Event::DhcpFailoverPut { failover, created } => {
+            Event::DhcpFailoverCreated(failover) | Event::DhcpFailoverUpdated(failover) => {
                 let old = self.dhcp.failover(failover.id).cloned();
                 if created == old.is_some() {
                     return fail(format!(
@@ -218,7 +219,7 @@ impl State {
                 writes.push(Key::child(Table::DhcpFailovers, old.0));
                 writes.push(Key::child(Table::DhcpFailovers, failover.0));
             }
-            Event::DhcpSuperscopePut { superscope, created } => {
+            Event::DhcpSuperscopeCreated(superscope) | Event::DhcpSuperscopeUpdated(superscope) => {
                 let old = self.dhcp.superscope(superscope.id).cloned();
                 if created == old.is_some() {
                     return fail(format!(
@@ -267,7 +268,7 @@ impl State {
                 writes.push(Key::name(Table::DhcpSuperscopes, s.server.0, &s.name));
                 self.dhcp.remove_superscope(id);
             }
-            Event::DhcpFilterPut { filter, created } => {
+            Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => {
                 let exists = self.dhcp.filter(filter.id).is_some();
                 if created == exists {
                     return fail(format!(
@@ -309,7 +310,7 @@ impl State {
                 writes.push(Key::child(Table::DhcpFilters, f.server.0));
                 writes.push(Key::name(Table::DhcpFilters, f.server.0, &f.mac.to_string()));
             }
-            Event::DhcpPolicyPut { policy, created } => {
+            Event::DhcpPolicyCreated(policy) | Event::DhcpPolicyUpdated(policy) => {
                 let exists = self.dhcp.policy(policy.id).is_some();
                 if created == exists {
                     return fail(format!(
