@@ -5,238 +5,25 @@
 //! id maps to its job under `r` + request id. A job is acknowledged to a `StartOperation`
 //! caller only once its QUEUED record is durable, so an accepted job survives a crash.
 
+use crate::inner::{ID_RESERVATION_KEY, Inner, JobsConfig};
+use crate::live::{LiveJob, OpSummary};
 use crate::record::{self, JOB_PREFIX, job_key, now_ms, request_key};
 use crate::runner;
+use crate::store_fault;
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_proto::pb;
-use ipam_store::{Engine, Kv};
+use ipam_store::Engine;
 use parking_lot::Mutex;
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
-
-#[derive(Clone, Debug)]
-pub struct JobsConfig {
-    /// Jobs that run at once.
-    pub workers: usize,
-    /// Jobs that may wait in the queue; beyond it StartOperation answers RESOURCE_EXHAUSTED.
-    pub queue_capacity: usize,
-    /// A job still running after this long stops between items (DEADLINE_EXCEEDED).
-    pub job_timeout: Duration,
-    /// How often an item decides again after its append conflicted with another commit.
-    pub max_conflict_retries: u32,
-    /// How many items a job may run ahead of the disk: past this many results waiting for
-    /// their flush, it waits for one. Lower: watchers see results sooner after their commit
-    /// (a flush carries fewer items, and the flusher and watchers get the CPU a job would
-    /// take); higher: large jobs finish sooner. See README, "Performance".
-    pub max_unflushed_items: usize,
-}
-
-impl Default for JobsConfig {
-    fn default() -> Self {
-        JobsConfig {
-            workers: 16,
-            queue_capacity: 10_000,
-            job_timeout: Duration::from_secs(3600),
-            max_conflict_retries: 64,
-            max_unflushed_items: 32,
-        }
-    }
-}
-
-/// Where the reservation of operation ids is stored (next to `j` job and `r` request keys).
-const ID_RESERVATION_KEY: &[u8] = b"n";
-/// Ids reserved per write of the reservation.
-const ID_BLOCK: u64 = 1024;
 
 /// Summaries buffered per feed subscriber; one that falls further behind skips (`Lagged`).
 const FEED_CAPACITY: usize = 1024;
-
-/// What the feed of every operation carries: progress without the item list, so a
-/// summary stays small however many items the job has.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpSummary {
-    pub id: u64,
-    pub kind: pb::OperationKind,
-    pub state: pb::OperationState,
-    pub percent: u32,
-    pub items_total: u32,
-    pub items_done: u32,
-    pub status_message: String,
-    pub done: bool,
-    pub created_unix_ms: i64,
-    pub finished_unix_ms: i64,
-}
-
-impl OpSummary {
-    pub fn of(op: &pb::Operation) -> OpSummary {
-        OpSummary {
-            id: op.id,
-            kind: pb::OperationKind::try_from(op.kind).unwrap_or(pb::OperationKind::Unspecified),
-            state: record::state(op),
-            percent: op.percent,
-            items_total: op.items_total,
-            items_done: op.items_done,
-            status_message: op.status_message.clone(),
-            done: op.done,
-            created_unix_ms: op.created_unix_ms,
-            finished_unix_ms: op.finished_unix_ms,
-        }
-    }
-}
-
-/// A job that is queued or running: its record and the signal its watchers wait on.
-pub struct LiveJob {
-    op: Mutex<pb::Operation>,
-    version: watch::Sender<u64>,
-    /// The feed of every operation (`Jobs::subscribe_all`).
-    feed: broadcast::Sender<OpSummary>,
-    pub(crate) cancel: CancellationToken,
-    /// Found unfinished at start-up: some of its items may be in the log already.
-    pub(crate) recovered: bool,
-}
-
-impl LiveJob {
-    fn new(op: pb::Operation, feed: &broadcast::Sender<OpSummary>) -> Arc<LiveJob> {
-        LiveJob::with(op, feed, false)
-    }
-
-    fn with(op: pb::Operation, feed: &broadcast::Sender<OpSummary>, recovered: bool) -> Arc<LiveJob> {
-        Arc::new(LiveJob {
-            op: Mutex::new(op),
-            version: watch::channel(0).0,
-            feed: feed.clone(),
-            cancel: CancellationToken::new(),
-            recovered,
-        })
-    }
-
-    pub fn snapshot(&self) -> pb::Operation {
-        self.op.lock().clone()
-    }
-
-    pub fn id(&self) -> u64 {
-        self.op.lock().id
-    }
-
-    /// Runs `f` on the record and wakes the watchers.
-    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut pb::Operation) -> R) -> R {
-        let mut op = self.op.lock();
-        let r = f(&mut op);
-        self.publish(&op);
-        drop(op);
-        self.version.send_modify(|v| *v += 1);
-        r
-    }
-
-    /// Sends the job's summary to the feed. Called with the record locked, so summaries of
-    /// one job are sent in the order of its changes. Without a subscriber (no dashboard)
-    /// nothing is built or sent: the hot path only checks the subscriber count.
-    fn publish(&self, op: &pb::Operation) {
-        if self.feed.receiver_count() > 0 {
-            // An error only means the last subscriber just left.
-            let _ = self.feed.send(OpSummary::of(op));
-        }
-    }
-
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&pb::Operation) -> R) -> R {
-        f(&self.op.lock())
-    }
-
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.version.subscribe()
-    }
-
-    /// Waits until the job is done and returns its final record.
-    pub async fn wait_done(&self) -> pb::Operation {
-        let mut rx = self.subscribe();
-        loop {
-            {
-                let op = self.op.lock();
-                if record::is_done(&op) {
-                    return op.clone();
-                }
-            }
-            if rx.changed().await.is_err() {
-                return self.snapshot();
-            }
-        }
-    }
-}
-
-pub(crate) struct Inner {
-    pub(crate) engine: Engine,
-    pub(crate) kv: Kv,
-    pub(crate) config: JobsConfig,
-    next_id: AtomicU64,
-    /// Ids below this are covered by the reservation stored under ID_RESERVATION_KEY.
-    reserved: Mutex<u64>,
-    queue: mpsc::Sender<u64>,
-    live: Mutex<HashMap<u64, Arc<LiveJob>>>,
-    feed: broadcast::Sender<OpSummary>,
-    accepting: AtomicBool,
-    /// Jobs finished since start: succeeded, failed, cancelled (for metrics).
-    pub(crate) finished: [AtomicU64; 3],
-    /// Fired at shutdown: running jobs stop between items and stay RUNNING on disk, so
-    /// the next start resumes them.
-    pub(crate) shutdown: CancellationToken,
-    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-}
-
-impl Inner {
-    /// Persists `op`; with `durable`, waits until it is on disk.
-    pub(crate) async fn persist(&self, op: &pb::Operation, durable: bool) -> Result<(), Fault> {
-        // The log is written behind the commits: the events a record reports go first, so
-        // the record is never on disk without them (sled keeps a prefix of its writes).
-        self.engine.write_through(op.last_event_seq).map_err(|e| {
-            Fault::new(
-                FaultCode::Unavailable,
-                format!("cannot record operation {}: {e}", op.id),
-            )
-        })?;
-        self.kv.put(&job_key(op.id), &op.encode_to_vec()).map_err(|e| {
-            Fault::new(
-                FaultCode::Unavailable,
-                format!("cannot record operation {}: {e}", op.id),
-            )
-        })?;
-        let ticket = self.engine.durability().ticket();
-        if durable && !self.engine.durability().wait_ticket(ticket).await {
-            return Err(Fault::new(
-                FaultCode::Unavailable,
-                "the job record could not be made durable",
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn forget(&self, id: u64) {
-        self.live.lock().remove(&id);
-    }
-
-    /// A new operation id. Ids are reserved on disk in blocks before use, so an id is never
-    /// handed out twice, even after a crash that lost the job that had it: sled keeps a
-    /// prefix of its writes, so whatever of that job survived (its request key, its
-    /// events) implies the reservation survived too. One small write per ID_BLOCK ids.
-    fn new_id(&self) -> Result<u64, Fault> {
-        let id = self.next_id.fetch_add(1, Ordering::AcqRel);
-        let mut reserved = self.reserved.lock();
-        if id >= *reserved {
-            let upto = id + ID_BLOCK;
-            self.kv
-                .put(ID_RESERVATION_KEY, &upto.to_be_bytes())
-                .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
-            *reserved = upto;
-        }
-        // After the reservation is written: the watermark carries it from the next flush.
-        self.engine.note_operation(id, *reserved);
-        Ok(id)
-    }
-}
 
 /// The operations service behind the gRPC Operations API and every mutating RPC.
 #[derive(Clone)]
@@ -258,18 +45,15 @@ impl Jobs {
         let kv = engine.store().jobs.clone();
         let last = kv
             .last_with_prefix(&[JOB_PREFIX])
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
+            .map_err(store_fault)?
             .map_or(0, |(k, _)| {
                 u64::from_be_bytes(k[1..9].try_into().unwrap_or([0; 8]))
             });
         // Ids below the stored reservation may have been used by a job lost in a crash
         // (its request id or events may survive it): never hand them out again.
-        let reserved = kv
-            .get(ID_RESERVATION_KEY)
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
-            .map_or(0, |v| {
-                u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
-            });
+        let reserved = kv.get(ID_RESERVATION_KEY).map_err(store_fault)?.map_or(0, |v| {
+            u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
+        });
         // The watermark outside sled carries the ids too, in case sled lost its reservation
         // (or after a repair that accepted lost operations).
         let acknowledged = engine.acknowledged();
@@ -319,7 +103,7 @@ impl Jobs {
         let mut report = RecoveryReport::default();
         let mut unfinished = Vec::new();
         for item in self.inner.kv.scan_prefix(&[JOB_PREFIX], None) {
-            let (_, value) = item.map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            let (_, value) = item.map_err(store_fault)?;
             let op = pb::Operation::decode(value.as_slice())
                 .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
             match record::state(&op) {
@@ -429,12 +213,7 @@ impl Jobs {
 
     /// The job holding `request_id`, if any (a claim whose job was lost is no holder).
     fn find_by_request(&self, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let Some(bytes) = self
-            .inner
-            .kv
-            .get(&request_key(request_id))
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?
-        else {
+        let Some(bytes) = self.inner.kv.get(&request_key(request_id)).map_err(store_fault)? else {
             return Ok(None);
         };
         self.holder(request_id, &bytes)
@@ -457,7 +236,6 @@ impl Jobs {
     /// whose job has no record (lost in a crash before its record was written: the request
     /// key may survive it) is stale and taken over.
     fn claim_request(&self, request_id: &str, id: u64) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let unavailable = |e: ipam_store::StoreError| Fault::new(FaultCode::Unavailable, e.to_string());
         let key = request_key(request_id);
         let mut expected: Option<Vec<u8>> = None;
         loop {
@@ -465,7 +243,7 @@ impl Jobs {
                 .inner
                 .kv
                 .compare_and_swap(&key, expected.as_deref(), &id.to_be_bytes())
-                .map_err(unavailable)?
+                .map_err(store_fault)?
             {
                 Ok(()) => return Ok(None),
                 Err(None) => {
@@ -487,11 +265,7 @@ impl Jobs {
     }
 
     fn load(&self, id: u64) -> Result<Option<pb::Operation>, Fault> {
-        let bytes = self
-            .inner
-            .kv
-            .get(&job_key(id))
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+        let bytes = self.inner.kv.get(&job_key(id)).map_err(store_fault)?;
         bytes
             .map(|b| {
                 pb::Operation::decode(b.as_slice())
@@ -528,7 +302,7 @@ impl Jobs {
             .kv
             .scan_prefix(&[JOB_PREFIX], (after > 0).then_some(&after_key[..]))
         {
-            let (_, value) = item.map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+            let (_, value) = item.map_err(store_fault)?;
             let stored = pb::Operation::decode(value.as_slice())
                 .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
             let op = self.live(stored.id).map_or(stored, |l| l.snapshot());

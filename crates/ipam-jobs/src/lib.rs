@@ -6,9 +6,34 @@
 //! on the tables, appends the item's events through the engine (ipam-store), and publishes
 //! progress that any number of watchers stream. Unfinished jobs resume after a restart.
 
+mod inner;
 mod jobs;
+mod live;
 pub mod record;
 mod runner;
 mod watch;
 
-pub use jobs::{Jobs, JobsConfig, LiveJob, OpSummary, RecoveryReport};
+pub use inner::JobsConfig;
+pub use jobs::{Jobs, RecoveryReport};
+pub use live::{LiveJob, OpSummary};
+
+use ipam_core::fault::{Fault, FaultCode};
+use ipam_store::StoreError;
+
+/// A store error as the fault an operation reports: the disk is almost full (retry later)
+/// or the store cannot serve. (The one mapping; `From` is not possible here, as neither
+/// type is this crate's.)
+pub(crate) fn store_fault(e: StoreError) -> Fault {
+    let code = match e {
+        StoreError::Poisoned(_) | StoreError::Sled(_) | StoreError::Io(_) => FaultCode::Unavailable,
+        StoreError::Corrupt { .. }
+        | StoreError::Decode { .. }
+        | StoreError::Apply { .. }
+        | StoreError::Damaged { .. }
+        | StoreError::HistoryMissing(_)
+        | StoreError::HistoryUnknown(_) => FaultCode::Internal,
+        StoreError::HeadMoved { .. } => FaultCode::Aborted,
+        StoreError::Invalid(_) => FaultCode::InvalidArgument,
+    };
+    Fault::new(code, e.to_string())
+}

@@ -8,7 +8,8 @@
 //! watermark passes them, so nothing is ever reported that a crash could undo. A job runs
 //! at most `max_unflushed_items` ahead of the disk, which bounds how long a result waits.
 
-use crate::jobs::{Inner, LiveJob};
+use crate::inner::Inner;
+use crate::live::LiveJob;
 use crate::record::{self, fault_to_pb, item_to_pb, now_ms};
 use ipam_core::Ctx;
 use ipam_core::delegates::{ItemAction, ItemOutcome, OperationParams, Plan};
@@ -270,8 +271,7 @@ fn committed_items(
     let mut next = start + 1;
     let head = inner.engine.head();
     while next <= head {
-        let records = ipam_store::EventLog::read_from(&**log, next, 4096)
-            .map_err(|e| Fault::new(FaultCode::Unavailable, e.to_string()))?;
+        let records = ipam_store::EventLog::read_from(&**log, next, 4096).map_err(crate::store_fault)?;
         let Some(last) = records.last() else { break };
         next = last.seq + 1;
         for r in records.into_iter().filter(|r| r.operation_id == id) {

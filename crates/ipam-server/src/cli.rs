@@ -1,8 +1,8 @@
-//! The command line of ipamd. Every flag has an environment variable twin.
+//! The command line of ipamd (its arguments; `main` in lib.rs runs them). Every flag has an
+//! environment variable twin.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(name = "ipamd", version, about = "IPAM server (MS-IPAMM2 model) over gRPC")]
@@ -88,40 +88,4 @@ pub struct ServeArgs {
     /// is reported in the log, in /metrics and as health NOT_SERVING (0: off).
     #[arg(long, env = "IPAMD_SCRUB_INTERVAL_S", default_value_t = 3600)]
     pub scrub_interval_s: u64,
-}
-
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: journald and log files get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ipamd: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let data = cli.serve.data.clone();
-    let cache = cli.serve.cache_mb;
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(crate::server::serve(cli.serve)),
-        Command::Export { out } => crate::admin::export(&data, cache, &out),
-        Command::Import { input } => crate::admin::import(&data, cache, &input),
-        Command::Verify => crate::admin::verify(&data, cache),
-        Command::Repair { accept_loss } => crate::admin::repair(&data, cache, accept_loss),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ipamd: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
 }

@@ -22,9 +22,10 @@
 //! log) does the engine poison itself: no more writes, reads fail fast, health goes
 //! NOT_SERVING, and a restart rebuilds from the log, which never saw the bad append.
 
+use crate::append::{AppendError, AppendRequest, Appended};
 use crate::durability::Durability;
-use crate::engine::{AppendError, AppendRequest, Appended, Shared};
 use crate::record::StoredRecord;
+use crate::shared::Shared;
 use ipam_core::conflict::{Key, conflicts};
 use parking_lot::Mutex;
 use std::collections::VecDeque;

@@ -10,6 +10,7 @@
 //! well under a millisecond). Queries that must never show such events wait for
 //! `durable_seq() >= position` before answering (`Engine::read_durable`).
 
+use crate::append::{AppendError, AppendRequest, Appended};
 use crate::committer::Committer;
 use crate::disk::DiskGuard;
 use crate::durability::Durability;
@@ -17,108 +18,20 @@ use crate::error::StoreError;
 use crate::health::Conditions;
 use crate::history;
 use crate::log::{EventLog, SledLog};
-use crate::metrics::{Histogram, HistogramSnapshot, LATENCY_BUCKETS, SIZE_BUCKETS};
+use crate::metrics::HistogramSnapshot;
 use crate::replay::replay;
 use crate::scrub::{self, ScrubReport};
+use crate::shared::{EngineConfig, Shared, Stats};
 use crate::snapshot::{self, SkippedSnapshot};
 use crate::store::Store;
 use crate::upkeep::Upkeep;
 use crate::watermark::{self, Acknowledged, Watermark};
-use ipam_core::conflict::Key;
-use ipam_core::tables::IdMap;
-use ipam_core::{Event, State};
+use ipam_core::State;
 use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-#[derive(Clone, Debug)]
-pub struct EngineConfig {
-    /// Take a snapshot every this many events, or every as many events as the tables held
-    /// rows at the last snapshot if that is more (0 = only on shutdown and on request).
-    pub snapshot_every: u64,
-    /// The most appends one commit round takes.
-    pub max_round: usize,
-    /// How many recent appends the committer remembers to judge stale decisions.
-    pub conflict_window: usize,
-    /// At open, re-check the CRCs of this many records under the snapshot (replay checks
-    /// the rest), so a damaged tail is found even after a clean shutdown's snapshot.
-    pub verify_tail: u64,
-    /// Refuse writes while the data directory's filesystem has less free (0 = never).
-    pub min_free_bytes: u64,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            snapshot_every: 100_000,
-            max_round: 4096,
-            conflict_window: 65_536,
-            verify_tail: 100_000,
-            min_free_bytes: 64 << 20,
-        }
-    }
-}
-
-/// A delegate's decision for one item: the events, the reads they rest on, and the log
-/// position the reads were made at.
-#[derive(Clone, Debug)]
-pub struct AppendRequest {
-    pub based_on: u64,
-    pub reads: Vec<Key>,
-    pub events: Vec<Event>,
-    pub operation_id: u64,
-    pub item: u32,
-}
-
-/// Where an append's events landed.
-#[derive(Clone, Debug)]
-pub struct Appended {
-    pub first_seq: u64,
-    pub last_seq: u64,
-    pub ids: IdMap,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AppendError {
-    /// Something the decision read changed after it was made; decide again.
-    #[error("the decision made at {based_on} conflicts with commits up to {head}")]
-    Conflict { based_on: u64, head: u64 },
-    /// The committer refused the events (a delegate bug); nothing was written.
-    #[error("the events were refused: {0}")]
-    Rejected(String),
-    /// The engine cannot write (poisoned, stopped, or the disk failed).
-    #[error("the store cannot write: {0}")]
-    Unavailable(String),
-    /// The disk is almost full: refused before anything was staged; retry once space is freed.
-    #[error("{0}")]
-    DiskFull(String),
-}
-
-pub(crate) struct Stats {
-    pub appends: AtomicU64,
-    pub events: AtomicU64,
-    pub rounds: AtomicU64,
-    pub conflicts: AtomicU64,
-    /// From `append` to the events sequenced, applied and staged (not yet written).
-    pub append_seconds: Histogram,
-    /// Appends per commit round (the group-commit batch).
-    pub round_appends: Histogram,
-}
-
-impl Default for Stats {
-    fn default() -> Self {
-        Stats {
-            appends: AtomicU64::new(0),
-            events: AtomicU64::new(0),
-            rounds: AtomicU64::new(0),
-            conflicts: AtomicU64::new(0),
-            append_seconds: Histogram::new(LATENCY_BUCKETS),
-            round_appends: Histogram::new(SIZE_BUCKETS),
-        }
-    }
-}
 
 /// The engine's histograms, read at one moment.
 #[derive(Clone, Debug)]
@@ -153,92 +66,6 @@ pub struct OpenReport {
     pub state_hash: u128,
     /// What the acknowledged watermark said (all zero for a directory that had none).
     pub acknowledged: Acknowledged,
-}
-
-pub(crate) struct Shared {
-    pub(crate) state: RwLock<State>,
-    pub(crate) poisoned: Mutex<Option<String>>,
-    pub(crate) stats: Stats,
-    pub(crate) config: EngineConfig,
-    store: Store,
-    durability: Arc<Durability>,
-    last_snapshot: AtomicU64,
-    /// Rows in the tables at the last snapshot (or at open).
-    rows_at_last_snapshot: AtomicU64,
-    snapshotting: AtomicBool,
-    /// The background snapshot in flight, joined by `shutdown` (it holds the store open).
-    snapshot_thread: Mutex<Option<JoinHandle<()>>>,
-    shared_self: Mutex<Option<std::sync::Weak<Shared>>>,
-    watermark: Arc<Watermark>,
-    conditions: Arc<Conditions>,
-    upkeep: Upkeep,
-}
-
-impl Shared {
-    /// Starts a background snapshot when enough events passed since the last one.
-    pub(crate) fn maybe_snapshot(&self, head: u64) {
-        let due = snapshot_due(
-            self.config.snapshot_every,
-            self.last_snapshot.load(Ordering::Relaxed),
-            self.rows_at_last_snapshot.load(Ordering::Relaxed),
-            head,
-        );
-        // A snapshot on an almost full disk would only fill it.
-        if !due || self.conditions.disk.is_low() {
-            return;
-        }
-        if self.snapshotting.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let Some(me) = self.shared_self.lock().as_ref().and_then(|w| w.upgrade()) else {
-            self.snapshotting.store(false, Ordering::Release);
-            return;
-        };
-        let thread = std::thread::Builder::new()
-            .name("ipam-snapshot".into())
-            .spawn(move || {
-                if let Err(e) = me.snapshot() {
-                    tracing::warn!(error = %e, "background snapshot failed");
-                }
-                me.snapshotting.store(false, Ordering::Release);
-            })
-            .expect("spawn snapshot thread");
-        // The previous thread (if any) has finished: `snapshotting` was false.
-        *self.snapshot_thread.lock() = Some(thread);
-    }
-
-    /// Writes a snapshot of the current tables once every event in it is durable.
-    fn snapshot(&self) -> Result<u64, StoreError> {
-        let started = Instant::now();
-        let (seq, rows, bytes) = {
-            let state = self.state.read();
-            (state.position(), state.row_count(), snapshot::encode(&state)?)
-        };
-        if !self.durability.wait_seq_blocking(seq) {
-            return Err(StoreError::Poisoned("the log did not become durable".into()));
-        }
-        self.store.snapshots.put(seq, bytes)?;
-        self.watermark.sync()?;
-        self.durability.ticket();
-        self.last_snapshot.store(seq, Ordering::Relaxed);
-        self.rows_at_last_snapshot.store(rows, Ordering::Relaxed);
-        tracing::info!(
-            seq,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "snapshot written"
-        );
-        Ok(seq)
-    }
-}
-
-/// Whether a snapshot is due at `head`: `every` events after the last one, or as many
-/// events as the tables had rows then if that is more (`every` 0: never). Writing a
-/// snapshot costs about what replaying as many events as the tables hold rows does (both
-/// near a microsecond each here), so one taken sooner costs more than the replay it saves.
-/// Spacing them by the table size keeps their cost per event constant: at 1M ranges a fixed
-/// 100,000 made the snapshot thread take 5 % of the server's CPU under load.
-fn snapshot_due(every: u64, last_seq: u64, rows_then: u64, head: u64) -> bool {
-    every > 0 && head >= last_seq.saturating_add(every.max(rows_then))
 }
 
 /// Reads (and so CRC-checks) the records in `[from, to]`.
@@ -573,22 +400,5 @@ impl Engine {
         let mark = self.shared.watermark.mark()?;
         self.log.sync()?;
         self.shared.watermark.seal(head, mark)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snapshot_due;
-
-    #[test]
-    fn snapshots_are_spaced_by_the_interval_or_the_table_size_whichever_is_more() {
-        // Small tables: the configured interval.
-        assert!(!snapshot_due(100, 1_000, 10, 1_099));
-        assert!(snapshot_due(100, 1_000, 10, 1_100));
-        // A million rows: a million events after the last one.
-        assert!(!snapshot_due(100, 1_000, 1_000_000, 1_000_999));
-        assert!(snapshot_due(100, 1_000, 1_000_000, 1_001_000));
-        // 0 turns periodic snapshots off.
-        assert!(!snapshot_due(0, 0, 0, u64::MAX));
     }
 }

@@ -2,6 +2,10 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
+    /// sled refused a read or a write (its own error, with its cause).
+    #[error("storage I/O failed: {0}")]
+    Sled(#[from] sled::Error),
+    /// Anything else the file system refused (snapshot files, exports, the watermark).
     #[error("storage I/O failed: {0}")]
     Io(String),
     #[error("log record {seq} is corrupt: {reason}")]
@@ -22,17 +26,11 @@ pub enum StoreError {
     /// Records (or other writes) that were once durable are gone: the store refuses to
     /// serve a smaller truth. The report names the range and the ways back.
     #[error("{0}")]
-    HistoryMissing(Box<crate::history::HistoryGap>),
+    HistoryMissing(Box<crate::lost_history::HistoryGap>),
     /// The acknowledged watermark this data directory keeps is missing or unreadable, so
     /// whether history is missing cannot be told.
     #[error("{0}")]
-    HistoryUnknown(Box<crate::history::WatermarkLost>),
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Io(e.to_string())
-    }
+    HistoryUnknown(Box<crate::lost_history::WatermarkLost>),
 }
 
 impl StoreError {

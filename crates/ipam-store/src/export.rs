@@ -165,7 +165,7 @@ pub fn import(log: &dyn EventLog, input: &mut impl BufRead) -> Result<ExportSumm
         if r.seq != last + 1 {
             // The one gap a log may have: the range its loss record accounts for. That
             // record starts an append of its own.
-            if !crate::history::bridges(last, &r) {
+            if !crate::gap::bridges(last, &r) {
                 return Err(StoreError::Corrupt {
                     seq: r.seq,
                     reason: format!("out of order: expected {}", last + 1),

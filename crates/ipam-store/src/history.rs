@@ -1,6 +1,6 @@
 //! Whether a data directory still holds the history it acknowledged (the watermark file,
-//! `watermark.rs`, against what sled recovered), the report when it does not, and the one
-//! kind of gap the log may have: the range a `HistoryLost` record accounts for.
+//! `watermark.rs`, against what sled recovered). The report when it does not is in
+//! `lost_history.rs`; the one kind of gap the log may have in `gap.rs`.
 //!
 //! A loss accepted by `ipamd repair --accept-loss` is recorded as a `HistoryLost` event at
 //! `last_seq + 1`, so the log continues above everything it ever acknowledged and a
@@ -9,108 +9,11 @@
 
 use crate::error::StoreError;
 use crate::log::EventLog;
-use crate::record::{StoredRecord, visit_chunk};
 use crate::store::Store;
 use crate::watermark::{self, Acknowledged, OnDisk};
-use ipam_core::Event;
-use ipam_core::events::HistoryLoss;
-use std::fmt;
-use std::ops::ControlFlow;
-use std::path::PathBuf;
 
-/// Records that were once durable are missing from the data directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryGap {
-    pub data: PathBuf,
-    /// Where the log ends now.
-    pub log_head: u64,
-    /// The highest sequence number known to have been durable.
-    pub acknowledged: u64,
-    /// What says so: the watermark file, or a snapshot (written only once durable).
-    pub evidence: String,
-    /// sled's flush marker is behind the watermark's: writes an acknowledged flush covered
-    /// are gone (job records too, even when every event is there).
-    pub writes_lost: Option<(u64, u64)>,
-    /// Operations whose records may be gone: after the last one that survives, up to the
-    /// last one handed out.
-    pub operations: Option<(u64, u64)>,
-}
-
-impl HistoryGap {
-    /// The sequence numbers lost (empty when only other writes were).
-    pub fn missing(&self) -> Option<(u64, u64)> {
-        (self.acknowledged > self.log_head).then_some((self.log_head + 1, self.acknowledged))
-    }
-}
-
-impl fmt::Display for HistoryGap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the data directory {} has lost acknowledged history: ",
-            self.data.display()
-        )?;
-        match self.missing() {
-            Some((first, last)) => write!(
-                f,
-                "events {first}..={last} were durable ({}), but the log ends at {}",
-                self.evidence, self.log_head
-            )?,
-            None => write!(f, "the log still reaches event {}, but", self.log_head)?,
-        }
-        if let Some((sled, file)) = self.writes_lost {
-            let and = if self.missing().is_some() { "; and" } else { "" };
-            write!(
-                f,
-                "{and} sled kept flushes only up to number {sled} of the {file} acknowledged, so writes \
-                 made before an acknowledged flush are gone"
-            )?;
-        }
-        if let Some((first, last)) = self.operations {
-            write!(f, "; operations {first}..={last} may have lost their records")?;
-        }
-        write!(
-            f,
-            ". ipamd will not serve a smaller truth.\n{}",
-            ways_back(&self.data)
-        )
-    }
-}
-
-/// The watermark a data directory recorded is missing or unreadable.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatermarkLost {
-    pub data: PathBuf,
-    pub path: PathBuf,
-    pub reason: String,
-}
-
-impl fmt::Display for WatermarkLost {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot tell whether the data directory {} has lost acknowledged history: its watermark {} {}, \
-             and the directory recorded one. ipamd will not serve what may be a smaller truth.\n{}",
-            self.data.display(),
-            self.path.display(),
-            self.reason,
-            ways_back(&self.data)
-        )
-    }
-}
-
-/// What an operator can do about a data directory that lost history.
-pub fn ways_back(data: &std::path::Path) -> String {
-    let data = data.display();
-    format!(
-        "Ways back:\n  \
-         * restore the newest backup (`ipamctl backup FILE`) or export into a new data directory: \
-         `ipamd import --data NEW_DIR --in FILE`, then serve NEW_DIR;\n  \
-         * or serve what survives, recording the loss as an event in the log: \
-         `ipamd repair --accept-loss --data {data}`;\n  \
-         * or, once this server is one replica of several, rebuild it from the shared log."
-    )
-}
+pub use crate::gap::{bridges, chunk_bridges, covers, loss_of};
+pub use crate::lost_history::{HistoryGap, WatermarkLost, ways_back};
 
 /// What the check found when nothing is missing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,37 +99,4 @@ pub fn last_surviving_operation(store: &Store) -> u64 {
         .flatten()
         .and_then(|(k, _)| Some(u64::from_be_bytes(k.get(1..9)?.try_into().ok()?)))
         .unwrap_or(0)
-}
-
-/// The loss a record accounts for, if it is a `HistoryLost` record.
-pub fn loss_of<P: AsRef<[u8]>>(record: &StoredRecord<P>) -> Option<HistoryLoss> {
-    match ipam_proto::event_codec::decode(record.schema_version as u32, record.payload.as_ref()) {
-        Ok(Event::HistoryLost(loss)) => Some(loss),
-        _ => None,
-    }
-}
-
-/// Whether `record`, found right after `prev`, is the loss record for exactly the gap
-/// between them. Only looked at when there is a gap, so the normal path never decodes.
-pub fn bridges<P: AsRef<[u8]>>(prev: u64, record: &StoredRecord<P>) -> bool {
-    record.seq > prev + 1
-        && loss_of(record).is_some_and(|l| l.first_seq == prev + 1 && l.last_seq + 1 == record.seq)
-}
-
-/// Whether a read from `from` may start at `record` instead: `from` lies in the range that
-/// `record`, a loss record, accounts for.
-pub fn covers<P: AsRef<[u8]>>(from: u64, record: &StoredRecord<P>) -> bool {
-    record.seq > from
-        && loss_of(record)
-            .is_some_and(|l| l.first_seq <= from && from <= l.last_seq && l.last_seq + 1 == record.seq)
-}
-
-/// `bridges` for the first record of a stored chunk.
-pub fn chunk_bridges(prev: u64, first_seq: u64, bytes: &[u8]) -> bool {
-    let mut found = false;
-    let _ = visit_chunk(first_seq, bytes, |r| {
-        found = bridges(prev, &r);
-        ControlFlow::Break(())
-    });
-    found
 }

@@ -5,6 +5,7 @@
 //! current by the committer, the one place that orders appends and applies them; the
 //! flusher writes them to the log and makes them durable in groups.
 
+pub mod append;
 pub mod check;
 mod committer;
 pub mod disk;
@@ -12,24 +13,27 @@ pub mod durability;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod gap;
 pub mod health;
 pub mod history;
 pub mod kv;
 pub mod log;
+pub mod lost_history;
 pub mod metrics;
 pub mod record;
 pub mod replay;
 pub mod scrub;
+mod shared;
 pub mod snapshot;
 pub mod store;
 mod upkeep;
 pub mod watermark;
 
-pub use engine::{
-    AppendError, AppendRequest, Appended, Engine, EngineConfig, EngineHistograms, EngineStats, OpenReport,
-};
+pub use append::{AppendError, AppendRequest, Appended};
+pub use engine::{Engine, EngineHistograms, EngineStats, OpenReport};
 pub use error::StoreError;
 pub use kv::Kv;
 pub use log::{EventLog, SledLog};
 pub use record::StoredRecord;
+pub use shared::EngineConfig;
 pub use store::{Store, StoreConfig};

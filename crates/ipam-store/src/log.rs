@@ -123,7 +123,7 @@ impl EventLog for SledLog {
         };
         let mut head = self.head.lock();
         // A loss record (`history.rs`) is the one append that may leave a gap before it.
-        let follows = first.seq == expected_head + 1 || crate::history::bridges(expected_head, first);
+        let follows = first.seq == expected_head + 1 || crate::gap::bridges(expected_head, first);
         if *head != expected_head || !follows {
             return Err(StoreError::HeadMoved {
                 expected: expected_head,
@@ -160,7 +160,7 @@ impl EventLog for SledLog {
         if let Some(first) = out.first()
             && from <= self.head()
             && first.seq != from
-            && !crate::history::covers(from, first)
+            && !crate::gap::covers(from, first)
         {
             return Err(StoreError::Corrupt {
                 seq: from,

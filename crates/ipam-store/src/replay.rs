@@ -76,9 +76,7 @@ fn read_and_decode(log: &dyn EventLog, from: u64, upto: u64, tx: mpsc::SyncSende
             let chunk = chunk?;
             // The first chunk may start before `from`; every later one where its
             // predecessor ended, or after a range its loss record accounts for.
-            if chunk.first_seq > next
-                && !crate::history::chunk_bridges(next - 1, chunk.first_seq, &chunk.bytes)
-            {
+            if chunk.first_seq > next && !crate::gap::chunk_bridges(next - 1, chunk.first_seq, &chunk.bytes) {
                 return Err(StoreError::Corrupt {
                     seq: next,
                     reason: format!("missing; the log resumes at {}", chunk.first_seq),

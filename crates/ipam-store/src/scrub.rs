@@ -72,8 +72,7 @@ fn scrub_log(
             return Ok(());
         }
         let chunk = chunk.map_err(in_log)?;
-        if chunk.first_seq != prev + 1 && !crate::history::chunk_bridges(prev, chunk.first_seq, &chunk.bytes)
-        {
+        if chunk.first_seq != prev + 1 && !crate::gap::chunk_bridges(prev, chunk.first_seq, &chunk.bytes) {
             return Err(StoreError::Corrupt {
                 seq: prev + 1,
                 reason: format!("missing; the log resumes at {}", chunk.first_seq),

@@ -10,7 +10,7 @@ use crate::addr::Family;
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, ScopeId, Table};
-use crate::rules::{dhcp, failover_overlap};
+use crate::rules::dhcp;
 use crate::tables::dhcp::failovers::DhcpFailover;
 use crate::tables::dhcp::scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
@@ -96,7 +96,7 @@ impl Delegate for AddDhcpFailoverScopesParams {
                 record,
             ));
         }
-        failover_overlap::set_links(ctx, &[(scope, self.failover)], None);
+        dhcp::set_links(ctx, &[(scope, self.failover)], None);
         Ok(ItemOutcome::done(ItemAction::Updated, item.object.clone(), record).with_message("linked"))
     }
 }

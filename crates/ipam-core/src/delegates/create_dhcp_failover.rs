@@ -9,7 +9,7 @@ use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, ScopeId, ServerId, Table};
-use crate::rules::{dhcp, failover_overlap, validate};
+use crate::rules::{dhcp, validate};
 use crate::tables::dhcp::failovers::{DhcpFailover, FailoverMode};
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,7 @@ impl Delegate for CreateDhcpFailoverParams {
             }
         }
         let links: Vec<_> = scopes.iter().map(|s| (s.clone(), id)).collect();
-        failover_overlap::set_links(ctx, &links, Some(&failover));
+        dhcp::set_links(ctx, &links, Some(&failover));
         Ok(ItemOutcome::done(
             ItemAction::Created,
             self.describe(),

@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, Table};
-use crate::rules::failover_overlap;
+use crate::rules::dhcp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ impl Delegate for DeleteDhcpFailoverParams {
                 scopes.push((scope.clone(), FailoverId(0)));
             }
         }
-        failover_overlap::set_links(ctx, &scopes, None);
+        dhcp::set_links(ctx, &scopes, None);
         ctx.emit(Event::DhcpFailoverDeleted(self.failover));
         Ok(ItemOutcome::done(
             ItemAction::Deleted,

@@ -8,7 +8,7 @@ use super::{Delegate, ItemAction, ItemOutcome, Plan, PlanItem};
 use crate::ctx::Ctx;
 use crate::fault::{Fault, FaultResult};
 use crate::ids::{FailoverId, RecordRef, ScopeId, Table};
-use crate::rules::{dhcp, failover_overlap};
+use crate::rules::dhcp;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,7 +57,7 @@ impl Delegate for RemoveDhcpFailoverScopesParams {
             ));
         }
         let id = scope.id;
-        failover_overlap::set_links(ctx, &[(scope, FailoverId(0))], None);
+        dhcp::set_links(ctx, &[(scope, FailoverId(0))], None);
         Ok(ItemOutcome::done(
             ItemAction::Updated,
             item.object.clone(),

@@ -12,6 +12,7 @@ use crate::model::{AddressAssignment, ManagedBy, Manager, Overlap};
 use crate::rules::range_mapping::{self, ScopeInfo};
 use crate::rules::{address_mapping, validate};
 use crate::tables::addresses::IpAddressRecord;
+use crate::tables::dhcp::failovers::DhcpFailover;
 use crate::tables::dhcp::reservations::DhcpReservation;
 use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::ranges::IpRange;
@@ -351,4 +352,26 @@ pub fn load_scopes(ctx: &mut Ctx, ids: &[ScopeId], field: &str) -> FaultResult<V
                 .ok_or_else(|| Fault::not_found(format!("{field}[{i}]"), format!("scope {id}")))
         })
         .collect()
+}
+
+/// Links each of `scopes` to its relationship (0 = unlinks it) and recomputes the overlap
+/// flags (and so UseForUtilization and the mapping that follows from them) of its range and
+/// of every range overlapping it. `created` is a relationship the item creates, if any.
+pub fn set_links(ctx: &mut Ctx, scopes: &[(DhcpScope, FailoverId)], created: Option<&DhcpFailover>) {
+    let mut p = range_mapping::Pending::default();
+    if let Some(f) = created {
+        p.links.failover(f);
+    }
+    for (scope, failover) in scopes {
+        ctx.emit(Event::DhcpScopeFailoverSet {
+            scope: scope.id,
+            failover: *failover,
+        });
+        p.links.scope(scope.id, scope.server, *failover);
+    }
+    for (scope, _) in scopes {
+        if let Some(range) = ctx.range_of_scope(scope.id).map(|e| e.range.clone()) {
+            range_mapping::refresh_overlapping(ctx, &mut p, &range);
+        }
+    }
 }

@@ -8,14 +8,11 @@
 //! The flag therefore depends on the scopes' links as much as on the ranges, so every
 //! change of a link (DhcpFailoverAddScopes 3.19.4.4.1.25, RemoveScopes .26, DeleteDhcpFailover
 //! .27, creating a relationship with scopes) recomputes the flags of the linked scope's
-//! range and of the ranges that overlap it (`set_links`).
+//! range and of the ranges that overlap it (`rules::dhcp::set_links`).
 
 use crate::ctx::Ctx;
-use crate::events::Event;
 use crate::ids::{FailoverId, ScopeId, ServerId};
-use crate::rules::range_mapping::{self, Pending};
 use crate::tables::dhcp::failovers::DhcpFailover;
-use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::ranges::IpRange;
 use std::collections::HashMap;
 
@@ -70,26 +67,4 @@ pub fn failover_pair(ctx: &mut Ctx, links: &Links, a: &IpRange, b: &IpRange) -> 
     links
         .servers(ctx, fa)
         .is_some_and(|(s1, s2)| [s1, s2].contains(&sa) && [s1, s2].contains(&sb))
-}
-
-/// Links each of `scopes` to its relationship (0 = unlinks it) and recomputes the overlap
-/// flags (and so UseForUtilization and the mapping that follows from them) of its range and
-/// of every range overlapping it. `created` is a relationship the item creates, if any.
-pub fn set_links(ctx: &mut Ctx, scopes: &[(DhcpScope, FailoverId)], created: Option<&DhcpFailover>) {
-    let mut p = Pending::default();
-    if let Some(f) = created {
-        p.links.failover(f);
-    }
-    for (scope, failover) in scopes {
-        ctx.emit(Event::DhcpScopeFailoverSet {
-            scope: scope.id,
-            failover: *failover,
-        });
-        p.links.scope(scope.id, scope.server, *failover);
-    }
-    for (scope, _) in scopes {
-        if let Some(range) = ctx.range_of_scope(scope.id).map(|e| e.range.clone()) {
-            range_mapping::refresh_overlapping(ctx, &mut p, &range);
-        }
-    }
 }
