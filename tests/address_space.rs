@@ -2,10 +2,10 @@
 //! overlaps, addresses map to ranges, utilization follows, and allocation stays exact
 //! under 64 concurrent clients.
 
+use ipam_e2e::Conn;
 use ipam_e2e::{IpamClient, Server, block_params, violated_field};
 use ipam_proto::pb;
 use std::collections::HashSet;
-use tonic::transport::Channel;
 
 fn range(network: &str, start: &str, end: &str) -> pb::CreateRangeParams {
     pb::CreateRangeParams {
@@ -20,7 +20,7 @@ fn record_id(op: &pb::Operation) -> u64 {
     op.result.as_ref().map(|r| r.record_id).expect("a result")
 }
 
-async fn get_range(ipam: &mut IpamClient<Channel>, id: u64) -> pb::IpRange {
+async fn get_range(ipam: &mut IpamClient<Conn>, id: u64) -> pb::IpRange {
     ipam.get_range(pb::GetByIdRequest { id })
         .await
         .unwrap()
@@ -226,7 +226,7 @@ async fn ipv6_utilization_counts_64s() {
     assert_eq!((u.unit.as_str(), u.total, u.assigned), ("/64", 65536, 2));
 }
 
-async fn allocate(ipam: &mut IpamClient<Channel>, range_id: u64) -> Result<String, tonic::Status> {
+async fn allocate(ipam: &mut IpamClient<Conn>, range_id: u64) -> Result<String, tonic::Status> {
     let op = ipam
         .allocate_address(pb::AllocateAddressParams {
             range_id,

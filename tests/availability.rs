@@ -35,8 +35,8 @@ impl Rng {
 /// One request the driver sends, picked at random: (what it was, its answer's code).
 async fn one_request(
     rng: &mut Rng,
-    ipam: &mut ipam_e2e::IpamClient<tonic::transport::Channel>,
-    dhcp: &mut ipam_e2e::DhcpClient<tonic::transport::Channel>,
+    ipam: &mut ipam_e2e::IpamClient<ipam_e2e::Conn>,
+    dhcp: &mut ipam_e2e::DhcpClient<ipam_e2e::Conn>,
 ) -> (String, (Code, String)) {
     fn code<T>(r: Result<tonic::Response<T>, tonic::Status>) -> (Code, String) {
         r.map_or_else(

@@ -95,10 +95,10 @@ async fn a_backup_taken_during_a_write_storm_restores_to_the_state_at_its_head()
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ipam.backup");
-    let server_arg = format!("--server={}", source.endpoint());
+    let connect = source.ipamctl_args();
     let printed = tokio::task::spawn_blocking({
         let file = file.clone();
-        move || run("ipamctl", &[&server_arg, "backup"], &file)
+        move || run("ipamctl", &[&connect[0], &connect[1], "backup"], &file)
     })
     .await
     .unwrap();
@@ -133,6 +133,12 @@ async fn a_backup_taken_during_a_write_storm_restores_to_the_state_at_its_head()
     );
     assert!(imported.contains("matches the export"), "{imported}");
     let mut copy = Server::start_on(&restored, &[]);
+    // The backup holds the tokens (their hashes): the source's administrator is one here too.
+    assert!(
+        !restored.join("admin.token").exists(),
+        "a restored server makes no first token"
+    );
+    copy.token = source.token.clone();
     let copied = copy.head().await;
     assert_eq!(copied.head_seq, head);
     assert!(printed.contains(&copied.state_hash), "{printed} vs {copied:?}");

@@ -46,15 +46,23 @@ const MISSING: u64 = 987_654;
 
 /// The clients and the rows the cases refer to.
 struct Fixture {
-    ipam: ipam_e2e::IpamClient<tonic::transport::Channel>,
-    dhcp: ipam_e2e::DhcpClient<tonic::transport::Channel>,
-    ops: ipam_e2e::OperationsClient<tonic::transport::Channel>,
-    events: ipam_e2e::EventLogClient<tonic::transport::Channel>,
+    ipam: ipam_e2e::IpamClient<ipam_e2e::Conn>,
+    dhcp: ipam_e2e::DhcpClient<ipam_e2e::Conn>,
+    ops: ipam_e2e::OperationsClient<ipam_e2e::Conn>,
+    events: ipam_e2e::EventLogClient<ipam_e2e::Conn>,
+    access: ipam_e2e::AccessClient<ipam_e2e::Conn>,
+    /// No token; an unknown token; a revoked one; an IPAM User (read-only) token.
+    anonymous: ipam_e2e::IpamClient<ipam_e2e::Conn>,
+    unknown: ipam_e2e::IpamClient<ipam_e2e::Conn>,
+    revoked: ipam_e2e::IpamClient<ipam_e2e::Conn>,
+    reader: ipam_e2e::IpamClient<ipam_e2e::Conn>,
     range: u64,
     server_id: u64,
     scope: u64,
 }
 
+#[path = "bad_input/access.rs"]
+mod access;
 #[path = "bad_input/address_space.rs"]
 mod address_space;
 #[path = "bad_input/dhcp.rs"]
@@ -101,6 +109,48 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
         })
         .await,
     );
+    let mut access = server.access().await;
+    access
+        .create_access_scope(pb::CreateAccessScopeParams {
+            label: "Lab".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    access
+        .set_access_policy(pb::SetAccessPolicyParams {
+            principal: "reader".into(),
+            grants: vec![pb::AccessGrant {
+                role_id: 8,
+                access_scope_id: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let token = |principal: &str| pb::CreateTokenRequest {
+        principal: principal.into(),
+        ..Default::default()
+    };
+    let reader = access
+        .create_token(token("reader"))
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    let revoked = access.create_token(token("reader")).await.unwrap().into_inner();
+    access
+        .revoke_token(pb::RevokeTokenParams {
+            id: revoked.info.unwrap().id,
+        })
+        .await
+        .unwrap();
+    let as_token = async |t: Option<&str>| ipam_e2e::IpamClient::new(server.channel_as(t).await);
+    let anonymous = as_token(None).await;
+    let unknown = as_token(Some("ipam_0123456789abcdef_0123")).await;
+    let revoked = as_token(Some(&revoked.token)).await;
+    let reader = as_token(Some(&reader)).await;
     let head = server.head().await;
 
     let mut c = Vec::new();
@@ -109,6 +159,11 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
         dhcp,
         ops,
         events,
+        access,
+        anonymous,
+        unknown,
+        revoked,
+        reader,
         range,
         server_id,
         scope,
@@ -116,6 +171,7 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
 
     address_space::cases(&mut f, &mut c).await;
     dhcp::cases(&mut f, &mut c).await;
+    access::cases(&mut f, &mut c).await;
     let Fixture {
         mut ops, mut events, ..
     } = f;

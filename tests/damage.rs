@@ -6,7 +6,7 @@
 //! what was acknowledged (same head, state hash, ranges and operations) or exit non-zero
 //! with a report that names the ways back. Serving less without saying so fails the test.
 
-use ipam_e2e::{Server, binary, block_params};
+use ipam_e2e::{FIRST_START_OPERATIONS, Server, binary, block_params};
 use ipam_proto::pb;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,12 +28,16 @@ struct Seen {
     operations: usize,
 }
 
-async fn seen(endpoint: String) -> Result<Seen, String> {
+/// What a server serves, asked with the administrator's `token` (the original directory's:
+/// the copy's admin.token may be one of the damaged files).
+async fn seen(endpoint: String, token: &str) -> Result<Seen, String> {
     let channel = tonic::transport::Channel::from_shared(endpoint)
         .map_err(|e| e.to_string())?
         .connect()
         .await
         .map_err(|e| format!("connect: {e}"))?;
+    let bearer = ipam_proto::credentials::Bearer::new(Some(token)).map_err(|e| e.to_string())?;
+    let channel = ipam_proto::credentials::with_credentials(channel, bearer);
     let head = ipam_e2e::EventLogClient::new(channel.clone())
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
@@ -101,8 +105,13 @@ async fn acknowledged_directory(two_runs: bool, kill: bool) -> (Server, Seen) {
         server.restart();
     }
     create_ranges(&server, 30, 60).await;
-    let acknowledged = seen(server.endpoint()).await.expect("the live server answers");
-    assert_eq!((acknowledged.ranges, acknowledged.operations), (60, 61));
+    let acknowledged = seen(server.endpoint(), server.token.as_deref().expect("a token"))
+        .await
+        .expect("the live server answers");
+    assert_eq!(
+        (acknowledged.ranges, acknowledged.operations),
+        (60, 61 + FIRST_START_OPERATIONS)
+    );
     if kill {
         server.kill();
     } else {
@@ -128,7 +137,7 @@ impl Drop for Running {
     }
 }
 
-async fn start_on(data: &Path) -> Outcome {
+async fn start_on(data: &Path, token: &str) -> Outcome {
     let log = data.with_extension("log");
     let mut child = Command::new(binary("ipamd"))
         .args(["--listen", "127.0.0.1:0", "--scrub-interval-s", "0", "--data"])
@@ -152,7 +161,7 @@ async fn start_on(data: &Path) -> Outcome {
         .await
         .expect("waiting for ipamd");
     match answer {
-        Ok(addr) => Outcome::Served(seen(format!("http://{addr}")).await),
+        Ok(addr) => Outcome::Served(seen(format!("http://{addr}"), token).await),
         Err(mpsc::RecvTimeoutError::Timeout) => Outcome::Hung,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             let status = running.0.wait().expect("wait ipamd");
@@ -259,7 +268,7 @@ async fn every_damage_is_served_exactly_or_refused(two_runs: bool, kill: bool) {
             copy_dir(&server.data, &copy);
             apply(&copy.join(name), &damage);
             let case = format!("{how}, {} {damage:?}", name.display());
-            match start_on(&copy).await {
+            match start_on(&copy, server.token.as_deref().expect("a token")).await {
                 Outcome::Served(Ok(state)) if state == acknowledged => served += 1,
                 Outcome::Served(Ok(state)) => failures.push(format!(
                     "{case}: SERVED LESS without saying so: {state:?}, acknowledged {acknowledged:?}"

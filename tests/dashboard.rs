@@ -12,7 +12,7 @@
 //! Needs `make browser-deps` (chromium and `tests/dashboard/node_modules`). With
 //! `IPAM_SKIP_BROWSER=1` the test prints SKIPPED and passes instead.
 
-use ipam_e2e::{Server, http_get, many_ranges, metric, start};
+use ipam_e2e::{FIRST_START_EVENTS, FIRST_START_OPERATIONS, Server, http_get, many_ranges, metric, start};
 use ipam_proto::pb;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -84,12 +84,13 @@ struct Check {
 }
 
 impl Check {
-    fn spawn(url: &str, screenshot: &Path, stderr: PathBuf) -> Check {
+    fn spawn(url: &str, token: &str, screenshot: &Path, stderr: PathBuf) -> Check {
         let mut child = Command::new("node")
             .arg(script_dir().join("check.mjs"))
             .arg(url)
             .arg(screenshot)
             .env("CHROMIUM", chromium())
+            .env("IPAM_TOKEN", token)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(std::fs::File::create(&stderr).expect("stderr file")))
@@ -217,7 +218,12 @@ async fn the_dashboard_shows_an_operation_live() {
 
     let screenshot = target_dir().join("dashboard.png");
     let _ = std::fs::remove_file(&screenshot);
-    let mut check = Check::spawn(&url, &screenshot, server.root().join("check.stderr"));
+    let mut check = Check::spawn(
+        &url,
+        server.token.as_deref().expect("a token"),
+        &screenshot,
+        server.root().join("check.stderr"),
+    );
     check.expect_ready(Duration::from_secs(90));
 
     let mut ops = server.ops().await;
@@ -293,12 +299,15 @@ async fn metrics_count_what_the_server_did() {
     assert!(status.contains("200"), "{status}");
     assert_eq!(
         metric(&text, "ipam_jobs_finished_total{state=\"succeeded\"}"),
-        2.0
+        2.0 + FIRST_START_OPERATIONS as f64
     );
     assert_eq!(metric(&text, "ipam_jobs{state=\"running\"}"), 0.0);
     assert_eq!(metric(&text, "ipam_queue_depth"), 0.0);
     assert_eq!(metric(&text, "ipam_table_rows{table=\"blocks\"}"), 2.0);
-    assert_eq!(metric(&text, "ipam_log_head_seq"), 2.0);
+    assert_eq!(
+        metric(&text, "ipam_log_head_seq"),
+        2.0 + FIRST_START_EVENTS as f64
+    );
     // Two appends of the blocks (plus the jobs' own records, which are not appends).
     assert!(metric(&text, "ipam_appends_total") >= 2.0);
     assert!(metric(&text, "ipam_append_seconds_count") >= 2.0);

@@ -2,11 +2,11 @@
 //! relationships, and every step of ReplicateFailoverScopeDelegate (3.19.4.4.1.29) as a
 //! gRPC client sees it, then a restart that rebuilds the same state from the log.
 
+use ipam_e2e::Conn;
 use ipam_e2e::{DhcpClient, IpamClient, Server, block_params, violated_field, watch_to_end};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use tonic::Code;
-use tonic::transport::Channel;
 
 fn record_id(op: &pb::Operation) -> u64 {
     op.result.as_ref().map(|r| r.record_id).expect("a result")
@@ -38,7 +38,7 @@ fn replicate(scopes: &[u64], dry_run: bool) -> pb::ReplicateScopeParams {
     }
 }
 
-async fn scopes_on(dhcp: &mut DhcpClient<Channel>, server: u64) -> Vec<pb::DhcpScope> {
+async fn scopes_on(dhcp: &mut DhcpClient<Conn>, server: u64) -> Vec<pb::DhcpScope> {
     dhcp.list_scopes(pb::ListDhcpScopesRequest {
         server_id: server,
         ..Default::default()
@@ -49,7 +49,7 @@ async fn scopes_on(dhcp: &mut DhcpClient<Channel>, server: u64) -> Vec<pb::DhcpS
     .scopes
 }
 
-async fn range(ipam: &mut IpamClient<Channel>, id: u64) -> pb::IpRange {
+async fn range(ipam: &mut IpamClient<Conn>, id: u64) -> pb::IpRange {
     ipam.get_range(pb::GetByIdRequest { id })
         .await
         .unwrap()
@@ -60,8 +60,8 @@ async fn range(ipam: &mut IpamClient<Channel>, id: u64) -> pb::IpRange {
 /// and C (10.3.0.0/24) in the relationship, B (10.2.0.0/24) outside it.
 struct World {
     server: Server,
-    dhcp: DhcpClient<Channel>,
-    ipam: IpamClient<Channel>,
+    dhcp: DhcpClient<Conn>,
+    ipam: IpamClient<Conn>,
     dhcp1: u64,
     dhcp2: u64,
     failover: u64,

@@ -2,7 +2,7 @@
 //! without a gap or a duplicate; GetEvent; `ipamd export` / `ipamd import` round-trip a log
 //! to the same state hash.
 
-use ipam_e2e::{Server, binary, block_params, violated_field};
+use ipam_e2e::{FIRST_START_EVENTS, Server, binary, block_params, violated_field};
 use ipam_proto::pb;
 use std::process::Command;
 
@@ -15,10 +15,19 @@ async fn subscribe_streams_history_then_live_without_gap_or_duplicate() {
             .await
             .unwrap();
     }
+    // The first events are the server's own (the administrator's policy and token); the
+    // blocks follow, each event naming the principal whose operation appended it.
+    let f = FIRST_START_EVENTS;
     let mut events = server.events().await;
+    let first = events
+        .get_event(pb::GetEventRequest { seq: 1 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.principal, "ipamd", "{first:?}");
     let mut stream = events
         .subscribe(pb::SubscribeRequest {
-            from_seq: 3,
+            from_seq: f + 3,
             history_only: false,
         })
         .await
@@ -39,13 +48,14 @@ async fn subscribe_streams_history_then_live_without_gap_or_duplicate() {
     while let Some(e) = stream.message().await.unwrap() {
         assert!(e.summary.contains("block"), "{}", e.summary);
         assert!(e.event.is_some());
+        assert_eq!(e.principal, "admin");
         seqs.push(e.seq);
-        if e.seq == 25 {
+        if e.seq == f + 25 {
             break;
         }
     }
     writer.await.unwrap();
-    assert_eq!(seqs, (3..=25).collect::<Vec<u64>>());
+    assert_eq!(seqs, (f + 3..=f + 25).collect::<Vec<u64>>());
 
     let e = events
         .get_event(pb::GetEventRequest { seq: 7 })
@@ -54,7 +64,7 @@ async fn subscribe_streams_history_then_live_without_gap_or_duplicate() {
         .into_inner();
     assert_eq!(e.seq, 7);
     let err = events
-        .get_event(pb::GetEventRequest { seq: 26 })
+        .get_event(pb::GetEventRequest { seq: f + 26 })
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::NotFound);
@@ -63,7 +73,7 @@ async fn subscribe_streams_history_then_live_without_gap_or_duplicate() {
     let history: Vec<u64> = {
         let mut s = events
             .subscribe(pb::SubscribeRequest {
-                from_seq: 20,
+                from_seq: f + 20,
                 history_only: true,
             })
             .await
@@ -75,7 +85,7 @@ async fn subscribe_streams_history_then_live_without_gap_or_duplicate() {
         }
         v
     };
-    assert_eq!(history, (20..=25).collect::<Vec<u64>>());
+    assert_eq!(history, (f + 20..=f + 25).collect::<Vec<u64>>());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,7 +1,7 @@
 //! ipamctl end to end: the real `ipamctl` binary against the real `ipamd`, then its offline
 //! commands on the data directory the server left behind.
 
-use ipam_e2e::{Server, binary};
+use ipam_e2e::{FIRST_START_EVENTS, Server, binary};
 use ipam_proto::pb;
 use serde_json::Value;
 use std::path::Path;
@@ -39,6 +39,8 @@ fn ipamctl(args: &[&str]) -> Run {
     } = Command::new(binary("ipamctl"))
         .args(args)
         .env_remove("IPAMCTL_SERVER")
+        .env_remove("IPAMCTL_TOKEN")
+        .env_remove("IPAMCTL_TOKEN_FILE")
         .env_remove("IPAMD_DATA")
         .output()
         .expect("run ipamctl");
@@ -51,12 +53,17 @@ fn ipamctl(args: &[&str]) -> Run {
 
 /// Runs an online command against `server` with JSON output; it must succeed.
 fn online(server: &Server, args: &[&str]) -> Run {
-    let endpoint = server.endpoint();
-    let mut all = vec!["--server", endpoint.as_str(), "-o", "json"];
-    all.extend_from_slice(args);
-    let run = ipamctl(&all);
+    let run = as_admin(server, &[&["-o", "json"], args].concat());
     assert!(run.ok, "ipamctl {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
     run
+}
+
+/// Runs an online command against `server` with the administrator's token.
+fn as_admin(server: &Server, args: &[&str]) -> Run {
+    let connect = server.ipamctl_args();
+    let mut all: Vec<&str> = connect.iter().map(String::as_str).collect();
+    all.extend_from_slice(args);
+    ipamctl(&all)
 }
 
 fn offline(data: &Path, args: &[&str]) -> Run {
@@ -109,7 +116,7 @@ fn online_commands_drive_the_server_and_offline_commands_explain_its_log() {
     assert_eq!(blocks[0]["range_count"].as_u64(), Some(1), "{}", blocks[0]);
 
     // Bad input: the server's error names the field, ipamctl exits non-zero, nothing runs.
-    let bad = ipamctl(&["--server", &server.endpoint(), "block", "create", "10.0.0.0/99"]);
+    let bad = as_admin(&server, &["block", "create", "10.0.0.0/99"]);
     assert!(!bad.ok);
     assert!(bad.stderr.contains("network"), "{}", bad.stderr);
 
@@ -209,8 +216,10 @@ fn online_commands_drive_the_server_and_offline_commands_explain_its_log() {
     assert_eq!(rows("blocks"), 2);
     assert_eq!(rows("dhcp-scopes"), 2);
 
-    // The tables as of the first event: only the first block.
-    let early = offline(&data, &["state", "--at", "1", "--table", "blocks"]).json();
+    // The tables as of the first block's event (after the server's first two, the
+    // administrator's policy and token): only that block.
+    let first_block = (FIRST_START_EVENTS + 1).to_string();
+    let early = offline(&data, &["state", "--at", &first_block, "--table", "blocks"]).json();
     assert_eq!(early.len(), 1);
     assert_eq!(early[0]["row"]["network"], "10.0.0.0/8");
 
@@ -320,7 +329,8 @@ fn errors_say_what_is_wrong() {
     server.stop();
     let run = offline(&server.data, &["state", "--at", "999"]);
     assert!(!run.ok);
-    assert!(run.stderr.contains("past the log's head 1"), "{}", run.stderr);
+    let head = format!("past the log's head {}", FIRST_START_EVENTS + 1);
+    assert!(run.stderr.contains(&head), "{}", run.stderr);
 
     // An operation that does not exist.
     let run = offline(&server.data, &["explain", "42"]);
@@ -375,8 +385,7 @@ fn address_spaces_are_renamed_one_or_many_at_a_time_and_deleted() {
     assert_eq!(owners, ["", "netops", "netops"]);
     online(&server, &["space", "delete", &dmz_s]);
     assert_eq!(online(&server, &["space", "list"]).json().len(), 2);
-    let endpoint = server.endpoint();
-    let default = ipamctl(&["--server", &endpoint, "space", "delete", "1"]);
+    let default = as_admin(&server, &["space", "delete", "1"]);
     assert!(
         !default.ok && default.stderr.contains("Default"),
         "{}",

@@ -6,14 +6,14 @@
 //! seconds, so the test acts while it runs, and every test checks that it did (a job that
 //! had already finished would fail the test, never pass it by accident).
 
+use ipam_e2e::Conn;
 use ipam_e2e::{OperationsClient, Server, block_params, many_ranges, start, watch_to_end};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use tonic::Code;
-use tonic::transport::Channel;
 
 /// Reads the job's progress until it has committed at least one item (it is running).
-async fn until_running(ops: &mut OperationsClient<Channel>, id: u64) {
+async fn until_running(ops: &mut OperationsClient<Conn>, id: u64) {
     let mut stream = ops
         .watch_operation(pb::WatchOperationRequest { id })
         .await
@@ -28,7 +28,7 @@ async fn until_running(ops: &mut OperationsClient<Channel>, id: u64) {
     panic!("the watch ended before the job ran");
 }
 
-async fn wait(ops: &mut OperationsClient<Channel>, id: u64, include_items: bool) -> pb::Operation {
+async fn wait(ops: &mut OperationsClient<Conn>, id: u64, include_items: bool) -> pb::Operation {
     ops.wait_operation(pb::WaitOperationRequest {
         id,
         timeout_ms: 0,
@@ -40,7 +40,7 @@ async fn wait(ops: &mut OperationsClient<Channel>, id: u64, include_items: bool)
 }
 
 async fn list(
-    ops: &mut OperationsClient<Channel>,
+    ops: &mut OperationsClient<Conn>,
     state: pb::OperationState,
     kind: pb::OperationKind,
     page_size: u32,
@@ -54,6 +54,8 @@ async fn list(
                 kind: kind as i32,
                 page_size,
                 page_token: token,
+                // Not the server's own first-start operations.
+                principal: "admin".into(),
             })
             .await
             .unwrap()

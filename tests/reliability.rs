@@ -1,7 +1,7 @@
 //! Reliability of the real ipamd: SIGKILL under a write storm, a torn and a corrupt log
 //! with the server's report and the repair path, and clients racing on the same rows.
 
-use ipam_e2e::{Server, binary, block_params, created_id, many_ranges, start};
+use ipam_e2e::{FIRST_START_EVENTS as F, Server, binary, block_params, created_id, many_ranges, start};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,7 +34,7 @@ fn request_id(n: u32) -> String {
 }
 
 async fn start_block(
-    ops: &mut ipam_e2e::OperationsClient<tonic::transport::Channel>,
+    ops: &mut ipam_e2e::OperationsClient<ipam_e2e::Conn>,
     n: u32,
 ) -> Result<pb::Operation, tonic::Status> {
     ops.start_operation(pb::StartOperationRequest {
@@ -293,7 +293,7 @@ async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
     ten_blocks(&mut server, 10).await;
     // Half of the last record, as a write torn by a power cut would leave it. The
     // shutdown snapshot stays: start-up must still look at the tail.
-    damage_chunk(&server.data, 10, false, |b| b.truncate(b.len() / 2));
+    damage_chunk(&server.data, F + 10, false, |b| b.truncate(b.len() / 2));
 
     let (started, text) = ipamd(&["--data"], &server.data);
     assert!(!started, "ipamd must not serve a torn log:\n{text}");
@@ -302,14 +302,15 @@ async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
 
     let (ok, report) = ipamd(&["repair", "--data"], &server.data);
     assert!(!ok, "repair without --accept-loss changes nothing and says so");
-    assert!(report.contains("keeping up to 9"), "{report}");
+    assert!(report.contains(&format!("keeping up to {}", F + 9)), "{report}");
     let (ok, report) = ipamd(&["repair", "--accept-loss", "--data"], &server.data);
     assert!(ok, "{report}");
-    assert!(report.contains("recorded the loss as event 11"), "{report}");
+    let loss = format!("recorded the loss as event {}", F + 11);
+    assert!(report.contains(&loss), "{report}");
 
     server.restart();
     // Record 10 was acknowledged: its number stays lost, and the loss record follows it.
-    assert_eq!(server.head().await.head_seq, 11);
+    assert_eq!(server.head().await.head_seq, F + 11);
     assert_eq!(blocks(&server).await.len(), 9);
     // Writing goes on after the cut.
     server
@@ -318,21 +319,24 @@ async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
         .create_block(block_params("192.168.0.0/16"))
         .await
         .expect("a write after the repair");
-    assert_eq!(server.head().await.head_seq, 12);
+    assert_eq!(server.head().await.head_seq, F + 12);
 }
 
 #[tokio::test]
 async fn a_flipped_byte_mid_log_is_found_by_verify_and_cut_only_on_request() {
     let mut server = Server::start();
     ten_blocks(&mut server, 10).await;
-    damage_chunk(&server.data, 5, true, |b| {
+    damage_chunk(&server.data, F + 5, true, |b| {
         let at = b.len() - 3;
         b[at] ^= 0x01;
     });
 
     let (ok, text) = ipamd(&["verify", "--data"], &server.data);
     assert!(!ok, "verify must fail:\n{text}");
-    assert!(text.contains("record 5"), "it names the record:\n{text}");
+    assert!(
+        text.contains(&format!("record {}", F + 5)),
+        "it names the record:\n{text}"
+    );
     let (started, text) = ipamd(&["--data"], &server.data);
     assert!(!started, "ipamd must not serve a corrupt log:\n{text}");
     assert!(text.contains("CRC"), "{text}");

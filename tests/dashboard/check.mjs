@@ -1,9 +1,10 @@
 // The dashboard's browser side of tests/dashboard.rs.
 //
-//   node check.mjs <dashboard-url> <screenshot.png>
+//   IPAM_TOKEN=<token> node check.mjs <dashboard-url> <screenshot.png>
 //
-// Opens the page in headless Chromium, waits until it is connected to the event stream and
-// prints `ready`. Then reads one line from stdin: the id of an operation the Rust test has
+// Opens the page in headless Chromium, which first asks for a token: signs in with
+// IPAM_TOKEN (checking the session cookie is out of the page's scripts' reach), waits until
+// it is connected to the event stream and prints `ready`. Then reads one line from stdin: the id of an operation the Rust test has
 // started over gRPC and the number of items it has. It waits until the page shows that
 // operation at 100% and SUCCEEDED with every item's result, the event tail shows its
 // events and the table counts include its rows; takes a full-page screenshot; prints one
@@ -36,9 +37,20 @@ try {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
 
   await page.goto(url);
+  // Signed out, the page shows the sign-in form and nothing of the server.
+  await page.waitForSelector('#login:not([hidden])', WAIT);
+  if (await page.isVisible('#main')) throw new Error('the tables show before signing in');
+  await page.fill('#token', process.env.IPAM_TOKEN ?? '');
+  await page.click('#login-form button[type="submit"]');
   await page.waitForSelector('body[data-connected="true"]', WAIT);
+  if ((await page.evaluate(() => document.cookie)).includes('ipam_session')) {
+    throw new Error('the session cookie is readable by the page (it must be HttpOnly)');
+  }
+  const viewer = await page.textContent('#viewer');
+  if (!viewer.includes('admin')) throw new Error(`the page does not say who is signed in: "${viewer}"`);
   // Survives only if the page is never reloaded: updates must come from the stream.
   await page.evaluate(() => {
     window.notReloaded = true;

@@ -15,11 +15,22 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tonic::transport::Channel;
 
+/// A connection whose calls carry a token: what every client here is built on.
+pub use ipam_proto::credentials::Conn;
+use ipam_proto::credentials::{Bearer, with_credentials};
+
+pub use ipam_proto::pb::access_client::AccessClient;
 pub use ipam_proto::pb::admin_client::AdminClient;
 pub use ipam_proto::pb::dhcp_client::DhcpClient;
 pub use ipam_proto::pb::event_log_client::EventLogClient;
 pub use ipam_proto::pb::ipam_client::IpamClient;
 pub use ipam_proto::pb::operations_client::OperationsClient;
+
+/// Operations a new server runs at its first start: the administrator's access policy and
+/// token (`ipam-server/src/bootstrap.rs`).
+pub const FIRST_START_OPERATIONS: usize = 2;
+/// The events those operations append (one each).
+pub const FIRST_START_EVENTS: u64 = 2;
 
 /// How long a server may take to print its address before a test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,6 +59,9 @@ pub struct Server {
     pub dashboard: Option<String>,
     pub data: PathBuf,
     pub log: PathBuf,
+    /// The first administrator's token, as the server wrote it to `<data>/admin.token`
+    /// (None with `--auth none`).
+    pub token: Option<String>,
     root: PathBuf,
     _temp: Option<tempfile::TempDir>,
     extra_args: Vec<String>,
@@ -77,6 +91,7 @@ impl Server {
             dashboard: None,
             data,
             log: root.join("ipamd.log"),
+            token: None,
             root,
             _temp: Some(temp),
             extra_args: args.iter().map(|s| s.to_string()).collect(),
@@ -132,6 +147,11 @@ impl Server {
             Ok((addr, dashboard)) => {
                 self.addr = addr;
                 self.dashboard = dashboard;
+                // Written before the server listens, on its first start. A directory
+                // restored from another server's log has none: the token it had works.
+                if let Ok(token) = std::fs::read_to_string(self.data.join("admin.token")) {
+                    self.token = Some(token.trim().to_string());
+                }
             }
             Err(_) => {
                 let _ = child.kill();
@@ -145,6 +165,15 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// ipamctl's options to reach this server as its administrator.
+    pub fn ipamctl_args(&self) -> Vec<String> {
+        let token_file = self.data.join("admin.token");
+        vec![
+            format!("--server={}", self.endpoint()),
+            format!("--token-file={}", token_file.display()),
+        ]
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -153,7 +182,8 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    pub async fn channel(&self) -> Channel {
+    /// A connection without credentials.
+    pub async fn raw_channel(&self) -> Channel {
         Channel::from_shared(self.endpoint())
             .expect("endpoint")
             .connect()
@@ -161,28 +191,43 @@ impl Server {
             .expect("connect to ipamd")
     }
 
+    /// A connection whose calls carry the administrator's token.
+    pub async fn channel(&self) -> Conn {
+        self.channel_as(self.token.as_deref()).await
+    }
+
+    /// A connection whose calls carry `token` (None: no credentials).
+    pub async fn channel_as(&self, token: Option<&str>) -> Conn {
+        with_credentials(self.raw_channel().await, Bearer::new(token).expect("a token"))
+    }
+
     /// A connection whose HTTP/2 receive windows are `bytes`: a reader that stops reading
     /// makes the server stop sending after that much.
-    pub async fn channel_with_window(&self, bytes: u32) -> Channel {
-        Channel::from_shared(self.endpoint())
+    pub async fn channel_with_window(&self, bytes: u32) -> Conn {
+        let channel = Channel::from_shared(self.endpoint())
             .expect("endpoint")
             .initial_stream_window_size(bytes)
             .initial_connection_window_size(bytes)
             .connect()
             .await
-            .expect("connect to ipamd")
+            .expect("connect to ipamd");
+        with_credentials(channel, Bearer::new(self.token.as_deref()).expect("a token"))
     }
 
-    pub async fn ipam(&self) -> IpamClient<Channel> {
+    pub async fn ipam(&self) -> IpamClient<Conn> {
         IpamClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20)
     }
 
-    pub async fn dhcp(&self) -> DhcpClient<Channel> {
+    pub async fn dhcp(&self) -> DhcpClient<Conn> {
         DhcpClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20)
+    }
+
+    pub async fn access(&self) -> AccessClient<Conn> {
+        AccessClient::new(self.channel().await)
     }
 
     /// The log head and the state hash at it.
@@ -197,17 +242,17 @@ impl Server {
             .into_inner()
     }
 
-    pub async fn ops(&self) -> OperationsClient<Channel> {
+    pub async fn ops(&self) -> OperationsClient<Conn> {
         OperationsClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20)
     }
 
-    pub async fn events(&self) -> EventLogClient<Channel> {
+    pub async fn events(&self) -> EventLogClient<Conn> {
         EventLogClient::new(self.channel().await)
     }
 
-    pub async fn admin(&self) -> AdminClient<Channel> {
+    pub async fn admin(&self) -> AdminClient<Conn> {
         AdminClient::new(self.channel().await)
     }
 
@@ -271,7 +316,7 @@ impl Drop for Server {
 }
 
 /// Streams WatchOperation to the end; returns every message.
-pub async fn watch_to_end(ops: &mut OperationsClient<Channel>, id: u64) -> Vec<pb::OperationProgress> {
+pub async fn watch_to_end(ops: &mut OperationsClient<Conn>, id: u64) -> Vec<pb::OperationProgress> {
     let mut stream = ops
         .watch_operation(pb::WatchOperationRequest { id })
         .await
@@ -324,7 +369,7 @@ pub fn many_ranges(count: u32) -> pb::operation_params::Params {
 
 /// Starts an operation (CreateRanges or CreateBlock) without a request id.
 pub async fn start(
-    ops: &mut OperationsClient<Channel>,
+    ops: &mut OperationsClient<Conn>,
     params: pb::operation_params::Params,
 ) -> Result<pb::Operation, tonic::Status> {
     use pb::operation_params::Params;

@@ -89,6 +89,7 @@ fn decide(state: &State, params: &OperationParams, op: u64) -> Option<AppendRequ
         events,
         operation_id: op,
         item: 0,
+        principal: "bench".into(),
     })
 }
 

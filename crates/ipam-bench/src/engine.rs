@@ -39,6 +39,7 @@ fn decide(state: &State, params: &OperationParams, op: u64) -> AppendRequest {
         events,
         operation_id: op,
         item: 0,
+        principal: "bench".into(),
     }
 }
 

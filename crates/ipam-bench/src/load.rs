@@ -30,7 +30,7 @@ fn rss_of(pid: u32) -> anyhow::Result<u64> {
 
 /// One client's loop: its own /24 in 10.200.0.0/16, one address at a time through its life.
 async fn client(
-    mut ipam: IpamClient<tonic::transport::Channel>,
+    mut ipam: IpamClient<ipam_proto::credentials::Conn>,
     n: u32,
     range_id: u64,
     stop: Arc<AtomicBool>,

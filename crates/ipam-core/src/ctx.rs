@@ -13,6 +13,7 @@ use crate::ids::{
     SpaceId, SuperscopeId, Table,
 };
 use crate::tables::State;
+use crate::tables::access::Access;
 use crate::tables::address_spaces::{AddressSpace, AddressSpaces};
 use crate::tables::addresses::AddressView;
 use crate::tables::blocks::BlockEntry;
@@ -71,6 +72,23 @@ impl<'s> Ctx<'s> {
         if self.reads.last() != Some(&key) {
             self.reads.push(key);
         }
+    }
+
+    // --- access control ---------------------------------------------------------------
+
+    /// The access-control tables (read whole: they are small, and change rarely).
+    pub fn access(&mut self) -> &'s Access {
+        for table in [
+            Table::AccessScopes,
+            Table::Roles,
+            Table::AccessPolicies,
+            Table::Tokens,
+        ] {
+            if !self.reads.contains(&Key::All(table)) {
+                self.reads.push(Key::All(table));
+            }
+        }
+        &self.state.access
     }
 
     // --- address spaces -------------------------------------------------------------
@@ -304,6 +322,11 @@ impl<'s> Ctx<'s> {
     pub fn members(&mut self, superscope: &DhcpSuperscope) -> Vec<ScopeId> {
         self.read(Key::child(Table::DhcpScopes, superscope.server.0));
         self.state.dhcp.members(superscope.id).collect()
+    }
+
+    pub fn filter(&mut self, id: crate::ids::FilterId) -> Option<&'s DhcpFilter> {
+        self.read(Key::row(Table::DhcpFilters, id.0));
+        self.state.dhcp.filter(id)
     }
 
     pub fn filter_on(&mut self, server: ServerId, mac: u64) -> Option<&'s DhcpFilter> {

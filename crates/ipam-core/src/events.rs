@@ -3,10 +3,11 @@
 //! rebuilds exactly the tables that were served.
 
 use crate::ids::{
-    AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, RecordRef, ReservationId, ScopeId, ServerId,
-    SpaceId, SuperscopeId, Table,
+    AccessPolicyId, AccessScopeId, AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, RecordRef,
+    ReservationId, RoleId, ScopeId, ServerId, SpaceId, SuperscopeId, Table, TokenId,
 };
 use crate::model::Overlap;
+use crate::tables::access::{AccessPolicy, AccessScope, ObjectRef, Role, Token};
 use crate::tables::address_spaces::AddressSpace;
 use crate::tables::addresses::IpAddressRecord;
 use crate::tables::blocks::IpBlock;
@@ -91,6 +92,26 @@ pub enum Event {
     /// counter moves on by the number of lost events (each creates at most one row), so
     /// no id a lost event handed out is handed out again. Stored at `last_seq + 1`.
     HistoryLost(HistoryLoss),
+    // Access control (3.1.1.1.38-.43): whole rows on create and update, the id on delete.
+    AccessScopeCreated(AccessScope),
+    AccessScopeUpdated(AccessScope),
+    AccessScopeDeleted(AccessScopeId),
+    RoleCreated(Role),
+    RoleUpdated(Role),
+    RoleDeleted(RoleId),
+    AccessPolicyCreated(AccessPolicy),
+    AccessPolicyUpdated(AccessPolicy),
+    AccessPolicyDeleted(AccessPolicyId),
+    /// A token's row: only the SHA-256 of its secret is ever in the log.
+    TokenCreated(Token),
+    /// Revoked (disabled) or its expiry changed; its key and hash never change.
+    TokenUpdated(Token),
+    TokenDeleted(TokenId),
+    /// An object's own access scope (SetAccessScopeForObjects 3.3.4.135); 0 = it inherits.
+    AccessScopeAssigned {
+        object: ObjectRef,
+        scope: AccessScopeId,
+    },
 }
 
 /// What a `HistoryLost` event records.
@@ -153,6 +174,19 @@ impl Event {
             Event::DhcpPolicyUpdated(_) => "DhcpPolicyUpdated",
             Event::DhcpPolicyDeleted(_) => "DhcpPolicyDeleted",
             Event::HistoryLost(_) => "HistoryLost",
+            Event::AccessScopeCreated(_) => "AccessScopeCreated",
+            Event::AccessScopeUpdated(_) => "AccessScopeUpdated",
+            Event::AccessScopeDeleted(_) => "AccessScopeDeleted",
+            Event::RoleCreated(_) => "RoleCreated",
+            Event::RoleUpdated(_) => "RoleUpdated",
+            Event::RoleDeleted(_) => "RoleDeleted",
+            Event::AccessPolicyCreated(_) => "AccessPolicyCreated",
+            Event::AccessPolicyUpdated(_) => "AccessPolicyUpdated",
+            Event::AccessPolicyDeleted(_) => "AccessPolicyDeleted",
+            Event::TokenCreated(_) => "TokenCreated",
+            Event::TokenUpdated(_) => "TokenUpdated",
+            Event::TokenDeleted(_) => "TokenDeleted",
+            Event::AccessScopeAssigned { .. } => "AccessScopeAssigned",
         }
     }
 
@@ -201,6 +235,15 @@ impl Event {
             Event::DhcpPolicyDeleted(id) => r(Table::DhcpPolicies, id.0),
             // About no row: id 0 is never a row's.
             Event::HistoryLost(_) => r(Table::AddressSpaces, 0),
+            Event::AccessScopeCreated(x) | Event::AccessScopeUpdated(x) => r(Table::AccessScopes, x.id.0),
+            Event::AccessScopeDeleted(id) => r(Table::AccessScopes, id.0),
+            Event::RoleCreated(x) | Event::RoleUpdated(x) => r(Table::Roles, x.id.0),
+            Event::RoleDeleted(id) => r(Table::Roles, id.0),
+            Event::AccessPolicyCreated(x) | Event::AccessPolicyUpdated(x) => r(Table::AccessPolicies, x.id.0),
+            Event::AccessPolicyDeleted(id) => r(Table::AccessPolicies, id.0),
+            Event::TokenCreated(x) | Event::TokenUpdated(x) => r(Table::Tokens, x.id.0),
+            Event::TokenDeleted(id) => r(Table::Tokens, id.0),
+            Event::AccessScopeAssigned { object, .. } => r(object.kind.table(), object.id),
         }
     }
 
@@ -219,6 +262,10 @@ impl Event {
                 | Event::DhcpSuperscopeCreated(_)
                 | Event::DhcpFilterCreated(_)
                 | Event::DhcpPolicyCreated(_)
+                | Event::AccessScopeCreated(_)
+                | Event::RoleCreated(_)
+                | Event::AccessPolicyCreated(_)
+                | Event::TokenCreated(_)
         )
     }
 
@@ -310,6 +357,27 @@ impl Event {
             }
             Event::DhcpPolicyDeleted(id) => visit(T::DhcpPolicies, &mut id.0, false),
             Event::HistoryLost(_) => {}
+            Event::AccessScopeCreated(x) | Event::AccessScopeUpdated(x) => {
+                visit(T::AccessScopes, &mut x.id.0, created);
+                visit(T::AccessScopes, &mut x.parent.0, false);
+            }
+            Event::AccessScopeDeleted(id) => visit(T::AccessScopes, &mut id.0, false),
+            Event::RoleCreated(x) | Event::RoleUpdated(x) => visit(T::Roles, &mut x.id.0, created),
+            Event::RoleDeleted(id) => visit(T::Roles, &mut id.0, false),
+            Event::AccessPolicyCreated(x) | Event::AccessPolicyUpdated(x) => {
+                visit(T::AccessPolicies, &mut x.id.0, created);
+                for (role, scope) in &mut x.entries {
+                    visit(T::Roles, &mut role.0, false);
+                    visit(T::AccessScopes, &mut scope.0, false);
+                }
+            }
+            Event::AccessPolicyDeleted(id) => visit(T::AccessPolicies, &mut id.0, false),
+            Event::TokenCreated(x) | Event::TokenUpdated(x) => visit(T::Tokens, &mut x.id.0, created),
+            Event::TokenDeleted(id) => visit(T::Tokens, &mut id.0, false),
+            Event::AccessScopeAssigned { object, scope } => {
+                visit(object.kind.table(), &mut object.id, false);
+                visit(T::AccessScopes, &mut scope.0, false);
+            }
         }
     }
 
@@ -433,6 +501,37 @@ impl Event {
                 format!("DHCP policy {} '{}' {}", policy.id, policy.name, verb(created))
             }
             Event::DhcpPolicyDeleted(id) => format!("DHCP policy {id} deleted"),
+            Event::AccessScopeCreated(x) | Event::AccessScopeUpdated(x) => {
+                format!("access scope {} '{}' {}", x.id, x.label, verb(created))
+            }
+            Event::AccessScopeDeleted(id) => format!("access scope {id} deleted"),
+            Event::RoleCreated(x) | Event::RoleUpdated(x) => {
+                format!("role {} '{}' {}", x.id, x.name, verb(created))
+            }
+            Event::RoleDeleted(id) => format!("role {id} deleted"),
+            Event::AccessPolicyCreated(x) | Event::AccessPolicyUpdated(x) => format!(
+                "access policy {} of {} ({} grant(s)) {}",
+                x.id,
+                x.principal,
+                x.entries.len(),
+                verb(created)
+            ),
+            Event::AccessPolicyDeleted(id) => format!("access policy {id} deleted"),
+            Event::TokenCreated(x) => format!("token {} of {} created", x.id, x.principal),
+            Event::TokenUpdated(x) => format!(
+                "token {} of {} {}",
+                x.id,
+                x.principal,
+                if x.enabled { "updated" } else { "revoked" }
+            ),
+            Event::TokenDeleted(id) => format!("token {id} deleted"),
+            Event::AccessScopeAssigned { object, scope } => {
+                if scope.is_set() {
+                    format!("{:?} {} put in access scope {scope}", object.kind, object.id)
+                } else {
+                    format!("{:?} {} inherits its access scope", object.kind, object.id)
+                }
+            }
             Event::HistoryLost(loss) => {
                 let events = if loss.events() == 0 {
                     "no events".to_string()

@@ -3,17 +3,29 @@
 //! what the job runner and the committer do together, minus concurrency and durability:
 //! plan, decide each item on a `Ctx`, give provisional ids real ones, apply.
 
+use crate::access::{Authority, decide_item};
 use crate::ctx::Ctx;
 use crate::delegates::{ItemOutcome, OperationParams};
 use crate::events::Event;
 use crate::fault::{Fault, FaultResult};
 use crate::tables::State;
 
-/// Runs `params` on `state`. Stops at the first item that faults (its events are not
-/// applied; earlier items stay). Every applied event is appended to `log`.
+/// Runs `params` on `state` with the server's authority. Stops at the first item that
+/// faults (its events are not applied; earlier items stay). Every applied event is appended
+/// to `log`.
 pub fn run(
     state: &mut State,
     params: &OperationParams,
+    log: &mut Vec<Event>,
+) -> FaultResult<Vec<ItemOutcome>> {
+    run_as(state, params, Authority::Server, log)
+}
+
+/// `run` as `authority`: each item is also checked against its access (the runner's way).
+pub fn run_as(
+    state: &mut State,
+    params: &OperationParams,
+    authority: Authority,
     log: &mut Vec<Event>,
 ) -> FaultResult<Vec<ItemOutcome>> {
     let delegate = params.delegate();
@@ -22,7 +34,7 @@ pub fn run(
     for index in 0..plan.len() {
         let (decided, mut events) = {
             let mut ctx = Ctx::new(state);
-            let decided = delegate.run_item(&plan, index, &mut ctx);
+            let decided = decide_item(params, &plan, index, &mut ctx, authority);
             (decided, ctx.finish().1)
         };
         let mut outcome = decided?;

@@ -28,6 +28,10 @@ pub enum FaultCode {
     Internal,
     /// The server is shutting down or cannot write.
     Unavailable,
+    /// The caller's principal may not do this here (its roles, on this access scope).
+    PermissionDenied,
+    /// The caller is not who it must be: no credential, or an unknown, revoked or expired one.
+    Unauthenticated,
 }
 
 impl FaultCode {
@@ -44,6 +48,8 @@ impl FaultCode {
             FaultCode::Aborted => 10,
             FaultCode::Internal => 13,
             FaultCode::Unavailable => 14,
+            FaultCode::PermissionDenied => 7,
+            FaultCode::Unauthenticated => 16,
         }
     }
 
@@ -58,6 +64,8 @@ impl FaultCode {
             9 => FaultCode::FailedPrecondition,
             10 => FaultCode::Aborted,
             14 => FaultCode::Unavailable,
+            7 => FaultCode::PermissionDenied,
+            16 => FaultCode::Unauthenticated,
             _ => FaultCode::Internal,
         }
     }
@@ -110,6 +118,10 @@ impl Fault {
 
     pub fn precondition(field: impl Into<String>, message: impl Into<String>) -> Fault {
         Fault::new(FaultCode::FailedPrecondition, message).at(field)
+    }
+
+    pub fn permission_denied(message: impl Into<String>) -> Fault {
+        Fault::new(FaultCode::PermissionDenied, message)
     }
 
     pub fn internal(message: impl Into<String>) -> Fault {

@@ -68,10 +68,18 @@ pub enum Table {
     DhcpSuperscopes,
     DhcpFilters,
     DhcpPolicies,
+    AccessScopes,
+    Roles,
+    AccessPolicies,
+    Tokens,
 }
 
 impl Table {
-    pub const ALL: [Table; 11] = [
+    /// The tables before access control: the state hash of a state without access-control
+    /// rows covers only their id counters, so hashes of older logs stay as they were.
+    pub const BEFORE_ACCESS: usize = 11;
+
+    pub const ALL: [Table; 15] = [
         Table::AddressSpaces,
         Table::Blocks,
         Table::Ranges,
@@ -83,6 +91,10 @@ impl Table {
         Table::DhcpSuperscopes,
         Table::DhcpFilters,
         Table::DhcpPolicies,
+        Table::AccessScopes,
+        Table::Roles,
+        Table::AccessPolicies,
+        Table::Tokens,
     ];
 
     pub fn index(self) -> usize {
@@ -102,6 +114,10 @@ impl Table {
             Table::DhcpSuperscopes => "superscope",
             Table::DhcpFilters => "DHCP filter",
             Table::DhcpPolicies => "DHCP policy",
+            Table::AccessScopes => "access scope",
+            Table::Roles => "role",
+            Table::AccessPolicies => "access policy",
+            Table::Tokens => "token",
         }
     }
 }
@@ -121,6 +137,19 @@ id_type!(FailoverId, Table::DhcpFailovers);
 id_type!(SuperscopeId, Table::DhcpSuperscopes);
 id_type!(FilterId, Table::DhcpFilters);
 id_type!(PolicyId, Table::DhcpPolicies);
+id_type!(
+    /// ADM_AccessScopeTable.AccessScopeId. 1 is the built-in Global scope.
+    AccessScopeId,
+    Table::AccessScopes
+);
+id_type!(RoleId, Table::Roles);
+id_type!(AccessPolicyId, Table::AccessPolicies);
+id_type!(TokenId, Table::Tokens);
+
+impl AccessScopeId {
+    /// Global: every object is in it or under it (3.1.1.1.40.1).
+    pub const GLOBAL: AccessScopeId = AccessScopeId(1);
+}
 
 impl SpaceId {
     /// The built-in Default (provider) address space (3.1.1.1.4.2.4).

@@ -4,6 +4,7 @@
 //! clock or the file system. `tables::State::apply` is the only code that changes the
 //! tables, delegates only read (through `ctx::Ctx`) and propose events.
 
+pub mod access;
 pub mod addr;
 pub mod conflict;
 pub mod ctx;

@@ -5,13 +5,15 @@
 //! id maps to its job under `r` + request id. A job is acknowledged to a `StartOperation`
 //! caller only once its QUEUED record is durable, so an accepted job survives a crash.
 
+use crate::Caller;
 use crate::inner::{ID_RESERVATION_KEY, Inner, JobsConfig};
 use crate::live::{LiveJob, OpSummary};
 use crate::record::{self, JOB_PREFIX, job_key, now_ms, request_key};
 use crate::runner;
 use crate::store_fault;
+use ipam_core::access::{Authority, Grants, roles_holding};
 use ipam_core::fault::{Fault, FaultCode};
-use ipam_proto::pb;
+use ipam_proto::{params_codec, pb};
 use ipam_store::Engine;
 use parking_lot::Mutex;
 use prost::Message;
@@ -145,12 +147,40 @@ impl Jobs {
         params: pb::OperationParams,
         request_id: String,
         durable_ack: bool,
+        caller: &Caller,
     ) -> Result<Arc<LiveJob>, Fault> {
         if !self.inner.accepting.load(Ordering::Acquire) {
             return Err(Fault::new(FaultCode::Unavailable, "the server is shutting down"));
         }
-        let decoded = ipam_proto::params_codec::decode(kind, Some(&params))?;
-        let kind = ipam_proto::params_codec::kind_to_pb(decoded.kind());
+        // A caller whose roles hold this operation nowhere is refused before its
+        // parameters are even read (a read-only caller learns nothing from validation
+        // errors); the check on each item's object comes in its decision.
+        if let Authority::Principal(principal) = caller.authority() {
+            // The parameters' kind, else the kind asked for.
+            let asked = match &params.params {
+                Some(p) => Some(params_codec::params_kind(p)),
+                None => pb::OperationKind::try_from(kind).ok(),
+            };
+            let refusal = self.inner.engine.read(|s| {
+                let grants = Grants::of(&s.access, principal);
+                match asked.and_then(params_codec::kind_from_pb) {
+                    Some(asked) => (!grants.may_ever(asked)).then(|| {
+                        format!(
+                            "{principal} may not run {} anywhere: it needs the role {}",
+                            asked.name(),
+                            roles_holding(&s.access, asked)
+                        )
+                    }),
+                    None => (!grants.may_run_anything())
+                        .then(|| format!("{principal} may not run any operation: its roles only read")),
+                }
+            });
+            if let Some(message) = refusal {
+                return Err(Fault::permission_denied(message));
+            }
+        }
+        let decoded = params_codec::decode(kind, Some(&params))?;
+        let kind = params_codec::kind_to_pb(decoded.kind());
         // Before anything is written: a job record on an almost full disk is a write too.
         if let Some(reason) = self.inner.engine.write_refusal() {
             return Err(Fault::new(FaultCode::ResourceExhausted, reason));
@@ -159,7 +189,7 @@ impl Jobs {
             return Err(Fault::invalid("request_id", "a request id is at most 256 bytes"));
         }
         if !request_id.is_empty()
-            && let Some(existing) = self.find_by_request(&request_id)?
+            && let Some(existing) = self.find_by_request(caller, &request_id)?
         {
             return Ok(existing);
         }
@@ -184,12 +214,14 @@ impl Jobs {
             status_message: "queued".into(),
             // Recovery looks for the job's events in the log from here.
             start_log_position: self.inner.engine.head(),
+            principal: caller.principal.to_string(),
+            server_authority: caller.server_authority,
             ..Default::default()
         };
         let job = LiveJob::new(op.clone(), &self.inner.feed);
         self.inner.live.lock().insert(id, job.clone());
         if !request_id.is_empty()
-            && let Some(existing) = self.claim_request(&request_id, id)?
+            && let Some(existing) = self.claim_request(caller, &request_id, id)?
         {
             // Another call with this request id got there first: answer with its job.
             self.inner.forget(id);
@@ -212,8 +244,13 @@ impl Jobs {
     }
 
     /// The job holding `request_id`, if any (a claim whose job was lost is no holder).
-    fn find_by_request(&self, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let Some(bytes) = self.inner.kv.get(&request_key(request_id)).map_err(store_fault)? else {
+    fn find_by_request(&self, caller: &Caller, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let Some(bytes) = self
+            .inner
+            .kv
+            .get(&request_key(caller, request_id))
+            .map_err(store_fault)?
+        else {
             return Ok(None);
         };
         self.holder(request_id, &bytes)
@@ -235,8 +272,13 @@ impl Jobs {
     /// Maps `request_id` to job `id`, unless another job holds it: then that job. A claim
     /// whose job has no record (lost in a crash before its record was written: the request
     /// key may survive it) is stale and taken over.
-    fn claim_request(&self, request_id: &str, id: u64) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let key = request_key(request_id);
+    fn claim_request(
+        &self,
+        caller: &Caller,
+        request_id: &str,
+        id: u64,
+    ) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let key = request_key(caller, request_id);
         let mut expected: Option<Vec<u8>> = None;
         loop {
             let holder = match self
@@ -287,11 +329,13 @@ impl Jobs {
             .ok_or_else(|| Fault::not_found("id", format!("operation {id}")))
     }
 
-    /// Operations in id order after `after`, filtered by state and kind (unspecified = any).
+    /// Operations in id order after `after`, filtered by state, kind (unspecified = any)
+    /// and the principal that started them (empty = anyone).
     pub fn list(
         &self,
         state: pb::OperationState,
         kind: pb::OperationKind,
+        principal: &str,
         after: u64,
         limit: usize,
     ) -> Result<(Vec<pb::Operation>, Option<u64>), Fault> {
@@ -310,6 +354,9 @@ impl Jobs {
                 continue;
             }
             if kind != pb::OperationKind::Unspecified && op.kind != kind as i32 {
+                continue;
+            }
+            if !principal.is_empty() && !op.principal.eq_ignore_ascii_case(principal) {
                 continue;
             }
             if out.len() == limit {
@@ -458,6 +505,7 @@ mod tests {
                 block("10.0.0.0/8"),
                 String::new(),
                 true,
+                &Caller::server("test"),
             )
             .await
             .unwrap();

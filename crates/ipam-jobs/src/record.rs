@@ -24,8 +24,15 @@ pub(crate) fn job_key(id: u64) -> [u8; 9] {
     k
 }
 
-pub(crate) fn request_key(request_id: &str) -> Vec<u8> {
+/// The key of a request id. A principal's request ids are its own (`r` + principal + NUL +
+/// id): one caller cannot reach another's job by reusing its request id. The server's own
+/// calls (and every call before access control) use the bare id.
+pub(crate) fn request_key(caller: &crate::Caller, request_id: &str) -> Vec<u8> {
     let mut k = vec![REQUEST_PREFIX];
+    if !caller.server_authority {
+        k.extend_from_slice(caller.principal.as_bytes());
+        k.push(0);
+    }
     k.extend_from_slice(request_id.as_bytes());
     k
 }

@@ -8,10 +8,12 @@
 //! watermark passes them, so nothing is ever reported that a crash could undo. A job runs
 //! at most `max_unflushed_items` ahead of the disk, which bounds how long a result waits.
 
+use crate::Caller;
 use crate::inner::Inner;
 use crate::live::LiveJob;
 use crate::record::{self, fault_to_pb, item_to_pb, now_ms};
 use ipam_core::Ctx;
+use ipam_core::access;
 use ipam_core::delegates::{ItemAction, ItemOutcome, OperationParams, Plan};
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_core::ids::RecordRef;
@@ -53,6 +55,7 @@ pub(crate) async fn run(inner: &Inner, job: Arc<LiveJob>) {
 
 async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) -> Result<(), Fault> {
     let (id, kind, params) = job.read(|op| (op.id, op.kind, op.params.clone()));
+    let caller = job.read(Caller::of_record);
     let params: OperationParams = params_codec::decode(kind, params.as_ref())?;
     let delegate = params.delegate();
     let engine = &inner.engine;
@@ -111,9 +114,15 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
             end = End::TimedOut(index);
             break;
         }
-        match run_item(inner, id, delegate, &plan, index, dry_run).await {
+        match run_item(inner, &caller, id, &params, &plan, index, dry_run).await {
             Ok((outcome, seq)) => {
                 released.push(index, item_to_pb(index, &outcome), seq, outcome.record);
+            }
+            // An item the caller may not run fails alone: the others are checked on their own
+            // objects (3.19.6.1 checks each object of a multi-object operation).
+            Err(fault) if fault.code == FaultCode::PermissionDenied && plan.len() > 1 => {
+                let failed = ItemOutcome::failed(plan.items[index].object.clone(), fault);
+                released.push(index, item_to_pb(index, &failed), 0, None);
             }
             Err(fault) => {
                 let failed = ItemOutcome::failed(plan.items[index].object.clone(), fault.clone());
@@ -134,11 +143,13 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
     Ok(())
 }
 
-/// Decides one item and appends its events, deciding again on conflicts.
+/// Decides one item (and whether the caller may run it, on the same tables) and appends its
+/// events, deciding again on conflicts.
 async fn run_item(
     inner: &Inner,
+    caller: &Caller,
     id: u64,
-    delegate: &dyn ipam_core::delegates::Delegate,
+    params: &OperationParams,
     plan: &Plan,
     index: usize,
     dry_run: bool,
@@ -147,7 +158,7 @@ async fn run_item(
     loop {
         let (based_on, decided, reads, events) = inner.engine.read(|state| {
             let mut ctx = Ctx::new(state);
-            let decided = delegate.run_item(plan, index, &mut ctx);
+            let decided = access::decide_item(params, plan, index, &mut ctx, caller.authority());
             let (reads, events) = ctx.finish();
             (state.position(), decided, reads, events)
         });
@@ -161,6 +172,7 @@ async fn run_item(
             events,
             operation_id: id,
             item: index as u32,
+            principal: caller.principal.clone(),
         };
         match inner.engine.append(request).await {
             Ok(appended) => {
@@ -319,7 +331,20 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
         match &end {
             End::Completed => {
                 op.state = pb::OperationState::Succeeded as i32;
-                op.status_message = format!("succeeded: {done} item(s)");
+                // Items refused to the caller failed alone (see `run`); the rest ran.
+                let refused = op
+                    .items
+                    .iter()
+                    .filter(|i| i.status == pb::ItemStatus::Failed as i32)
+                    .count();
+                op.status_message = if refused == 0 {
+                    format!("succeeded: {done} item(s)")
+                } else {
+                    format!(
+                        "succeeded: {} item(s); {refused} refused (permission denied)",
+                        done as usize - refused
+                    )
+                };
                 op.percent = 100;
             }
             End::Failed(fault) => {

@@ -2,6 +2,7 @@
 //! and the plain Rust types of ipam-core. Generated types stay at the edges (server, CLI,
 //! event and job encoding); this crate is where they meet the model.
 
+pub mod credentials;
 pub mod enums;
 pub mod event_codec;
 pub mod params_codec;

@@ -290,6 +290,81 @@ pub fn dhcp_policy(p: &DhcpPolicy) -> pb::DhcpPolicy {
     }
 }
 
+// --- access control ---------------------------------------------------------------------
+
+pub fn access_scope(
+    access: &ipam_core::tables::access::Access,
+    s: &ipam_core::tables::access::AccessScope,
+) -> pb::AccessScope {
+    pb::AccessScope {
+        id: s.id.0,
+        parent_id: s.parent.0,
+        label: s.label.clone(),
+        description: s.description.clone(),
+        path: access.path(s.id),
+        builtin: s.is_builtin(),
+    }
+}
+
+pub fn role(r: &ipam_core::tables::access::Role) -> pb::Role {
+    pb::Role {
+        id: r.id.0,
+        name: r.name.clone(),
+        description: r.description.clone(),
+        operations: r
+            .operations
+            .iter()
+            .map(|k| crate::params_codec::kind_to_pb(*k) as i32)
+            .collect(),
+        builtin: r.id.0 <= ipam_core::access::BUILTIN_ROLES,
+        access_control: r.admin,
+    }
+}
+
+pub fn grants(
+    access: &ipam_core::tables::access::Access,
+    entries: &[(ipam_core::ids::RoleId, ipam_core::ids::AccessScopeId)],
+) -> Vec<pb::AccessGrant> {
+    entries
+        .iter()
+        .map(|(role, scope)| pb::AccessGrant {
+            role_id: role.0,
+            access_scope_id: scope.0,
+            role: access.role(*role).map(|r| r.name.clone()).unwrap_or_default(),
+            access_scope: access.path(*scope),
+        })
+        .collect()
+}
+
+pub fn access_policy(
+    access: &ipam_core::tables::access::Access,
+    p: &ipam_core::tables::access::AccessPolicy,
+) -> pb::AccessPolicy {
+    pb::AccessPolicy {
+        id: p.id.0,
+        principal: p.principal.clone(),
+        description: p.description.clone(),
+        grants: grants(access, &p.entries),
+    }
+}
+
+/// A token as listed: its public key, never its hash.
+pub fn token_info(t: &ipam_core::tables::access::Token) -> pb::TokenInfo {
+    pb::TokenInfo {
+        id: t.id.0,
+        key: format!(
+            "ipam_{}",
+            t.key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+        principal: t.principal.clone(),
+        description: t.description.clone(),
+        expires_unix_ms: t.expires_unix_ms,
+        enabled: t.enabled,
+        created_by: t.created_by.clone(),
+        created_unix_ms: t.created_unix_ms,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,4 +88,20 @@ pub struct ServeArgs {
     /// is reported in the log, in /metrics and as health NOT_SERVING (0: off).
     #[arg(long, env = "IPAMD_SCRUB_INTERVAL_S", default_value_t = 3600)]
     pub scrub_interval_s: u64,
+    /// How callers are identified: `token` (every call but health carries
+    /// `authorization: Bearer <token>`, or a client certificate with --client-ca; the first
+    /// start writes an administrator's token to <data>/admin.token) or `none` (every caller
+    /// is the server itself; refused unless --listen is a loopback address).
+    #[arg(long, env = "IPAMD_AUTH", value_enum, default_value_t = crate::auth::AuthMode::Token)]
+    pub auth: crate::auth::AuthMode,
+    /// PEM certificate (chain) of the gRPC port: with --tls-key, gRPC is served over TLS.
+    #[arg(long, env = "IPAMD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "IPAMD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA whose client certificates authenticate their subject's common name as the
+    /// principal (mutual TLS; tokens still work). Needs --tls-cert.
+    #[arg(long, env = "IPAMD_CLIENT_CA", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
 }

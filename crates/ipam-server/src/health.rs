@@ -11,13 +11,14 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The gRPC services whose health is reported (the empty name is the whole server).
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 7] = [
     "",
     "ipam.v1.Operations",
     "ipam.v1.Ipam",
     "ipam.v1.Dhcp",
     "ipam.v1.EventLog",
     "ipam.v1.Admin",
+    "ipam.v1.Access",
 ];
 
 /// What keeps the server from serving, by source.

@@ -3,6 +3,8 @@
 //! health, reflection, the dashboard and the command line.
 
 pub mod admin;
+pub mod auth;
+pub mod bootstrap;
 pub mod cli;
 pub mod dashboard;
 pub mod health;
@@ -10,6 +12,7 @@ pub mod scrub;
 pub mod server;
 pub mod services;
 pub mod status;
+pub mod tls;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -1,5 +1,6 @@
 //! Start-up, serving and graceful shutdown of ipamd.
 
+use crate::auth::{AuthMode, Authenticator};
 use crate::cli::ServeArgs;
 use crate::health::Health;
 use crate::services::App;
@@ -10,11 +11,21 @@ use ipam_store::{Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
 
 /// Largest request or response (bulk operations carry many rows).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.auth == AuthMode::None {
+        refuse_open_listen(&args.listen)?;
+        tracing::warn!(listen = %args.listen, "--auth none: every caller has the server's authority");
+    }
+    // Read before anything is opened, so a wrong path fails fast.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key, args.client_ca.as_deref())?),
+        _ => None,
+    };
     let store = Store::open(
         &args.data,
         &StoreConfig {
@@ -73,6 +84,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Duration::from_secs(args.scrub_interval_s),
         ));
     }
+    if args.auth == AuthMode::Token
+        && let Some(path) = crate::bootstrap::first_token(&app, &args.data).await?
+    {
+        tracing::info!(
+            path = %path.display(),
+            principal = crate::bootstrap::FIRST_PRINCIPAL,
+            "first start: wrote an administrator's token (IPAM Administrator on \\Global); \
+             make the real principals' tokens with it"
+        );
+    }
+    let authenticator = Authenticator {
+        mode: args.auth,
+        engine: engine.clone(),
+    };
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
@@ -81,7 +106,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Bound and announced before gRPC, so whoever waits for the gRPC line finds both.
     let dashboard = match &args.dashboard {
         Some(addr) => {
-            let running = crate::dashboard::start(addr, app.clone()).await?;
+            let running = crate::dashboard::start(addr, app.clone(), authenticator.clone()).await?;
             println!("ipamd dashboard on http://{}", running.addr);
             tracing::info!(addr = %running.addr, "serving the dashboard");
             Some(running)
@@ -103,26 +128,45 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stopping_tx.send(());
     };
-    let serving = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls).context("configuring TLS")?;
+    }
+    // Health and reflection answer anyone (probes, grpcurl); every other service checks the
+    // caller first.
+    let serving = builder
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(
+        .add_service(guard(
+            &authenticator,
             pb::operations_server::OperationsServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
-        )
-        .add_service(
+        ))
+        .add_service(guard(
+            &authenticator,
             pb::ipam_server::IpamServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
-        )
-        .add_service(
+        ))
+        .add_service(guard(
+            &authenticator,
             pb::dhcp_server::DhcpServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
-        )
-        .add_service(pb::event_log_server::EventLogServer::new(app.clone()))
-        .add_service(pb::admin_server::AdminServer::new(app.clone()))
+        ))
+        .add_service(guard(
+            &authenticator,
+            pb::access_server::AccessServer::new(app.clone()),
+        ))
+        .add_service(guard(
+            &authenticator,
+            pb::event_log_server::EventLogServer::new(app.clone()),
+        ))
+        .add_service(guard(
+            &authenticator,
+            pb::admin_server::AdminServer::new(app.clone()),
+        ))
         .serve_with_incoming_shutdown(incoming(listener), signal);
     // After the signal, clients get the grace period to finish their calls and hang up.
     let grace_expired = async move {
@@ -158,6 +202,25 @@ fn incoming(
         stream.set_nodelay(true)?;
         Ok(stream)
     })
+}
+
+fn guard<S>(authenticator: &Authenticator, service: S) -> InterceptedService<S, Authenticator> {
+    InterceptedService::new(service, authenticator.clone())
+}
+
+/// `--auth none` hands the server's authority to whoever connects: only on loopback.
+fn refuse_open_listen(listen: &str) -> anyhow::Result<()> {
+    let loopback = match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) => addr.ip().is_loopback(),
+        Err(_) => listen.starts_with("localhost:"),
+    };
+    if !loopback {
+        anyhow::bail!(
+            "--auth none is refused on {listen}: it gives every caller the server's authority, \
+             so it listens on loopback only (127.0.0.1 or [::1]); use --auth token elsewhere"
+        );
+    }
+    Ok(())
 }
 
 /// A start-up failure caused by what is in the data directory, with the ways back.

@@ -18,6 +18,8 @@ pub fn code(f: FaultCode) -> Code {
         FaultCode::ResourceExhausted => Code::ResourceExhausted,
         FaultCode::Internal => Code::Internal,
         FaultCode::Unavailable => Code::Unavailable,
+        FaultCode::PermissionDenied => Code::PermissionDenied,
+        FaultCode::Unauthenticated => Code::Unauthenticated,
     }
 }
 

@@ -14,6 +14,8 @@ pub struct AppendRequest {
     pub events: Vec<Event>,
     pub operation_id: u64,
     pub item: u32,
+    /// Who runs the operation: recorded in every record's envelope (empty: no one named).
+    pub principal: std::sync::Arc<str>,
 }
 
 /// Where an append's events landed.

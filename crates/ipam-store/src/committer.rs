@@ -150,8 +150,8 @@ fn now_micros() -> i64 {
 }
 
 /// A sequenced event, sealed into a `StoredRecord` (CRC and all) after the state lock is
-/// released: (seq, operation id, item, ends its append, payload).
-type Sequenced = (u64, u64, u32, bool, Vec<u8>);
+/// released: (seq, operation id, item, ends its append, payload, principal).
+type Sequenced = (u64, u64, u32, bool, Vec<u8>, std::sync::Arc<str>);
 
 fn commit_round(
     shared: &Shared,
@@ -232,7 +232,14 @@ fn commit_round(
             }
             for (i, payload) in payloads.into_iter().enumerate() {
                 let seq = first_seq + i as u64;
-                sequenced.push((seq, req.operation_id, req.item, i + 1 == count, payload));
+                sequenced.push((
+                    seq,
+                    req.operation_id,
+                    req.item,
+                    i + 1 == count,
+                    payload,
+                    req.principal.clone(),
+                ));
             }
             let last_seq = state.position();
             recent.push(last_seq, writes);
@@ -256,8 +263,13 @@ fn commit_round(
     let schema = ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16;
     let records: Vec<StoredRecord> = sequenced
         .into_iter()
-        .map(|(seq, operation_id, item, end, payload)| {
-            StoredRecord::new(seq, commit_us, operation_id, item, schema, end, payload)
+        .map(|(seq, operation_id, item, end, payload, principal)| {
+            let record = StoredRecord::new(seq, commit_us, operation_id, item, schema, end, payload);
+            if principal.is_empty() {
+                record
+            } else {
+                record.with_principal(&principal)
+            }
         })
         .collect();
     shared

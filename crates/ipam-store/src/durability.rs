@@ -13,7 +13,7 @@
 use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::metrics::{Histogram, LATENCY_BUCKETS};
-use crate::record::{HEADER_LEN, StoredRecord};
+use crate::record::StoredRecord;
 use crate::watermark::{Mark, Watermark};
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -315,7 +315,7 @@ impl Durability {
 fn chunk_len(records: &[StoredRecord], chunk_bytes: usize) -> usize {
     let mut bytes = 0;
     for (i, r) in records.iter().enumerate() {
-        bytes += HEADER_LEN + r.payload.len();
+        bytes += r.stored_len();
         if bytes >= chunk_bytes && r.end_of_batch {
             return i + 1;
         }
@@ -327,6 +327,7 @@ fn chunk_len(records: &[StoredRecord], chunk_bytes: usize) -> usize {
 mod tests {
     use super::*;
     use crate::log::RawChunk;
+    use crate::record::HEADER_LEN;
     use std::sync::atomic::AtomicBool;
 
     /// The chunk size the in-memory log asks for.

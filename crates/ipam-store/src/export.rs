@@ -36,6 +36,7 @@ fn to_pb(r: &StoredRecord) -> pb::EventRecord {
         payload: r.payload.clone(),
         crc32c: r.crc,
         end_of_batch: r.end_of_batch,
+        principal: r.principal_str().to_string(),
     }
 }
 
@@ -52,6 +53,7 @@ fn from_pb(r: pb::EventRecord) -> Result<StoredRecord, StoreError> {
         schema_version,
         end_of_batch: r.end_of_batch,
         payload: r.payload,
+        principal: r.principal.into_bytes(),
         crc: r.crc32c,
     })
 }

@@ -17,15 +17,22 @@
 //! u64 operation_id
 //! u32 item            index of the operation item that committed the record
 //! u16 schema_version
-//! u8  flags           bit 0: last record of its atomic append
+//! u8  flags           bit 0: last record of its atomic append; bit 1: a principal follows
+//! [u8 n, n bytes]     the principal of the operation (UTF-8), when bit 1 is set
 //! ..  payload         protobuf ipam.v1.Event
 //! ```
+//!
+//! Records written before access control have no principal (bit 1 clear): they read as
+//! before.
 
 use crate::error::StoreError;
 use std::ops::ControlFlow;
 
 pub const HEADER_LEN: usize = 4 + 4 + 8 + 8 + 8 + 4 + 2 + 1;
 const FLAG_END_OF_BATCH: u8 = 1;
+const FLAG_PRINCIPAL: u8 = 2;
+/// The longest principal a record carries (a longer one is cut at a character boundary).
+pub const MAX_PRINCIPAL: usize = 255;
 
 /// One event as stored, with its envelope. `P` is how the payload is held: owned, or
 /// borrowed from the stored chunk (`RecordRef`).
@@ -39,6 +46,8 @@ pub struct StoredRecord<P = Vec<u8>> {
     /// The last record of the atomic append it belongs to.
     pub end_of_batch: bool,
     pub payload: P,
+    /// Who ran the operation that wrote it (UTF-8; empty when no one was named).
+    pub principal: P,
     /// The checksum written at commit.
     pub crc: u32,
 }
@@ -65,13 +74,33 @@ impl StoredRecord {
             schema_version,
             end_of_batch,
             payload,
+            principal: Vec::new(),
             crc: 0,
         };
         r.crc = r.compute_crc();
         r
     }
 
-    /// The envelope fields after the checksum, as stored (the payload follows them).
+    /// The same record naming `principal` (cut to `MAX_PRINCIPAL` bytes).
+    pub fn with_principal(mut self, principal: &str) -> StoredRecord {
+        let mut end = principal.len().min(MAX_PRINCIPAL);
+        while !principal.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.principal = principal.as_bytes()[..end].to_vec();
+        self.crc = self.compute_crc();
+        self
+    }
+}
+
+impl<P: AsRef<[u8]>> StoredRecord<P> {
+    /// The principal as text.
+    pub fn principal_str(&self) -> &str {
+        std::str::from_utf8(self.principal.as_ref()).unwrap_or("")
+    }
+
+    /// The envelope fields after the checksum, as stored (the principal, then the payload,
+    /// follow them).
     fn envelope(&self) -> [u8; HEADER_LEN - 8] {
         let mut out = [0u8; HEADER_LEN - 8];
         out[0..8].copy_from_slice(&self.seq.to_le_bytes());
@@ -79,14 +108,32 @@ impl StoredRecord {
         out[16..24].copy_from_slice(&self.operation_id.to_le_bytes());
         out[24..28].copy_from_slice(&self.item.to_le_bytes());
         out[28..30].copy_from_slice(&self.schema_version.to_le_bytes());
-        out[30] = if self.end_of_batch { FLAG_END_OF_BATCH } else { 0 };
+        let principal = if self.principal.as_ref().is_empty() {
+            0
+        } else {
+            FLAG_PRINCIPAL
+        };
+        out[30] = principal | if self.end_of_batch { FLAG_END_OF_BATCH } else { 0 };
+        out
+    }
+
+    /// The principal as stored: its length byte and its bytes (nothing without one).
+    fn principal_field(&self) -> Vec<u8> {
+        let p = self.principal.as_ref();
+        if p.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::with_capacity(1 + p.len());
+        out.push(p.len() as u8);
+        out.extend_from_slice(p);
         out
     }
 
     /// The checksum the record's fields call for.
     pub fn compute_crc(&self) -> u32 {
         let crc = crc32c::crc32c_append(crc32c::crc32c(&self.seq.to_be_bytes()), &self.envelope());
-        crc32c::crc32c_append(crc, &self.payload)
+        let crc = crc32c::crc32c_append(crc, &self.principal_field());
+        crc32c::crc32c_append(crc, self.payload.as_ref())
     }
 
     /// Whether the stored checksum matches the fields.
@@ -94,17 +141,25 @@ impl StoredRecord {
         self.crc == self.compute_crc()
     }
 
+    /// Bytes the record takes stored.
+    pub fn stored_len(&self) -> usize {
+        let p = self.principal.as_ref().len();
+        HEADER_LEN + if p == 0 { 0 } else { 1 + p } + self.payload.as_ref().len()
+    }
+
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        let len = (HEADER_LEN - 4 + self.payload.len()) as u32;
+        let principal = self.principal_field();
+        let len = (HEADER_LEN - 4 + principal.len() + self.payload.as_ref().len()) as u32;
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&self.crc.to_le_bytes());
         out.extend_from_slice(&self.envelope());
-        out.extend_from_slice(&self.payload);
+        out.extend_from_slice(&principal);
+        out.extend_from_slice(self.payload.as_ref());
     }
 }
 
 pub fn encode_chunk(records: &[StoredRecord]) -> Vec<u8> {
-    let size: usize = records.iter().map(|r| HEADER_LEN + r.payload.len()).sum();
+    let size: usize = records.iter().map(StoredRecord::stored_len).sum();
     let mut out = Vec::with_capacity(size);
     for r in records {
         r.encode_into(&mut out);
@@ -134,6 +189,7 @@ impl RecordRef<'_> {
             schema_version,
             end_of_batch,
             payload,
+            principal,
             crc,
         } = *self;
         StoredRecord {
@@ -144,6 +200,7 @@ impl RecordRef<'_> {
             schema_version,
             end_of_batch,
             payload: payload.to_vec(),
+            principal: principal.to_vec(),
             crc,
         }
     }
@@ -195,6 +252,21 @@ fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(RecordRef<'_>, usize),
             bytes.len()
         ));
     }
+    let flags = bytes[38];
+    let mut body = HEADER_LEN;
+    let principal: &[u8] = if flags & FLAG_PRINCIPAL != 0 {
+        let n = *bytes
+            .get(body)
+            .filter(|_| body < 4 + len)
+            .ok_or("torn record: its principal is cut off")? as usize;
+        if body + 1 + n > 4 + len {
+            return Err("torn record: its principal runs past its end".into());
+        }
+        body += 1 + n;
+        &bytes[body - n..body]
+    } else {
+        &[]
+    };
     let record = RecordRef {
         crc: u32_at(4),
         seq: u64_at(8),
@@ -202,8 +274,9 @@ fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(RecordRef<'_>, usize),
         operation_id: u64_at(24),
         item: u32_at(32),
         schema_version: u16::from_le_bytes(bytes[36..38].try_into().expect("2 bytes")),
-        end_of_batch: bytes[38] & FLAG_END_OF_BATCH != 0,
-        payload: &bytes[HEADER_LEN..4 + len],
+        end_of_batch: flags & FLAG_END_OF_BATCH != 0,
+        payload: &bytes[body..4 + len],
+        principal,
     };
     // Checked over the stored bytes, so even bits the parser ignores are covered.
     let computed = crc32c::crc32c_append(crc32c::crc32c(&record.seq.to_be_bytes()), &bytes[8..4 + len]);
@@ -213,8 +286,8 @@ fn decode_one(bytes: &[u8], expected_seq: u64) -> Result<(RecordRef<'_>, usize),
             record.crc
         ));
     }
-    if bytes[38] & !FLAG_END_OF_BATCH != 0 {
-        return Err(format!("unknown flags {:#04x}", bytes[38]));
+    if flags & !(FLAG_END_OF_BATCH | FLAG_PRINCIPAL) != 0 {
+        return Err(format!("unknown flags {flags:#04x}"));
     }
     if record.seq != expected_seq {
         return Err(format!(
@@ -265,6 +338,19 @@ mod tests {
                 other => prop_assert!(false, "expected corruption, got {:?}", other),
             }
         }
+    }
+
+    #[test]
+    fn a_principal_travels_with_its_record_and_old_records_have_none() {
+        let records = vec![rec(1, vec![1; 4]).with_principal("alice"), rec(2, vec![2; 4])];
+        let (back, err) = decode_chunk(1, &encode_chunk(&records));
+        assert!(err.is_none());
+        assert_eq!(back, records);
+        assert_eq!((back[0].principal_str(), back[1].principal_str()), ("alice", ""));
+        // A record without one is stored exactly as before access control.
+        let mut old = Vec::new();
+        records[1].encode_into(&mut old);
+        assert_eq!(old.len(), HEADER_LEN + 4);
     }
 
     #[test]

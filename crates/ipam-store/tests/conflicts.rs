@@ -28,6 +28,7 @@ fn decide(engine: &Engine, params: &OperationParams, plan: &Plan, op: u64) -> Op
             events,
             operation_id: op,
             item: 0,
+            principal: "test".into(),
         })
     })
 }

@@ -43,6 +43,7 @@ fn decide(engine: &Engine, params: &OperationParams, op: u64) -> AppendRequest {
             events,
             operation_id: op,
             item: 0,
+            principal: "test".into(),
         }
     })
 }

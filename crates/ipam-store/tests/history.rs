@@ -49,6 +49,7 @@ fn decide(engine: &Engine, prefix: &str, op: u64) -> AppendRequest {
             events,
             operation_id: op,
             item: 0,
+            principal: "test".into(),
         }
     })
 }

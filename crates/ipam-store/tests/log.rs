@@ -58,6 +58,7 @@ fn decide(engine: &Engine, params: &OperationParams, op: u64) -> Option<AppendRe
             events,
             operation_id: op,
             item: 0,
+            principal: "test".into(),
         })
     })
 }

@@ -2,7 +2,7 @@
 //! command's arguments and handler are in `commands/<command>.rs`, the offline ones' in
 //! `offline/`.
 
-use crate::client::Client;
+use crate::client::{Client, ConnectArgs};
 use crate::commands::{
     self, address::AddressCmd, backup::BackupArgs, block::BlockCmd, events::EventsCmd, failover::FailoverCmd,
     filter::FilterCmd, op::OpCmd, policy::PolicyCmd, range::RangeCmd, reservation::ReservationCmd,
@@ -22,14 +22,8 @@ use clap::{Parser, Subcommand};
                   changed."
 )]
 pub struct Cli {
-    /// ipamd's gRPC address.
-    #[arg(
-        long,
-        env = "IPAMCTL_SERVER",
-        default_value = "http://127.0.0.1:50051",
-        global = true
-    )]
-    pub server: String,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// table: aligned columns for people; json: one object per line for scripts.
     #[arg(long, short = 'o', value_enum, default_value_t = Format::Table, global = true)]
     pub output: Format,
@@ -78,6 +72,9 @@ pub enum Command {
     /// DHCP policies.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Access control: whoami, tokens, access scopes, roles, policies.
+    #[command(subcommand)]
+    Access(commands::access::AccessCmd),
     /// Operations: list, show, watch, cancel.
     #[command(subcommand)]
     Op(OpCmd),
@@ -115,6 +112,7 @@ impl Command {
             Command::Superscope(c) => commands::superscope::run(client, c).await,
             Command::Filter(c) => commands::filter::run(client, c).await,
             Command::Policy(c) => commands::policy::run(client, c).await,
+            Command::Access(c) => commands::access::run(client, c).await,
             Command::Op(c) => commands::op::run(client, c).await,
             Command::Events(c) => commands::events::run(client, c).await,
             Command::Status => commands::status::run(client).await,

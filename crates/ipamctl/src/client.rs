@@ -5,19 +5,90 @@ use crate::output::{Format, Printer, to_json};
 use crate::rows;
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use ipam_proto::credentials::{Bearer, Conn, with_credentials};
 use ipam_proto::pb;
+use ipam_proto::pb::access_client::AccessClient;
 use ipam_proto::pb::operation_params::Params;
 use ipam_proto::pb::{
     admin_client::AdminClient, dhcp_client::DhcpClient, event_log_client::EventLogClient,
     ipam_client::IpamClient, operations_client::OperationsClient,
 };
+use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 const MAX_MESSAGE: usize = 64 << 20;
 
+/// Where ipamd is and how to prove who we are (global options of every online command).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// ipamd's gRPC address (https:// for TLS).
+    #[arg(
+        long,
+        env = "IPAMCTL_SERVER",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    pub server: String,
+    /// The token to call with. Prefer IPAMCTL_TOKEN or --token-file: a command line is
+    /// visible to other users of the machine.
+    #[arg(long, env = "IPAMCTL_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// A file holding the token (default: ./data/admin.token when it exists, the first
+    /// token of a server started with `make run`).
+    #[arg(long, env = "IPAMCTL_TOKEN_FILE", global = true)]
+    pub token_file: Option<PathBuf>,
+    /// PEM CA that signed the server's certificate (https:// servers).
+    #[arg(long, env = "IPAMCTL_CA_CERT", global = true)]
+    pub ca_cert: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS (its subject's CN is the principal).
+    #[arg(long, env = "IPAMCTL_CLIENT_CERT", requires = "client_key", global = true)]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of --client-cert.
+    #[arg(long, env = "IPAMCTL_CLIENT_KEY", requires = "client_cert", global = true)]
+    pub client_key: Option<PathBuf>,
+}
+
+/// The first token `make run` writes.
+const DEFAULT_TOKEN_FILE: &str = "data/admin.token";
+
+impl ConnectArgs {
+    fn token(&self) -> anyhow::Result<Option<String>> {
+        if let Some(t) = &self.token {
+            return Ok(Some(t.clone()));
+        }
+        let (path, given) = match &self.token_file {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(DEFAULT_TOKEN_FILE), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text.trim().to_string())),
+            Err(e) if !given && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow!("reading the token file {}: {e}", path.display())),
+        }
+    }
+
+    fn tls(&self) -> anyhow::Result<Option<ClientTlsConfig>> {
+        let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+        if !self.server.starts_with("https://") {
+            if self.ca_cert.is_some() || self.client_cert.is_some() {
+                bail!("--ca-cert and --client-cert need an https:// --server");
+            }
+            return Ok(None);
+        }
+        let Some(ca) = &self.ca_cert else {
+            bail!("an https:// server needs --ca-cert (the PEM CA that signed its certificate)");
+        };
+        let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?));
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        Ok(Some(tls))
+    }
+}
+
 pub struct Client {
-    channel: Channel,
+    channel: Conn,
     pub printer: Printer,
     /// Start operations and return at once (print the operation, do not wait).
     pub no_wait: bool,
@@ -25,45 +96,54 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn connect(url: &str, printer: Printer) -> anyhow::Result<Client> {
-        let endpoint = Endpoint::from_shared(url.to_string())
+    pub async fn connect(args: &ConnectArgs, printer: Printer) -> anyhow::Result<Client> {
+        let url = &args.server;
+        let mut endpoint = Endpoint::from_shared(url.to_string())
             .with_context(|| format!("--server {url} is not a URL (for example http://127.0.0.1:50051)"))?
             .connect_timeout(Duration::from_secs(5));
+        if let Some(tls) = args.tls()? {
+            endpoint = endpoint.tls_config(tls).context("configuring TLS")?;
+        }
+        let bearer = Bearer::new(args.token()?.as_deref()).map_err(|e| anyhow!("the token: {e}"))?;
         let channel = endpoint.connect().await.map_err(|e| {
             let cause = std::error::Error::source(&e).map_or(e.to_string(), |s| s.to_string());
             anyhow!("cannot reach ipamd at {url}: {cause}\n(is it running? `make run` starts one; --server or IPAMCTL_SERVER picks another)")
         })?;
         Ok(Client {
-            channel,
+            channel: with_credentials(channel, bearer),
             printer,
             no_wait: false,
             request_id: None,
         })
     }
 
-    pub fn ipam(&self) -> IpamClient<Channel> {
+    pub fn ipam(&self) -> IpamClient<Conn> {
         IpamClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE)
     }
 
-    pub fn dhcp(&self) -> DhcpClient<Channel> {
+    pub fn dhcp(&self) -> DhcpClient<Conn> {
         DhcpClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE)
     }
 
-    pub fn ops(&self) -> OperationsClient<Channel> {
+    pub fn ops(&self) -> OperationsClient<Conn> {
         OperationsClient::new(self.channel.clone())
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE)
     }
 
-    pub fn admin(&self) -> AdminClient<Channel> {
+    pub fn admin(&self) -> AdminClient<Conn> {
         AdminClient::new(self.channel.clone())
     }
 
-    pub fn events(&self) -> EventLogClient<Channel> {
+    pub fn access(&self) -> AccessClient<Conn> {
+        AccessClient::new(self.channel.clone())
+    }
+
+    pub fn events(&self) -> EventLogClient<Conn> {
         EventLogClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE)
     }
 
@@ -171,6 +251,10 @@ fn print_result(p: &Printer, result: &pb::operation_result::Result) {
         R::DhcpSuperscope(x) => p.rows(std::slice::from_ref(x)),
         R::DhcpFilter(x) => p.rows(std::slice::from_ref(x)),
         R::DhcpPolicy(x) => p.rows(std::slice::from_ref(x)),
+        R::AccessScope(x) => p.rows(std::slice::from_ref(x)),
+        R::Role(x) => p.rows(std::slice::from_ref(x)),
+        R::AccessPolicy(x) => p.rows(std::slice::from_ref(x)),
+        R::Token(x) => p.rows(std::slice::from_ref(x)),
     }
 }
 
@@ -215,6 +299,11 @@ pub fn status_error(s: tonic::Status) -> anyhow::Error {
         .and_then(|b| b.field_violations.first().map(|v| v.field.clone()));
     match (s.code(), field) {
         (tonic::Code::Unavailable, _) => anyhow!("ipamd is unavailable: {}", s.message()),
+        (tonic::Code::Unauthenticated, _) => anyhow!(
+            "Unauthenticated: {}\n(give a token with IPAMCTL_TOKEN, --token-file or --token; a new server \
+             writes its first one to <data>/admin.token)",
+            s.message()
+        ),
         // Most messages already start with the field ("network: ..."); only name it
         // when they do not.
         (code, Some(field)) if !field.is_empty() && !s.message().starts_with(&format!("{field}:")) => {

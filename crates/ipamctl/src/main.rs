@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => offline::run_diff(&printer, args),
         Command::Explain(args) => offline::run_explain(&printer, args),
         Command::Replay(cmd) => offline::run_replay(&printer, cmd),
-        command => online(cli.server, printer, cli.no_wait, cli.request_id, command),
+        command => online(cli.connect, printer, cli.no_wait, cli.request_id, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 }
 
 fn online(
-    server: String,
+    connect: client::ConnectArgs,
     printer: Printer,
     no_wait: bool,
     request_id: Option<String>,
@@ -44,7 +44,7 @@ fn online(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let mut client = client::Client::connect(&server, printer).await?;
+        let mut client = client::Client::connect(&connect, printer).await?;
         client.no_wait = no_wait;
         client.request_id = request_id;
         command.run(&client).await

@@ -264,6 +264,7 @@ impl Row for pb::Operation {
                 format!("{}/{} {}%", o.items_done, o.items_total, o.percent)
             }),
             ("CREATED", |o| time_ms(o.created_unix_ms)),
+            ("BY", |o| o.principal.clone()),
             ("EVENTS", |o| {
                 if o.first_event_seq == 0 {
                     "-".into()
@@ -300,7 +301,81 @@ impl Row for pb::LoggedEvent {
             ("TIME", |e| time_ms(e.commit_unix_us / 1000)),
             ("OP", |e| id(e.operation_id)),
             ("ITEM", |e| e.item.to_string()),
+            ("BY", |e| e.principal.clone()),
             ("SUMMARY", |e| e.summary.clone()),
+        ]
+    }
+}
+
+impl Row for pb::AccessScope {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |s| s.id.to_string()),
+            ("PATH", |s| s.path.clone()),
+            ("PARENT", |s| id(s.parent_id)),
+            ("DESCRIPTION", |s| s.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::Role {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |r| r.id.to_string()),
+            ("NAME", |r| r.name.clone()),
+            ("BUILTIN", |r| r.builtin.to_string()),
+            ("OPERATIONS", |r| {
+                if r.access_control {
+                    "all, and access control".into()
+                } else {
+                    r.operations.len().to_string()
+                }
+            }),
+            ("DESCRIPTION", |r| r.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::AccessGrant {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ROLE", |g| format!("{} ({})", g.role, g.role_id)),
+            ("ACCESS SCOPE", |g| {
+                format!("{} ({})", g.access_scope, g.access_scope_id)
+            }),
+        ]
+    }
+}
+
+impl Row for pb::AccessPolicy {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |p| p.id.to_string()),
+            ("PRINCIPAL", |p| p.principal.clone()),
+            ("GRANTS", |p| {
+                let grants: Vec<String> = p
+                    .grants
+                    .iter()
+                    .map(|g| format!("{}@{}", g.role, g.access_scope))
+                    .collect();
+                grants.join(", ")
+            }),
+            ("DESCRIPTION", |p| p.description.clone()),
+        ]
+    }
+}
+
+impl Row for pb::TokenInfo {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("ID", |t| t.id.to_string()),
+            ("KEY", |t| t.key.clone()),
+            ("PRINCIPAL", |t| t.principal.clone()),
+            ("ENABLED", |t| t.enabled.to_string()),
+            ("EXPIRES", |t| time_ms(t.expires_unix_ms)),
+            ("CREATED", |t| time_ms(t.created_unix_ms)),
+            ("BY", |t| t.created_by.clone()),
+            ("DESCRIPTION", |t| t.description.clone()),
         ]
     }
 }

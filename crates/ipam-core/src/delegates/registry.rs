@@ -20,7 +20,8 @@
 //!   tokens that only ipam-proto and ipam-server expand.
 //! * `ResultTable`: the table of the record the operation produces (its result).
 
-/// Calls `$callback! { Ipam { rows } Dhcp { rows } }` with every operation's row.
+/// Calls `$callback! { Ipam { rows } Dhcp { rows } Access { rows } }` with every
+/// operation's row, grouped by the service of its RPC.
 #[macro_export]
 macro_rules! for_each_operation {
     ($callback:ident) => {
@@ -75,6 +76,19 @@ macro_rules! for_each_operation {
                 CreateDhcpPolicy(create_dhcp_policy::CreateDhcpPolicyParams) = create_policy(CreateDhcpPolicyParams) => DhcpPolicies;
                 DeleteDhcpPolicy(delete_dhcp_policy::DeleteDhcpPolicyParams) = delete_policy(DeleteDhcpPolicyParams) => DhcpPolicies;
             }
+            Access {
+                CreateAccessScope(create_access_scope::CreateAccessScopeParams) = create_access_scope(CreateAccessScopeParams) => AccessScopes;
+                UpdateAccessScope(update_access_scope::UpdateAccessScopeParams) = update_access_scope(UpdateAccessScopeParams) => AccessScopes;
+                DeleteAccessScope(delete_access_scope::DeleteAccessScopeParams) = delete_access_scope(DeleteAccessScopeParams) => AccessScopes;
+                SetAccessScopeForObjects(set_access_scope_for_objects::SetAccessScopeForObjectsParams) = set_access_scope_for_objects(SetAccessScopeForObjectsParams) => AccessScopes;
+                CreateRole(create_role::CreateRoleParams) = create_role(CreateRoleParams) => Roles;
+                UpdateRole(update_role::UpdateRoleParams) = update_role(UpdateRoleParams) => Roles;
+                DeleteRole(delete_role::DeleteRoleParams) = delete_role(DeleteRoleParams) => Roles;
+                SetAccessPolicy(set_access_policy::SetAccessPolicyParams) = set_access_policy(SetAccessPolicyParams) => AccessPolicies;
+                DeleteAccessPolicy(delete_access_policy::DeleteAccessPolicyParams) = delete_access_policy(DeleteAccessPolicyParams) => AccessPolicies;
+                CreateToken(create_token::CreateTokenParams) = import_token(CreateTokenParams) => Tokens;
+                RevokeToken(revoke_token::RevokeTokenParams) = revoke_token(RevokeTokenParams) => Tokens;
+            }
         }
     };
 }
@@ -87,7 +101,7 @@ macro_rules! core_operations {
         $($(pub use $module::$params;)*)*
 
         /// AdminOperationId: which delegate runs.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum OperationKind {
             $($($kind,)*)*
         }

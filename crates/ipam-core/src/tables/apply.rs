@@ -3,6 +3,7 @@
 //! and the keys each event writes. Checks come before any change, so an event that cannot
 //! apply leaves the tables untouched.
 
+use super::access::ObjectType;
 use super::ranges::IpRange;
 use super::utilization::Sign;
 use super::{ApplyError, State};
@@ -16,6 +17,9 @@ impl State {
     /// Applies one event, appending the keys it wrote to `writes`. Checks come before any
     /// change, so an event that cannot apply leaves the tables untouched.
     pub fn apply(&mut self, event: Event, writes: &mut Vec<Key>) -> Result<(), ApplyError> {
+        if super::access_apply::is_access(&event) {
+            return self.apply_access(event, writes);
+        }
         let name = event.name();
         let fail = |reason: String| Err(ApplyError { event: name, reason });
         match event {
@@ -63,6 +67,7 @@ impl State {
                 writes.push(Key::row(Table::AddressSpaces, id.0));
                 writes.push(Key::All(Table::AddressSpaces));
                 self.spaces.remove(id);
+                self.forget_access_scope(ObjectType::AddressSpace, id.0);
             }
             Event::BlockCreated(block) => {
                 if self.blocks.get(block.id).is_some() {
@@ -112,6 +117,7 @@ impl State {
                 let (parent, key) = (b.parent, Key::span(Table::Blocks, b.space, b.family(), b.span()));
                 self.detach_block(id, parent);
                 self.blocks.remove(id);
+                self.forget_access_scope(ObjectType::Block, id.0);
                 writes.push(Key::row(Table::Blocks, id.0));
                 writes.push(key);
             }
@@ -175,6 +181,7 @@ impl State {
                 self.rewrite_range(Some(&old), None, 0, |s| {
                     s.ranges.remove(id);
                 });
+                self.forget_access_scope(ObjectType::Range, id.0);
             }
             Event::RangeMappingChanged {
                 id,

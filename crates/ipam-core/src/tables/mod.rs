@@ -4,6 +4,8 @@
 //! `id_assignment.rs`, the utilization roll-ups from `utilization.rs`, the state hash from
 //! `state_hash.rs`.
 
+pub mod access;
+mod access_apply;
 pub mod address_spaces;
 pub mod addresses;
 mod apply;
@@ -16,7 +18,8 @@ mod state_hash;
 mod undo;
 mod utilization;
 
-use crate::ids::{SpaceId, Table};
+use crate::ids::{AccessScopeId, SpaceId, Table};
+use access::Access;
 use address_spaces::AddressSpaces;
 use addresses::Addresses;
 use blocks::Blocks;
@@ -47,12 +50,15 @@ pub struct State {
     pub ranges: Ranges,
     pub addresses: Addresses,
     pub dhcp: Dhcp,
+    pub access: Access,
 }
 
 impl Default for State {
     fn default() -> Self {
         let mut last_ids = vec![0; Table::ALL.len()];
         last_ids[Table::AddressSpaces.index()] = SpaceId::DEFAULT.0;
+        last_ids[Table::AccessScopes.index()] = AccessScopeId::GLOBAL.0;
+        last_ids[Table::Roles.index()] = crate::access::BUILTIN_ROLES;
         State {
             position: 0,
             last_ids,
@@ -61,6 +67,7 @@ impl Default for State {
             ranges: Ranges::default(),
             addresses: Addresses::default(),
             dhcp: Dhcp::default(),
+            access: Access::default(),
         }
     }
 }
@@ -85,6 +92,7 @@ impl State {
     pub fn rebuild_indexes(&mut self) {
         self.addresses.rebuild_indexes();
         self.dhcp.rebuild_indexes();
+        self.access.rebuild_indexes();
     }
 
     /// Rows in every table together.
@@ -106,6 +114,10 @@ impl State {
             (Table::DhcpSuperscopes, self.dhcp.superscopes().count()),
             (Table::DhcpFilters, self.dhcp.filters().count()),
             (Table::DhcpPolicies, self.dhcp.policies().count()),
+            (Table::AccessScopes, self.access.scopes().count()),
+            (Table::Roles, self.access.roles().count()),
+            (Table::AccessPolicies, self.access.policies().count()),
+            (Table::Tokens, self.access.tokens().count()),
         ]
     }
 }

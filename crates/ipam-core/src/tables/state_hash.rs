@@ -3,6 +3,7 @@
 
 use super::State;
 use crate::addr::Family;
+use crate::ids::{AccessScopeId, Table};
 use std::hash::Hash;
 
 impl State {
@@ -11,7 +12,7 @@ impl State {
     pub fn hash(&self) -> u128 {
         let mut h = BufferedHasher::default();
         self.position.hash(&mut h);
-        self.last_ids.hash(&mut h);
+        self.last_ids[..Table::BEFORE_ACCESS].hash(&mut h);
         for s in self.spaces.iter() {
             s.hash(&mut h);
             for family in [Family::V4, Family::V6] {
@@ -26,6 +27,13 @@ impl State {
         }
         self.addresses.hash_into(&mut h);
         self.dhcp.hash_into(&mut h);
+        // Access control adds to the hash only once something of it was created, so the
+        // hash of a log from before it stays the same.
+        let initial = [AccessScopeId::GLOBAL.0, crate::access::BUILTIN_ROLES, 0, 0];
+        if !self.access.is_pristine() || self.last_ids[Table::BEFORE_ACCESS..] != initial {
+            self.last_ids[Table::BEFORE_ACCESS..].hash(&mut h);
+            self.access.hash_into(&mut h);
+        }
         h.digest128()
     }
 }

@@ -13,7 +13,8 @@
 
 use crate::conflict::Key;
 use crate::events::Event;
-use crate::ids::{FailoverId, RangeId};
+use crate::ids::{AccessScopeId, FailoverId, RangeId};
+use crate::tables::access::{ObjectRef, ObjectType};
 use crate::tables::{ApplyError, State};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -112,11 +113,34 @@ impl State {
         hints
     }
 
-    /// The undo of `event` on the tables as they are now (before it applies). An event
-    /// that `apply` will refuse gets an empty undo; it is never used.
+    /// The undo of `event` on the tables as they are now (before it applies): for a
+    /// deletion, the object's own access scope (which goes with it) comes back too.
     fn undo_of(&self, event: &Event) -> Undo {
+        let mut undo = self.undo_rows(event);
+        let deleted = match event {
+            Event::AddressSpaceDeleted(id) => Some((ObjectType::AddressSpace, id.0)),
+            Event::BlockDeleted(id) => Some((ObjectType::Block, id.0)),
+            Event::RangeDeleted(id) => Some((ObjectType::Range, id.0)),
+            Event::DhcpServerDeleted(id) => Some((ObjectType::DhcpServer, id.0)),
+            Event::DhcpScopeDeleted(id) => Some((ObjectType::DhcpScope, id.0)),
+            Event::DhcpSuperscopeDeleted(id) => Some((ObjectType::DhcpSuperscope, id.0)),
+            _ => None,
+        };
+        if let Some((kind, id)) = deleted {
+            let object = ObjectRef { kind, id };
+            if let Some(scope) = self.access.assigned(object) {
+                undo.inverse.push(Event::AccessScopeAssigned { object, scope });
+            }
+        }
+        undo
+    }
+
+    /// The events that put back the rows `event` changes. An event that `apply` will refuse
+    /// gets an empty undo; it is never used.
+    fn undo_rows(&self, event: &Event) -> Undo {
         use Event as E;
         let dhcp = &self.dhcp;
+        let acc = &self.access;
         let created = event.creates();
         match event {
             E::AddressSpaceCreated(s) => Undo::of(E::AddressSpaceDeleted(s.id)),
@@ -265,6 +289,38 @@ impl State {
                 .map_or_else(Undo::default, |old| Undo::of(E::DhcpPolicyCreated(old.clone()))),
             // It moves only the id counters, which the append's undo restores as a whole.
             E::HistoryLost(_) => Undo::default(),
+            E::AccessScopeCreated(s) => Undo::of(E::AccessScopeDeleted(s.id)),
+            E::AccessScopeUpdated(s) => acc
+                .scope(s.id)
+                .map_or_else(Undo::default, |o| Undo::of(E::AccessScopeUpdated(o.clone()))),
+            E::AccessScopeDeleted(id) => acc
+                .scope(*id)
+                .map_or_else(Undo::default, |o| Undo::of(E::AccessScopeCreated(o.clone()))),
+            E::RoleCreated(r) => Undo::of(E::RoleDeleted(r.id)),
+            E::RoleUpdated(r) => acc
+                .role(r.id)
+                .map_or_else(Undo::default, |o| Undo::of(E::RoleUpdated(o.clone()))),
+            E::RoleDeleted(id) => acc
+                .role(*id)
+                .map_or_else(Undo::default, |o| Undo::of(E::RoleCreated(o.clone()))),
+            E::AccessPolicyCreated(p) => Undo::of(E::AccessPolicyDeleted(p.id)),
+            E::AccessPolicyUpdated(p) => acc
+                .policy(p.id)
+                .map_or_else(Undo::default, |o| Undo::of(E::AccessPolicyUpdated(o.clone()))),
+            E::AccessPolicyDeleted(id) => acc
+                .policy(*id)
+                .map_or_else(Undo::default, |o| Undo::of(E::AccessPolicyCreated(o.clone()))),
+            E::TokenCreated(t) => Undo::of(E::TokenDeleted(t.id)),
+            E::TokenDeleted(id) => acc
+                .token(*id)
+                .map_or_else(Undo::default, |o| Undo::of(E::TokenCreated(o.clone()))),
+            E::TokenUpdated(t) => acc
+                .token(t.id)
+                .map_or_else(Undo::default, |o| Undo::of(E::TokenUpdated(o.clone()))),
+            E::AccessScopeAssigned { object, .. } => Undo::of(E::AccessScopeAssigned {
+                object: *object,
+                scope: acc.assigned(*object).unwrap_or(AccessScopeId(0)),
+            }),
         }
     }
 }

@@ -22,7 +22,10 @@ use ipam_core::tables::blocks::IpBlock;
 use ipam_core::tables::ranges::IpRange;
 use prost::Message;
 
+mod access;
 mod dhcp;
+use access::*;
+pub use access::{object_type_from_pb, object_type_to_pb};
 use dhcp::*;
 
 /// The schema version `encode` writes.
@@ -368,6 +371,37 @@ pub fn to_pb(event: &Event) -> pb::Event {
             })
         }
         Event::DhcpPolicyDeleted(id) => Kind::DhcpPolicyDeleted(pb::DhcpPolicyDeleted { id: id.0 }),
+        Event::AccessScopeCreated(x) => Kind::AccessScopeCreated(pb::AccessScopeCreated {
+            scope: Some(access_scope_row(x)),
+        }),
+        Event::AccessScopeUpdated(x) => Kind::AccessScopeUpdated(pb::AccessScopeUpdated {
+            scope: Some(access_scope_row(x)),
+        }),
+        Event::AccessScopeDeleted(id) => Kind::AccessScopeDeleted(pb::AccessScopeDeleted { id: id.0 }),
+        Event::RoleCreated(x) => Kind::RoleCreated(pb::RoleCreated {
+            role: Some(role_row(x)),
+        }),
+        Event::RoleUpdated(x) => Kind::RoleUpdated(pb::RoleUpdated {
+            role: Some(role_row(x)),
+        }),
+        Event::RoleDeleted(id) => Kind::RoleDeleted(pb::RoleDeleted { id: id.0 }),
+        Event::AccessPolicyCreated(x) => Kind::AccessPolicyCreated(pb::AccessPolicyCreated {
+            policy: Some(access_policy_row(x)),
+        }),
+        Event::AccessPolicyUpdated(x) => Kind::AccessPolicyUpdated(pb::AccessPolicyUpdated {
+            policy: Some(access_policy_row(x)),
+        }),
+        Event::AccessPolicyDeleted(id) => Kind::AccessPolicyDeleted(pb::AccessPolicyDeleted { id: id.0 }),
+        Event::TokenCreated(x) => Kind::TokenCreated(pb::TokenCreated {
+            token: Some(token_row(x)),
+        }),
+        Event::TokenUpdated(x) => Kind::TokenUpdated(pb::TokenUpdated {
+            token: Some(token_row(x)),
+        }),
+        Event::TokenDeleted(id) => Kind::TokenDeleted(pb::TokenDeleted { id: id.0 }),
+        Event::AccessScopeAssigned { object, scope } => {
+            Kind::AccessScopeAssigned(assigned_row(object, *scope))
+        }
         Event::HistoryLost(loss) => Kind::HistoryLost(pb::HistoryLost {
             first_seq: loss.first_seq,
             last_seq: loss.last_seq,
@@ -449,6 +483,22 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             (row, false) => Event::DhcpPolicyUpdated(row),
         },
         Kind::DhcpPolicyDeleted(e) => Event::DhcpPolicyDeleted(PolicyId(e.id)),
+        Kind::AccessScopeCreated(e) => Event::AccessScopeCreated(access_scope_from(e.scope)?),
+        Kind::AccessScopeUpdated(e) => Event::AccessScopeUpdated(access_scope_from(e.scope)?),
+        Kind::AccessScopeDeleted(e) => Event::AccessScopeDeleted(ipam_core::ids::AccessScopeId(e.id)),
+        Kind::RoleCreated(e) => Event::RoleCreated(role_from(e.role)?),
+        Kind::RoleUpdated(e) => Event::RoleUpdated(role_from(e.role)?),
+        Kind::RoleDeleted(e) => Event::RoleDeleted(ipam_core::ids::RoleId(e.id)),
+        Kind::AccessPolicyCreated(e) => Event::AccessPolicyCreated(access_policy_from(e.policy)?),
+        Kind::AccessPolicyUpdated(e) => Event::AccessPolicyUpdated(access_policy_from(e.policy)?),
+        Kind::AccessPolicyDeleted(e) => Event::AccessPolicyDeleted(ipam_core::ids::AccessPolicyId(e.id)),
+        Kind::TokenCreated(e) => Event::TokenCreated(token_from(e.token)?),
+        Kind::TokenUpdated(e) => Event::TokenUpdated(token_from(e.token)?),
+        Kind::TokenDeleted(e) => Event::TokenDeleted(ipam_core::ids::TokenId(e.id)),
+        Kind::AccessScopeAssigned(e) => {
+            let (object, scope) = assigned_from(e)?;
+            Event::AccessScopeAssigned { object, scope }
+        }
         Kind::HistoryLost(e) => Event::HistoryLost(HistoryLoss {
             first_seq: e.first_seq,
             last_seq: e.last_seq,

@@ -12,6 +12,7 @@ use ipam_core::delegates::*;
 use ipam_core::fault::Fault;
 use pb::operation_params::Params;
 
+mod access;
 mod address_space;
 mod dhcp;
 

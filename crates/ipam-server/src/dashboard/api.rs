@@ -337,6 +337,10 @@ fn count(s: &Tables, table: Table) -> (&'static str, &'static str, usize) {
         Table::DhcpSuperscopes => ("dhcp_superscopes", "superscopes", s.dhcp.superscopes().count()),
         Table::DhcpFilters => ("dhcp_filters", "DHCP filters", s.dhcp.filters().count()),
         Table::DhcpPolicies => ("dhcp_policies", "DHCP policies", s.dhcp.policies().count()),
+        Table::AccessScopes => ("access_scopes", "access scopes", s.access.scopes().count()),
+        Table::Roles => ("roles", "roles", s.access.roles().count()),
+        Table::AccessPolicies => ("access_policies", "access policies", s.access.policies().count()),
+        Table::Tokens => ("tokens", "tokens", s.access.tokens().count()),
     }
 }
 

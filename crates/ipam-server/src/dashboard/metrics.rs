@@ -12,8 +12,25 @@ use axum::routing::get;
 use ipam_store::metrics::HistogramSnapshot;
 use std::fmt::Write;
 
+/// `/metrics`, and `/healthz` for HTTP probes (a kubelet's gRPC probe speaks no TLS): both
+/// open, neither shows a row.
 pub fn routes() -> Router<Dashboard> {
-    Router::new().route("/metrics", get(metrics))
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+}
+
+/// 200 "SERVING", or 503 with what keeps the server from serving (as grpc.health.v1).
+async fn healthz(State(d): State<Dashboard>) -> impl IntoResponse {
+    let problems = d.app.health.problems();
+    if problems.is_empty() {
+        (StatusCode::OK, "SERVING\n".to_string())
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("NOT_SERVING\n{}\n", problems.join("\n")),
+        )
+    }
 }
 
 async fn metrics(State(d): State<Dashboard>) -> impl IntoResponse {

@@ -7,10 +7,14 @@
 //! * `/api/...`: JSON views (`api.rs`);
 //! * `/api/stream`: server-sent events that keep the page current (`stream.rs`).
 //!
+//! * `/session`, `/login`, `/logout`: the viewer's session (`session.rs`); every `/api`
+//!   route needs one (with `--auth token`).
+//!
 //! * `/metrics`: Prometheus text for a scraper (`metrics.rs`), beside the page.
 
 mod api;
 mod metrics;
+pub mod session;
 mod stream;
 
 use crate::services::App;
@@ -29,16 +33,25 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct Dashboard {
     pub app: App,
+    /// Checks the viewers' tokens, like the gRPC interceptor.
+    pub auth: crate::auth::Authenticator,
     /// Cancelled at shutdown: open event streams end, so the HTTP server can stop.
     pub stopping: CancellationToken,
 }
 
 /// Every route of the dashboard's HTTP server.
 pub fn router(dashboard: Dashboard) -> Router {
+    let api = api::routes()
+        .merge(stream::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            dashboard.clone(),
+            session::require_viewer,
+        ));
     Router::new()
         .merge(assets())
         .merge(metrics::routes())
-        .nest("/api", api::routes().merge(stream::routes()))
+        .merge(session::routes())
+        .nest("/api", api)
         .with_state(dashboard)
 }
 
@@ -84,7 +97,7 @@ pub struct Running {
 }
 
 /// Binds `addr` and serves the dashboard until [`Running::shutdown`].
-pub async fn start(addr: &str, app: App) -> anyhow::Result<Running> {
+pub async fn start(addr: &str, app: App, auth: crate::auth::Authenticator) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the dashboard address {addr}"))?;
@@ -92,6 +105,7 @@ pub async fn start(addr: &str, app: App) -> anyhow::Result<Running> {
     let stopping = CancellationToken::new();
     let routes = router(Dashboard {
         app,
+        auth,
         stopping: stopping.clone(),
     });
     let serving = axum::serve(listener, routes).with_graceful_shutdown(stopping.clone().cancelled_owned());

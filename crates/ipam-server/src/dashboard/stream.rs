@@ -7,7 +7,8 @@
 //! * `operations`: the operations that changed since the last message, latest state each;
 //! * `events`: events that became durable since the last message (only the newest when
 //!   many arrive at once: the page shows a tail);
-//! * `tables`: counts and block utilization, at most four times a second.
+//! * `tables`: counts and block utilization, at most four times a second;
+//! * `signed_out`: the viewer's token was revoked or lost its grant (the stream ends).
 //!
 //! Changes are gathered and sent every [`FLUSH`], so a busy server sends a few messages a
 //! second, not one per change. A page that reads slowly holds up only its own task; the
@@ -16,6 +17,7 @@
 
 use super::Dashboard;
 use super::api::{self, ApiError, EventRow, OperationRow, TablesView};
+use super::session::Viewer;
 use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -45,9 +47,12 @@ pub fn routes() -> Router<Dashboard> {
     Router::new().route("/stream", get(stream))
 }
 
-async fn stream(State(d): State<Dashboard>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn stream(
+    State(d): State<Dashboard>,
+    axum::Extension(viewer): axum::Extension<Viewer>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::channel(BUFFER);
-    tokio::spawn(follow(d, tx));
+    tokio::spawn(follow(d, viewer, tx));
     Sse::new(ReceiverStream::new(rx).map(Ok)).keep_alive(KeepAlive::default())
 }
 
@@ -91,7 +96,7 @@ struct Pending {
 }
 
 /// Feeds one page until it goes away or the server stops.
-async fn follow(d: Dashboard, tx: mpsc::Sender<Event>) {
+async fn follow(d: Dashboard, viewer: Viewer, tx: mpsc::Sender<Event>) {
     let mut feed = d.app.jobs.subscribe_all();
     let mut durable = d.app.engine.durability().watch();
     let mut pending = Pending {
@@ -122,6 +127,11 @@ async fn follow(d: Dashboard, tx: mpsc::Sender<Event>) {
                 pending.tables_stale = true;
             }
             _ = flush.tick() => {
+                // A revoked token ends the page's stream at once, not at its next reload.
+                if !viewer.still_allowed(&d) {
+                    let _ = send(&tx, "signed_out", &"the session's token is no longer valid").await;
+                    return;
+                }
                 let upto = durable.borrow().seq;
                 if pending.lagged {
                     pending = Pending::default();

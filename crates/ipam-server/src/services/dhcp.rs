@@ -3,12 +3,20 @@
 //! Operations.StartOperation); queries read the tables once what they show is durable.
 
 use super::{App, family_filter, fault, next_token, page, take_page};
+use crate::auth;
+use ipam_core::access::Visibility;
 use ipam_core::fault::Fault;
-use ipam_core::ids::{FailoverId, ReservationId, ScopeId, ServerId, SuperscopeId};
+use ipam_core::ids::{FailoverId, ReservationId, ScopeId, ServerId, SuperscopeId, Table};
+use ipam_core::tables::dhcp::failovers::DhcpFailover;
 use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// A relationship is visible to whoever sees one of its two servers.
+fn sees_failover(seen: &Visibility, f: &DhcpFailover) -> bool {
+    seen.sees_row(Table::DhcpServers, f.server1.0) || seen.sees_row(Table::DhcpServers, f.server2.0)
+}
 
 /// A filter on an optional server id (0 = every server).
 fn on_server(filter: u64, server: ServerId) -> bool {
@@ -16,23 +24,26 @@ fn on_server(filter: u64, server: ServerId) -> bool {
 }
 
 pub(super) async fn get_server(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpServer> {
-    let id = ServerId(r.into_inner().id);
-    app.query(move |s| s.dhcp.server(id).map(|x| render::dhcp_server(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("DHCP server {id}"))))
+    let (who, id) = (auth::caller(&r)?, ServerId(r.into_inner().id));
+    app.read_row(who, Table::DhcpServers, id.0, "DHCP server", move |s| {
+        s.dhcp.server(id).map(|x| render::dhcp_server(s, x))
+    })
+    .await
 }
 
 pub(super) async fn list_servers(
     app: &App,
     r: Request<pb::ListDhcpServersRequest>,
 ) -> Reply<pb::ListDhcpServersResponse> {
+    let who = auth::caller(&r)?;
     let (size, after) = page(r.get_ref().page.as_ref())?;
     let (servers, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .servers_after(ServerId(after))
+                .filter(|x| seen.sees_row(Table::DhcpServers, x.id.0))
                 .map(|x| render::dhcp_server(s, x));
             take_page(rows, size)
         })
@@ -45,26 +56,29 @@ pub(super) async fn list_servers(
 }
 
 pub(super) async fn get_scope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpScope> {
-    let id = ScopeId(r.into_inner().id);
-    app.query(move |s| s.dhcp.scope(id).map(|x| render::dhcp_scope(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("scope {id}"))))
+    let (who, id) = (auth::caller(&r)?, ScopeId(r.into_inner().id));
+    app.read_row(who, Table::DhcpScopes, id.0, "scope", move |s| {
+        s.dhcp.scope(id).map(|x| render::dhcp_scope(s, x))
+    })
+    .await
 }
 
 pub(super) async fn list_scopes(
     app: &App,
     r: Request<pb::ListDhcpScopesRequest>,
 ) -> Reply<pb::ListDhcpScopesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
     let server = req.server_id;
     let (scopes, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .scopes_after(ScopeId(after))
+                .filter(|x| seen.sees_row(Table::DhcpScopes, x.id.0))
                 .filter(|x| on_server(server, x.server))
                 .filter(|x| family.is_none_or(|f| x.family() == f))
                 .map(|x| render::dhcp_scope(s, x));
@@ -79,33 +93,36 @@ pub(super) async fn list_scopes(
 }
 
 pub(super) async fn get_reservation(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpReservation> {
-    let id = ReservationId(r.into_inner().id);
-    app.query(move |s| s.dhcp.reservation(id).map(|x| render::dhcp_reservation(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("reservation {id}"))))
+    let (who, id) = (auth::caller(&r)?, ReservationId(r.into_inner().id));
+    app.read_row(who, Table::DhcpReservations, id.0, "reservation", move |s| {
+        s.dhcp.reservation(id).map(|x| render::dhcp_reservation(s, x))
+    })
+    .await
 }
 
 pub(super) async fn list_reservations(
     app: &App,
     r: Request<pb::ListDhcpReservationsRequest>,
 ) -> Reply<pb::ListDhcpReservationsResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let scope = ScopeId(req.scope_id);
     let (reservations, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             if scope.is_set() {
                 let rows = s
                     .dhcp
                     .reservations_of(scope)
-                    .filter(|x| x.id.0 > after)
+                    .filter(|x| x.id.0 > after && seen.sees_row(Table::DhcpReservations, x.id.0))
                     .map(|x| render::dhcp_reservation(s, x));
                 take_page(rows, size)
             } else {
                 let rows = s
                     .dhcp
                     .reservations_after(ReservationId(after))
+                    .filter(|x| seen.sees_row(Table::DhcpReservations, x.id.0))
                     .map(|x| render::dhcp_reservation(s, x));
                 take_page(rows, size)
             }
@@ -119,26 +136,44 @@ pub(super) async fn list_reservations(
 }
 
 pub(super) async fn get_failover(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpFailover> {
+    let who = auth::caller(&r)?;
     let id = FailoverId(r.into_inner().id);
-    app.query(move |s| s.dhcp.failover(id).map(|x| render::dhcp_failover(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("failover relationship {id}"))))
+    let found = app
+        .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
+            s.dhcp
+                .failover(id)
+                .map(|x| (sees_failover(&seen, x), render::dhcp_failover(s, x)))
+        })
+        .await?;
+    match found {
+        None => Err(fault(Fault::not_found(
+            "id",
+            format!("failover relationship {id}"),
+        ))),
+        Some((false, _)) => Err(fault(Fault::permission_denied(format!(
+            "failover relationship {id} is outside the access scopes the caller may read"
+        )))),
+        Some((true, row)) => Ok(Response::new(row)),
+    }
 }
 
 pub(super) async fn list_failovers(
     app: &App,
     r: Request<pb::ListDhcpFailoversRequest>,
 ) -> Reply<pb::ListDhcpFailoversResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (failovers, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .failovers_after(FailoverId(after))
                 .filter(|f| server == 0 || f.server1.0 == server || f.server2.0 == server)
+                .filter(|f| sees_failover(&seen, f))
                 .map(|x| render::dhcp_failover(s, x));
             take_page(rows, size)
         })
@@ -151,26 +186,29 @@ pub(super) async fn list_failovers(
 }
 
 pub(super) async fn get_superscope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpSuperscope> {
-    let id = SuperscopeId(r.into_inner().id);
-    app.query(move |s| s.dhcp.superscope(id).map(|x| render::dhcp_superscope(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("superscope {id}"))))
+    let (who, id) = (auth::caller(&r)?, SuperscopeId(r.into_inner().id));
+    app.read_row(who, Table::DhcpSuperscopes, id.0, "superscope", move |s| {
+        s.dhcp.superscope(id).map(|x| render::dhcp_superscope(s, x))
+    })
+    .await
 }
 
 pub(super) async fn list_superscopes(
     app: &App,
     r: Request<pb::ListDhcpSuperscopesRequest>,
 ) -> Reply<pb::ListDhcpSuperscopesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (superscopes, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .superscopes()
                 .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .filter(|x| seen.sees_row(Table::DhcpSuperscopes, x.id.0))
                 .map(|x| render::dhcp_superscope(s, x));
             take_page(rows, size)
         })
@@ -186,15 +224,18 @@ pub(super) async fn list_filters(
     app: &App,
     r: Request<pb::ListDhcpFiltersRequest>,
 ) -> Reply<pb::ListDhcpFiltersResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (filters, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .filters()
                 .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .filter(|x| seen.sees_row(Table::DhcpFilters, x.id.0))
                 .map(render::dhcp_filter);
             take_page(rows, size)
         })
@@ -210,15 +251,18 @@ pub(super) async fn list_policies(
     app: &App,
     r: Request<pb::ListDhcpPoliciesRequest>,
 ) -> Reply<pb::ListDhcpPoliciesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (policies, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
                 .policies()
                 .filter(|x| x.id.0 > after && on_server(server, x.server))
+                .filter(|x| seen.sees_row(Table::DhcpPolicies, x.id.0))
                 .map(render::dhcp_policy);
             take_page(rows, size)
         })

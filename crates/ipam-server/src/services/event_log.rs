@@ -1,6 +1,7 @@
 //! The EventLog service: the log's history and its live tail, event by event.
 
 use super::{App, fault};
+use crate::auth;
 use crate::status;
 use ipam_core::fault::Fault;
 use ipam_proto::event_codec;
@@ -25,6 +26,7 @@ pub fn logged_event(r: &StoredRecord) -> Result<pb::LoggedEvent, Status> {
         operation_id: r.operation_id,
         item: r.item,
         schema_version: r.schema_version as u32,
+        principal: r.principal_str().to_string(),
         summary: event.summary(),
         event: Some(event_codec::to_pb(&event)),
     })
@@ -38,8 +40,9 @@ impl EventLog for App {
     /// The log up to the durable head at the start of the call, in the export format.
     async fn backup(
         &self,
-        _request: Request<pb::BackupRequest>,
+        request: Request<pb::BackupRequest>,
     ) -> Result<Response<Self::BackupStream>, Status> {
+        self.require_admin(&auth::caller(&request)?, "take a backup")?;
         let chunks = super::backup::start(&self.engine).await?;
         Ok(Response::new(ReceiverStream::new(chunks)))
     }
@@ -51,6 +54,7 @@ impl EventLog for App {
         &self,
         request: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        self.require_global_read(&auth::caller(&request)?, "the event log")?;
         let req = request.into_inner();
         let (tx, rx) = mpsc::channel(256);
         let engine = self.engine.clone();
@@ -100,6 +104,7 @@ impl EventLog for App {
         &self,
         request: Request<pb::GetEventRequest>,
     ) -> Result<Response<pb::LoggedEvent>, Status> {
+        self.require_global_read(&auth::caller(&request)?, "the event log")?;
         let seq = request.into_inner().seq;
         let durable = self.engine.durable_seq();
         if seq == 0 {

@@ -2,6 +2,9 @@
 //! operations; queries read the tables once what they show is durable.
 
 use super::{App, family_filter, fault, next_token, page, page_size};
+use crate::auth;
+use ipam_core::access::Visibility;
+use ipam_core::ids::Table;
 
 use ipam_core::fault::Fault;
 use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
@@ -15,23 +18,26 @@ use tonic::{Request, Response, Status};
 type Reply<T> = Result<Response<T>, Status>;
 
 pub(super) async fn get_address_space(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::AddressSpace> {
-    let id = SpaceId(r.into_inner().id);
-    app.query(move |s| s.spaces.get(id).map(|x| render::address_space(s, x)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("address space {id}"))))
+    let (who, id) = (auth::caller(&r)?, SpaceId(r.into_inner().id));
+    app.read_row(who, Table::AddressSpaces, id.0, "address space", move |s| {
+        s.spaces.get(id).map(|x| render::address_space(s, x))
+    })
+    .await
 }
 
 pub(super) async fn list_address_spaces(
     app: &App,
     r: Request<pb::ListAddressSpacesRequest>,
 ) -> Reply<pb::ListAddressSpacesResponse> {
+    let who = auth::caller(&r)?;
     let (size, after) = page(r.get_ref().page.as_ref())?;
     let (rows, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let mut it = s
                 .spaces
                 .after(SpaceId(after))
+                .filter(|x| seen.sees_row(Table::AddressSpaces, x.id.0))
                 .map(|x| render::address_space(s, x));
             let rows: Vec<_> = it.by_ref().take(size).collect();
             (rows, it.next().is_some())
@@ -45,17 +51,18 @@ pub(super) async fn list_address_spaces(
 }
 
 pub(super) async fn get_block(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpBlock> {
-    let id = BlockId(r.into_inner().id);
-    app.query(move |s| s.blocks.get(id).map(render::block))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("block {id}"))))
+    let (who, id) = (auth::caller(&r)?, BlockId(r.into_inner().id));
+    app.read_row(who, Table::Blocks, id.0, "block", move |s| {
+        s.blocks.get(id).map(render::block)
+    })
+    .await
 }
 
 pub(super) async fn list_blocks(
     app: &App,
     r: Request<pb::ListBlocksRequest>,
 ) -> Reply<pb::ListBlocksResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
@@ -63,9 +70,11 @@ pub(super) async fn list_blocks(
     let parent = req.parent_block_id.map(BlockId);
     let (rows, more) = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let mut it = s
                 .blocks
                 .after(BlockId(after))
+                .filter(|e| seen.sees_row(Table::Blocks, e.block.id.0))
                 .filter(|e| !space.is_set() || e.block.space == space)
                 .filter(|e| family.is_none_or(|f| e.block.family() == f))
                 .filter(|e| parent.is_none_or(|p| e.block.parent == p))
@@ -82,36 +91,45 @@ pub(super) async fn list_blocks(
 }
 
 pub(super) async fn find_block(app: &App, r: Request<pb::FindBlockRequest>) -> Reply<pb::IpBlock> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let start = parse_addr("start_address", &req.start_address).map_err(fault)?;
     let end = parse_optional_addr("end_address", &req.end_address)
         .map_err(fault)?
         .unwrap_or(start);
     let space = SpaceId(req.address_space_id).or_default();
-    app.query(move |s| Ok(s.enclosing_block(space, start, end)?.map(render::block)))
-        .await?
-        .map_err(fault)?
-        .map(Response::new)
-        .ok_or_else(|| {
-            fault(Fault::not_found(
-                "start_address",
-                format!("a block enclosing {start}-{end} in space {space}"),
-            ))
-        })
+    // A block the caller may not read is not found (the one it may read may be an ancestor).
+    app.query(move |s| {
+        let seen = Visibility::new(s, who.authority());
+        let found = s.enclosing_block(space, start, end)?;
+        Ok(found
+            .filter(|b| seen.sees_row(Table::Blocks, b.block.id.0))
+            .map(render::block))
+    })
+    .await?
+    .map_err(fault)?
+    .map(Response::new)
+    .ok_or_else(|| {
+        fault(Fault::not_found(
+            "start_address",
+            format!("a block enclosing {start}-{end} in space {space}"),
+        ))
+    })
 }
 
 pub(super) async fn get_range(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpRange> {
-    let id = RangeId(r.into_inner().id);
-    app.query(move |s| s.ranges.get(id).map(render::range))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("range {id}"))))
+    let (who, id) = (auth::caller(&r)?, RangeId(r.into_inner().id));
+    app.read_row(who, Table::Ranges, id.0, "range", move |s| {
+        s.ranges.get(id).map(render::range)
+    })
+    .await
 }
 
 pub(super) async fn list_ranges(
     app: &App,
     r: Request<pb::ListRangesRequest>,
 ) -> Reply<pb::ListRangesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
@@ -120,8 +138,10 @@ pub(super) async fn list_ranges(
     let block = req.block_id.map(BlockId);
     let result = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let keep = |e: &&RangeEntry| {
-                (!space.is_set() || e.range.space == space)
+                seen.sees_row(Table::Ranges, e.range.id.0)
+                    && (!space.is_set() || e.range.space == space)
                     && family.is_none_or(|f| e.range.family() == f)
                     && (!req.overlapping_only || render::is_overlapping(e))
                     && managed_by.is_none_or(|m| e.range.manager.by == m)
@@ -156,6 +176,7 @@ pub(super) async fn overlapping_ranges(
     app: &App,
     r: Request<pb::OverlappingRangesRequest>,
 ) -> Reply<pb::ListRangesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let start = parse_addr("start_address", &req.start_address).map_err(fault)?;
     let end = parse_optional_addr("end_address", &req.end_address).map_err(fault)?;
@@ -164,8 +185,10 @@ pub(super) async fn overlapping_ranges(
     let space = SpaceId(req.address_space_id).or_default();
     let rows = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             s.overlapping_ranges(space, start.family(), span, &exclusions)
                 .into_iter()
+                .filter(|e| seen.sees_row(Table::Ranges, e.range.id.0))
                 .map(render::range)
                 .collect()
         })
@@ -180,33 +203,33 @@ pub(super) async fn free_addresses(
     app: &App,
     r: Request<pb::FreeAddressesRequest>,
 ) -> Reply<pb::FreeAddressesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let id = RangeId(req.range_id);
     let max = page_size("max_spans", req.max_spans)?;
-    app.query(move |s| {
+    app.read_row_at("range_id", who, Table::Ranges, id.0, "range", move |s| {
         let (family, spans, total) = s.free_spans_of(id, max)?;
         Some(pb::FreeAddressesResponse {
             free: spans.into_iter().map(|x| render::span(family, x)).collect(),
             total_free: u64::try_from(total).unwrap_or(u64::MAX),
         })
     })
-    .await?
-    .map(Response::new)
-    .ok_or_else(|| fault(Fault::not_found("range_id", format!("range {id}"))))
+    .await
 }
 
 pub(super) async fn get_address(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpAddressRecord> {
-    let id = AddressId(r.into_inner().id);
-    app.query(move |s| s.addresses.get(id).map(|a| render::address(s, a)))
-        .await?
-        .map(Response::new)
-        .ok_or_else(|| fault(Fault::not_found("id", format!("address {id}"))))
+    let (who, id) = (auth::caller(&r)?, AddressId(r.into_inner().id));
+    app.read_row(who, Table::Addresses, id.0, "address", move |s| {
+        s.addresses.get(id).map(|a| render::address(s, a))
+    })
+    .await
 }
 
 pub(super) async fn list_addresses(
     app: &App,
     r: Request<pb::ListAddressesRequest>,
 ) -> Reply<pb::ListAddressesResponse> {
+    let who = auth::caller(&r)?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
@@ -214,8 +237,11 @@ pub(super) async fn list_addresses(
     let range = req.range_id.map(RangeId);
     let result = app
         .query(move |s| {
+            let seen = Visibility::new(s, who.authority());
             let keep = |a: &AddressView<'_>| {
-                (!space.is_set() || a.space() == space) && family.is_none_or(|f| a.address().family() == f)
+                seen.sees_row(Table::Addresses, a.id.0)
+                    && (!space.is_set() || a.space() == space)
+                    && family.is_none_or(|f| a.address().family() == f)
             };
             let candidates: Box<dyn Iterator<Item = AddressView<'_>>> = match range {
                 Some(id) if id.is_set() => {

@@ -1,6 +1,7 @@
 //! The gRPC services. Each is a thin adapter: convert the request, call the jobs service
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
+mod access;
 pub mod admin;
 mod backup;
 pub mod dhcp;
@@ -8,7 +9,9 @@ pub mod event_log;
 pub mod ipam;
 pub mod operations;
 
+use crate::auth::{self, Authenticated};
 use crate::status;
+use ipam_core::access::{Authority, Grants, Visibility};
 use ipam_core::addr::Family;
 use ipam_core::fault::Fault;
 use ipam_core::ids::Table;
@@ -109,10 +112,91 @@ pub fn take_page<T>(rows: impl Iterator<Item = T>, size: usize) -> (Vec<T>, bool
 }
 
 impl App {
+    /// Refuses `who` unless it reads everything (a role on \Global): the log and other
+    /// views that cannot be cut to an access scope.
+    pub fn require_global_read(&self, who: &Authenticated, what: &str) -> Result<(), Status> {
+        let Authority::Principal(p) = who.authority() else {
+            return Ok(());
+        };
+        if self.engine.read(|s| Grants::of(&s.access, p).reads_everything()) {
+            return Ok(());
+        }
+        Err(fault(Fault::permission_denied(format!(
+            "{p} may not read {what}: it shows every access scope, and needs a role on \\Global"
+        ))))
+    }
+
+    /// Refuses `who` unless it is an IPAM Administrator on \Global.
+    pub fn require_admin(&self, who: &Authenticated, what: &str) -> Result<(), Status> {
+        let Authority::Principal(p) = who.authority() else {
+            return Ok(());
+        };
+        if self.engine.read(|s| Grants::of(&s.access, p).is_admin()) {
+            return Ok(());
+        }
+        Err(fault(Fault::permission_denied(format!(
+            "{p} may not {what}: it needs the role IPAM Administrator on \\Global"
+        ))))
+    }
+
+    /// One row, if `who` may read it: NOT_FOUND when there is none, PERMISSION_DENIED when it
+    /// lies outside the caller's access scopes. `render` reads it from the tables.
+    pub async fn read_row<T: Send + 'static>(
+        &self,
+        who: Authenticated,
+        table: Table,
+        id: u64,
+        what: &'static str,
+        render: impl FnOnce(&State) -> Option<T> + Send + 'static,
+    ) -> Result<Response<T>, Status> {
+        self.read_row_at("id", who, table, id, what, render).await
+    }
+
+    /// `read_row` where the request names the row in `field`.
+    pub async fn read_row_at<T: Send + 'static>(
+        &self,
+        field: &'static str,
+        who: Authenticated,
+        table: Table,
+        id: u64,
+        what: &'static str,
+        render: impl FnOnce(&State) -> Option<T> + Send + 'static,
+    ) -> Result<Response<T>, Status> {
+        let (row, seen) = self
+            .query(move |s| (render(s), Visibility::new(s, who.authority()).sees_row(table, id)))
+            .await?;
+        match (row, seen) {
+            (None, _) => Err(fault(Fault::not_found(field, format!("{what} {id}")))),
+            (Some(_), false) => Err(fault(Fault::permission_denied(format!(
+                "{what} {id} is outside the access scopes the caller may read"
+            )))),
+            (Some(row), true) => Ok(Response::new(row)),
+        }
+    }
+
     /// Reads the tables once everything committed so far is durable (a reader never sees
     /// a row that a crash could take back).
     pub async fn query<R: Send + 'static>(&self, f: impl FnOnce(&State) -> R) -> Result<R, Status> {
         self.engine.read_durable(f).await.map_err(status::store_error)
+    }
+
+    /// Queues an operation for `caller`. What only the server may say is set here: who asked
+    /// for a token, and when.
+    pub async fn submit(
+        &self,
+        kind: i32,
+        mut params: pb::OperationParams,
+        request_id: String,
+        durable_ack: bool,
+        caller: &Authenticated,
+    ) -> Result<std::sync::Arc<ipam_jobs::LiveJob>, Fault> {
+        if let Some(pb::operation_params::Params::CreateToken(t)) = params.params.as_mut() {
+            t.created_by = caller.caller.principal.to_string();
+            t.created_unix_ms = record::now_ms();
+        }
+        self.jobs
+            .submit(kind, params, request_id, durable_ack, &caller.caller)
+            .await
     }
 
     /// Runs a mutation as an operation and waits for it: the finished Operation, or the
@@ -121,11 +205,17 @@ impl App {
         &self,
         params: pb::operation_params::Params,
         request_id: String,
+        caller: &Authenticated,
     ) -> Result<Response<pb::Operation>, Status> {
         let params = pb::OperationParams { params: Some(params) };
         let job = self
-            .jobs
-            .submit(pb::OperationKind::Unspecified as i32, params, request_id, false)
+            .submit(
+                pb::OperationKind::Unspecified as i32,
+                params,
+                request_id,
+                false,
+                caller,
+            )
             .await
             .map_err(|f| {
                 // Parameter faults name fields relative to the request message itself.
@@ -181,7 +271,7 @@ fn strip_params_prefix(field: &str) -> String {
 /// to its function in `ipam.rs` or `dhcp.rs`. Generated because tonic wants one impl per
 /// service with every method in it.
 macro_rules! grpc_services {
-    (Ipam { $($ipam:tt)* } Dhcp { $($dhcp:tt)* }) => {
+    (Ipam { $($ipam:tt)* } Dhcp { $($dhcp:tt)* } Access { $($access:tt)* }) => {
         service_impl! {
             pb::ipam_server::Ipam, ipam, [$($ipam)*],
             get_address_space(GetByIdRequest) -> AddressSpace;
@@ -211,6 +301,15 @@ macro_rules! grpc_services {
             list_filters(ListDhcpFiltersRequest) -> ListDhcpFiltersResponse;
             list_policies(ListDhcpPoliciesRequest) -> ListDhcpPoliciesResponse;
         }
+        service_impl! {
+            pb::access_server::Access, access, [$($access)*],
+            who_am_i(WhoAmIRequest) -> Principal;
+            create_token(CreateTokenRequest) -> CreatedToken;
+            list_tokens(ListTokensRequest) -> ListTokensResponse;
+            list_access_scopes(ListAccessScopesRequest) -> ListAccessScopesResponse;
+            list_roles(ListRolesRequest) -> ListRolesResponse;
+            list_access_policies(ListAccessPoliciesRequest) -> ListAccessPoliciesResponse;
+        }
     };
 }
 
@@ -223,8 +322,8 @@ macro_rules! service_impl {
         #[tonic::async_trait]
         impl $service for App {
             $(async fn $rpc(&self, r: Request<pb::$wire>) -> Result<Response<pb::Operation>, Status> {
-                let id = request_id(&r);
-                self.mutate(pb::operation_params::Params::$kind(r.into_inner()), id).await
+                let (id, caller) = (request_id(&r), auth::caller(&r)?);
+                self.mutate(pb::operation_params::Params::$kind(r.into_inner()), id, &caller).await
             })*
             $(async fn $query(&self, r: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
                 $queries::$query(self, r).await
@@ -237,8 +336,8 @@ ipam_core::for_each_operation!(grpc_services);
 
 pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_result::Result> {
     use ipam_core::ids::{
-        AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId, ReservationId, ScopeId, ServerId,
-        SpaceId, SuperscopeId,
+        AccessPolicyId, AccessScopeId, AddressId, BlockId, FailoverId, FilterId, PolicyId, RangeId,
+        ReservationId, RoleId, ScopeId, ServerId, SpaceId, SuperscopeId, TokenId,
     };
     use pb::operation_result::Result as R;
     match table {
@@ -280,5 +379,18 @@ pub fn render_record(s: &State, table: Table, id: u64) -> Option<pb::operation_r
             .dhcp
             .policy(PolicyId(id))
             .map(|x| R::DhcpPolicy(render::dhcp_policy(x))),
+        Table::AccessScopes => s
+            .access
+            .scope(AccessScopeId(id))
+            .map(|x| R::AccessScope(render::access_scope(&s.access, x))),
+        Table::Roles => s.access.role(RoleId(id)).map(|x| R::Role(render::role(x))),
+        Table::AccessPolicies => s
+            .access
+            .policy(AccessPolicyId(id))
+            .map(|x| R::AccessPolicy(render::access_policy(&s.access, x))),
+        Table::Tokens => s
+            .access
+            .token(TokenId(id))
+            .map(|x| R::Token(render::token_info(x))),
     }
 }

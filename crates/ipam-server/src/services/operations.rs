@@ -1,7 +1,9 @@
 //! The Operations service (google.longrunning shape over MS-IPAMM2 3.19).
 
 use super::{App, fault, next_token, page_token};
+use crate::auth::{self, Authenticated};
 use crate::status;
+use ipam_core::access::{Authority, Grants};
 use ipam_core::fault::Fault;
 use ipam_proto::pb;
 use ipam_proto::pb::operations_server::Operations;
@@ -18,17 +20,68 @@ fn strip_items(mut op: pb::Operation, include: bool) -> pb::Operation {
     op
 }
 
+/// Whose operations a caller may see: every one (the server, or a principal that reads
+/// \Global), or only those it started.
+enum Seen {
+    All,
+    Own(String),
+}
+
+impl App {
+    fn seen(&self, who: &Authenticated) -> Seen {
+        match who.authority() {
+            Authority::Server => Seen::All,
+            Authority::Principal(p) => {
+                if self.engine.read(|s| Grants::of(&s.access, p).reads_everything()) {
+                    Seen::All
+                } else {
+                    Seen::Own(p.to_string())
+                }
+            }
+        }
+    }
+
+    /// The operation, if `who` may see it (its parameters and results show the rows it
+    /// touched).
+    fn visible(&self, who: &Authenticated, op: pb::Operation) -> Result<pb::Operation, Status> {
+        match self.seen(who) {
+            Seen::Own(p) if !op.principal.eq_ignore_ascii_case(&p) => {
+                Err(fault(ipam_core::fault::Fault::permission_denied(format!(
+                    "operation {} was started by another principal; {p} sees only its own \
+                     without a role on \\Global",
+                    op.id
+                ))))
+            }
+            _ => Ok(op),
+        }
+    }
+
+    /// Cancelling is for whoever started the operation and administrators.
+    fn may_cancel(&self, who: &Authenticated, op: &pb::Operation) -> Result<(), Status> {
+        let Authority::Principal(p) = who.authority() else {
+            return Ok(());
+        };
+        if op.principal.eq_ignore_ascii_case(p) || self.engine.read(|s| Grants::of(&s.access, p).is_admin()) {
+            return Ok(());
+        }
+        Err(fault(ipam_core::fault::Fault::permission_denied(format!(
+            "{p} may not cancel operation {}: it was started by {}",
+            op.id, op.principal
+        ))))
+    }
+}
+
 #[tonic::async_trait]
 impl Operations for App {
     async fn start_operation(
         &self,
         request: Request<pb::StartOperationRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
+        let who = auth::caller(&request)?;
         let req = request.into_inner();
         let params = req.params.unwrap_or_default();
         let job = self
-            .jobs
-            .submit(req.kind, params, req.request_id, true)
+            .submit(req.kind, params, req.request_id, true, &who)
             .await
             .map_err(fault)?;
         Ok(Response::new(strip_items(
@@ -41,8 +94,9 @@ impl Operations for App {
         &self,
         request: Request<pb::GetOperationRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
+        let who = auth::caller(&request)?;
         let req = request.into_inner();
-        let op = self.jobs.get(req.id).map_err(fault)?;
+        let op = self.visible(&who, self.jobs.get(req.id).map_err(fault)?)?;
         Ok(Response::new(strip_items(
             self.render_operation(op),
             req.include_items,
@@ -53,6 +107,7 @@ impl Operations for App {
         &self,
         request: Request<pb::ListOperationsRequest>,
     ) -> Result<Response<pb::ListOperationsResponse>, Status> {
+        let who = auth::caller(&request)?;
         let req = request.into_inner();
         let state = pb::OperationState::try_from(req.state).map_err(|_| {
             fault(Fault::invalid(
@@ -77,7 +132,21 @@ impl Operations for App {
             n => n,
         };
         let after = page_token(&req.page_token, "page_token")?;
-        let (ops, last) = self.jobs.list(state, kind, after, size).map_err(fault)?;
+        // A caller that does not read \Global lists its own operations only.
+        let principal = match self.seen(&who) {
+            Seen::All => req.principal,
+            Seen::Own(own) if req.principal.is_empty() || req.principal.eq_ignore_ascii_case(&own) => own,
+            Seen::Own(own) => {
+                return Err(fault(ipam_core::fault::Fault::permission_denied(format!(
+                    "{own} sees only its own operations without a role on \\Global, not {}'s",
+                    req.principal
+                ))));
+            }
+        };
+        let (ops, last) = self
+            .jobs
+            .list(state, kind, &principal, after, size)
+            .map_err(fault)?;
         Ok(Response::new(pb::ListOperationsResponse {
             next_page_token: next_token(last.is_some(), last),
             operations: ops
@@ -91,7 +160,10 @@ impl Operations for App {
         &self,
         request: Request<pb::CancelOperationRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
-        let op = self.jobs.cancel(request.into_inner().id).await.map_err(fault)?;
+        let who = auth::caller(&request)?;
+        let id = request.into_inner().id;
+        self.may_cancel(&who, &self.jobs.get(id).map_err(fault)?)?;
+        let op = self.jobs.cancel(id).await.map_err(fault)?;
         Ok(Response::new(strip_items(self.render_operation(op), false)))
     }
 
@@ -99,7 +171,9 @@ impl Operations for App {
         &self,
         request: Request<pb::WaitOperationRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
+        let who = auth::caller(&request)?;
         let req = request.into_inner();
+        self.visible(&who, self.jobs.get(req.id).map_err(fault)?)?;
         let timeout = (req.timeout_ms > 0).then(|| Duration::from_millis(req.timeout_ms as u64));
         let op = self.jobs.wait(req.id, timeout).await.map_err(fault)?;
         Ok(Response::new(strip_items(
@@ -114,10 +188,10 @@ impl Operations for App {
         &self,
         request: Request<pb::WatchOperationRequest>,
     ) -> Result<Response<Self::WatchOperationStream>, Status> {
-        let rx = self
-            .jobs
-            .watch(request.into_inner().id)
-            .map_err(|f| status::from_fault(&f, None))?;
+        let who = auth::caller(&request)?;
+        let id = request.into_inner().id;
+        self.visible(&who, self.jobs.get(id).map_err(fault)?)?;
+        let rx = self.jobs.watch(id).map_err(|f| status::from_fault(&f, None))?;
         let app = self.clone();
         let stream = tokio_stream::StreamExt::map(ReceiverStream::new(rx), move |mut p| {
             p.operation = p.operation.map(|op| app.render_operation(op));

@@ -7,6 +7,7 @@
 //! (`--limit`, `--family`, `--managed-by`, `--assignment`, description, owner and custom
 //! fields), `Modified` for the update commands, and the List and Get loops (`list!`, `show!`).
 
+pub mod access;
 pub mod address;
 pub mod backup;
 pub mod block;

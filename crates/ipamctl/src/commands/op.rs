@@ -17,6 +17,9 @@ pub enum OpCmd {
         /// An operation kind, e.g. create-block, replicate-scope.
         #[arg(long)]
         kind: Option<String>,
+        /// Only those this principal started.
+        #[arg(long)]
+        principal: Option<String>,
         #[command(flatten)]
         list: ListArgs,
     },
@@ -49,7 +52,13 @@ fn enum_arg<E>(
 
 pub async fn run(c: &Client, cmd: OpCmd) -> anyhow::Result<()> {
     match cmd {
-        OpCmd::List { state, kind, list } => {
+        OpCmd::List {
+            state,
+            kind,
+            principal,
+            list,
+        } => {
+            let principal = principal.unwrap_or_default();
             let state = match state {
                 None => pb::OperationState::Unspecified,
                 Some(s) => enum_arg(
@@ -74,6 +83,7 @@ pub async fn run(c: &Client, cmd: OpCmd) -> anyhow::Result<()> {
             };
             let rows = pages(list.limit, |page| {
                 let mut ops = c.ops();
+                let principal = principal.clone();
                 async move {
                     let r = ops
                         .list_operations(pb::ListOperationsRequest {
@@ -81,6 +91,7 @@ pub async fn run(c: &Client, cmd: OpCmd) -> anyhow::Result<()> {
                             kind: kind as i32,
                             page_size: page.page_size,
                             page_token: page.page_token,
+                            principal,
                         })
                         .await?
                         .into_inner();

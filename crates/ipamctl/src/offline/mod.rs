@@ -283,6 +283,7 @@ fn events_of(store: &Store, id: u64, from: u64, until: Option<u64>) -> anyhow::R
                 operation_id: r.operation_id,
                 item: r.item,
                 schema_version: r.schema_version as u32,
+                principal: r.principal_str().to_string(),
                 summary: event.summary(),
                 event: Some(ipam_proto::event_codec::to_pb(&event)),
             });

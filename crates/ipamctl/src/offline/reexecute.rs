@@ -149,7 +149,9 @@ fn check(state: &State, ops: &HashMap<u64, pb::Operation>, a: &Append) -> Result
         )));
     }
     let mut ctx = Ctx::new(state);
-    let decided = delegate.run_item(&plan, index, &mut ctx);
+    // As the job's caller: an item its principal may no longer run faults now.
+    let caller = ipam_jobs::Caller::of_record(op);
+    let decided = ipam_core::access::decide_item(&params, &plan, index, &mut ctx, caller.authority());
     let (_, mut events) = ctx.finish();
     if let Err(f) = decided {
         return Ok(Some(format!("now faults: {f}")));

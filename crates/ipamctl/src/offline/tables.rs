@@ -7,7 +7,7 @@ use ipam_proto::render;
 use serde_json::Value;
 
 /// Table names on the command line, in a fixed order.
-pub const TABLES: [(&str, Table); 11] = [
+pub const TABLES: [(&str, Table); 15] = [
     ("address-spaces", Table::AddressSpaces),
     ("blocks", Table::Blocks),
     ("ranges", Table::Ranges),
@@ -19,6 +19,10 @@ pub const TABLES: [(&str, Table); 11] = [
     ("dhcp-superscopes", Table::DhcpSuperscopes),
     ("dhcp-filters", Table::DhcpFilters),
     ("dhcp-policies", Table::DhcpPolicies),
+    ("access-scopes", Table::AccessScopes),
+    ("roles", Table::Roles),
+    ("access-policies", Table::AccessPolicies),
+    ("tokens", Table::Tokens),
 ];
 
 /// Calls `$each` with the rendered rows of `$table` (a `Vec` of one API message type).
@@ -76,6 +80,30 @@ macro_rules! with_rows {
             }
             Table::DhcpPolicies => {
                 let $rows: Vec<_> = s.dhcp.policies().map(render::dhcp_policy).collect();
+                $each
+            }
+            Table::AccessScopes => {
+                let $rows: Vec<_> = s
+                    .access
+                    .scopes()
+                    .map(|x| render::access_scope(&s.access, x))
+                    .collect();
+                $each
+            }
+            Table::Roles => {
+                let $rows: Vec<_> = s.access.roles().map(render::role).collect();
+                $each
+            }
+            Table::AccessPolicies => {
+                let $rows: Vec<_> = s
+                    .access
+                    .policies()
+                    .map(|x| render::access_policy(&s.access, x))
+                    .collect();
+                $each
+            }
+            Table::Tokens => {
+                let $rows: Vec<_> = s.access.tokens().map(render::token_info).collect();
                 $each
             }
         }

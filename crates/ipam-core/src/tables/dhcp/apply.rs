@@ -4,6 +4,7 @@
 use crate::conflict::Key;
 use crate::events::Event;
 use crate::ids::{FailoverId, Table};
+use crate::tables::access::ObjectType;
 use crate::tables::{ApplyError, State};
 
 fn scope_name_key(scope: &super::scopes::DhcpScope) -> Key {
@@ -67,6 +68,7 @@ impl State {
                 writes.push(Key::row(Table::DhcpServers, id.0));
                 writes.push(Key::name(Table::DhcpServers, 0, &server.name));
                 self.dhcp.remove_server(id);
+                self.forget_access_scope(ObjectType::DhcpServer, id.0);
             }
             Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
                 let old = self.dhcp.scope(scope.id).cloned();
@@ -138,6 +140,7 @@ impl State {
                 writes.push(scope_name_key(&scope));
                 writes.push(scope_network_key(&scope));
                 self.dhcp.remove_scope(id);
+                self.forget_access_scope(ObjectType::DhcpScope, id.0);
             }
             Event::DhcpReservationCreated(reservation) | Event::DhcpReservationUpdated(reservation) => {
                 let exists = self.dhcp.reservation(reservation.id).is_some();
@@ -267,6 +270,7 @@ impl State {
                 writes.push(Key::child(Table::DhcpSuperscopes, s.server.0));
                 writes.push(Key::name(Table::DhcpSuperscopes, s.server.0, &s.name));
                 self.dhcp.remove_superscope(id);
+                self.forget_access_scope(ObjectType::DhcpSuperscope, id.0);
             }
             Event::DhcpFilterCreated(filter) | Event::DhcpFilterUpdated(filter) => {
                 let exists = self.dhcp.filter(filter.id).is_some();

@@ -415,9 +415,63 @@ function follow() {
     state.head = Math.max(state.head, tables.position);
     redraw('tables', 'head');
   });
+  on('signed_out', (why) => {
+    source.close();
+    signIn(why);
+  });
   // EventSource reconnects by itself; the server starts the page over with a hello.
-  source.addEventListener('error', () => connected(false, 'reconnecting…'));
+  // A stream refused at reconnection (401 or 403) would retry forever: ask why once.
+  source.addEventListener('error', async () => {
+    connected(false, 'reconnecting…');
+    const me = await fetchJson('/session').catch(() => null);
+    if (me && !me.signed_in) {
+      source.close();
+      signIn(me.error);
+    }
+  });
 }
 
+// --- signing in ------------------------------------------------------------------------
+
+/** Shows the sign-in form (with why), hides the rest. */
+function signIn(why) {
+  $('login').hidden = false;
+  $('main').hidden = true;
+  $('sign-out').hidden = true;
+  $('login-error').textContent = why || '';
+  connected(false, 'signed out');
+}
+
+async function start() {
+  const me = await fetchJson('/session');
+  if (!me.signed_in) {
+    signIn(me.error);
+    return;
+  }
+  $('login').hidden = true;
+  $('main').hidden = false;
+  $('viewer').textContent = me.method === 'none' ? '' : `signed in as ${me.principal}`;
+  $('sign-out').hidden = me.method === 'none';
+  follow();
+}
+
+$('login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const token = $('token').value.trim();
+  const response = await fetch('/login', { method: 'POST', body: token, headers: { 'content-type': 'text/plain' } });
+  $('token').value = '';
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    $('login-error').textContent = body.error || response.statusText;
+    return;
+  }
+  start();
+});
+
+$('sign-out').addEventListener('click', async () => {
+  await fetch('/logout', { method: 'POST' });
+  location.reload();
+});
+
 window.addEventListener('resize', () => redraw('tables'));
-follow();
+start();
