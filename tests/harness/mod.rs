@@ -5,6 +5,7 @@
 //! The binary is found next to the test executable's directory (`target/<profile>/ipamd`),
 //! or at `$IPAMD_BIN`. `make test` (or `cargo test --workspace`) builds it first.
 
+pub mod pki;
 pub mod tmpfs;
 
 use ipam_proto::pb;
@@ -228,6 +229,38 @@ impl Server {
 
     pub async fn access(&self) -> AccessClient<Conn> {
         AccessClient::new(self.channel().await)
+    }
+
+    /// A token for `principal`, made by the administrator, after setting its access policy
+    /// to `grants` as (role id, access scope id) when there are any.
+    pub async fn token_for(&self, principal: &str, grants: &[(u64, u64)]) -> String {
+        let mut access = self.access().await;
+        if !grants.is_empty() {
+            access
+                .set_access_policy(pb::SetAccessPolicyParams {
+                    principal: principal.into(),
+                    description: String::new(),
+                    grants: grants
+                        .iter()
+                        .map(|&(role_id, access_scope_id)| pb::AccessGrant {
+                            role_id,
+                            access_scope_id,
+                            ..Default::default()
+                        })
+                        .collect(),
+                })
+                .await
+                .expect("SetAccessPolicy");
+        }
+        access
+            .create_token(pb::CreateTokenRequest {
+                principal: principal.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("CreateToken")
+            .into_inner()
+            .token
     }
 
     /// The log head and the state hash at it.
