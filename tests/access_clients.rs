@@ -32,7 +32,7 @@ async fn who_am_i(conn: Conn) -> Result<pb::Principal, tonic::Status> {
 #[tokio::test(flavor = "multi_thread")]
 async fn mutual_tls_names_the_principal_by_its_certificate() {
     use ipam_proto::credentials::{Bearer, with_credentials};
-    let pki = Pki::new();
+    let pki = Pki::make();
     let server = Server::start_with(&[
         "--tls-cert",
         &pki.path("server.pem"),

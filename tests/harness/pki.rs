@@ -11,7 +11,7 @@ pub struct Pki {
 }
 
 impl Pki {
-    pub fn new() -> Pki {
+    pub fn make() -> Pki {
         let dir = tempfile::tempdir().unwrap();
         let pki = Pki { dir };
         pki.ca("ca");
