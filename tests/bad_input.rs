@@ -291,6 +291,49 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
     );
     case!(
         c,
+        "items of an unknown operation",
+        NotFound,
+        "id",
+        ops.list_operation_items(pb::ListOperationItemsRequest {
+            id: MISSING,
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "items: status 42",
+        InvalidArgument,
+        "status",
+        ops.list_operation_items(pb::ListOperationItemsRequest {
+            id: 1,
+            status: 42,
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "items: huge page",
+        InvalidArgument,
+        "page_size",
+        ops.list_operation_items(pb::ListOperationItemsRequest {
+            id: 1,
+            page_size: 1 << 20,
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "items: a token this server never gave",
+        InvalidArgument,
+        "page_token",
+        ops.list_operation_items(pb::ListOperationItemsRequest {
+            id: 1,
+            page_token: "next please".into(),
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
         "event 0",
         InvalidArgument,
         "seq",

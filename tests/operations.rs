@@ -7,7 +7,7 @@
 //! had already finished would fail the test, never pass it by accident).
 
 use ipam_e2e::Conn;
-use ipam_e2e::{OperationsClient, Server, block_params, many_ranges, start, watch_to_end};
+use ipam_e2e::{IpamClient, OperationsClient, Server, block_params, many_ranges, start, watch_to_end};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use tonic::Code;
@@ -311,4 +311,112 @@ async fn sigkill_while_jobs_run_loses_no_accepted_job() {
             .any(|i| i.message.contains("committed before the server restarted")),
         "some items ran before the kill"
     );
+}
+
+/// A unary CreateRanges of 100,000 ranges used to answer with an 8.5 MB Operation that a
+/// client at gRPC's default 4 MiB limit refused, after the work was done. The answer now
+/// carries counts and at most 100 item results (failed first); ListOperationItems pages
+/// through every one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_operation_answers_within_a_default_clients_limit() {
+    // Bounding and paging on a failed operation of 5,001 items; then the size that broke.
+    const ITEMS: u32 = 5_000;
+    const HUGE: u32 = 100_000;
+    let server = Server::start();
+    let mut ipam = IpamClient::new(server.channel().await);
+    let pb::operation_params::Params::CreateRanges(mut ranges) = many_ranges(ITEMS) else {
+        unreachable!()
+    };
+    // One bad item at the end (an address space that does not exist): failed items come
+    // first in a bounded answer.
+    ranges.ranges.push(pb::CreateRangeParams {
+        network: "192.168.0.0/30".into(),
+        address_space_id: 987_654,
+        ..Default::default()
+    });
+    let refused = ipam.create_ranges(ranges).await;
+    // It fails the operation at its last item; what it committed stays, and the answer is
+    // a status with the operation's id.
+    let status = refused.expect_err("the last item fails the operation");
+    let id: u64 = status
+        .metadata()
+        .get("x-operation-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("the failed operation's id");
+    let mut ops = OperationsClient::new(server.channel().await);
+    let op = ops
+        .get_operation(pb::GetOperationRequest {
+            id,
+            include_items: true,
+        })
+        .await
+        .expect("the failed operation")
+        .into_inner();
+    let counts = op.item_counts.expect("counts");
+    assert_eq!((counts.succeeded, counts.failed), (ITEMS, 1), "{counts:?}");
+    assert_eq!(op.items.len(), 100);
+    assert_eq!(op.items_omitted, ITEMS + 1 - 100);
+    assert_eq!(op.items[0].index, ITEMS, "the failed item comes first");
+
+    // Every item, a page at a time, in input order.
+    let mut seen = 0u32;
+    let mut token = String::new();
+    loop {
+        let page = ops
+            .list_operation_items(pb::ListOperationItemsRequest {
+                id,
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .expect("ListOperationItems")
+            .into_inner();
+        for item in &page.items {
+            assert_eq!(item.index, seen, "in order, none skipped");
+            seen += 1;
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, ITEMS + 1);
+    let failed = ops
+        .list_operation_items(pb::ListOperationItemsRequest {
+            id,
+            status: pb::ItemStatus::Failed as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        failed.items.iter().map(|i| i.index).collect::<Vec<_>>(),
+        vec![ITEMS]
+    );
+    assert!(failed.next_page_token.is_empty());
+
+    // A unary call of 100,000 items that succeeds answers a default client.
+    let pb::operation_params::Params::CreateRanges(more) = many_ranges(HUGE) else {
+        unreachable!()
+    };
+    let shifted = pb::CreateRangesParams {
+        ranges: more
+            .ranges
+            .into_iter()
+            .map(|r| pb::CreateRangeParams {
+                network: r.network.replacen("172.", "10.", 1),
+                ..r
+            })
+            .collect(),
+    };
+    let ok = ipam
+        .create_ranges(shifted)
+        .await
+        .expect("fits a default client")
+        .into_inner();
+    assert_eq!(ok.item_counts.unwrap().succeeded, HUGE);
+    assert_eq!((ok.items.len() as u32, ok.items_omitted), (100, HUGE - 100));
 }

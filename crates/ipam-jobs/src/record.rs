@@ -157,6 +157,47 @@ pub fn plan_from_items(items: &[pb::ItemResult]) -> Plan {
     }
 }
 
+/// At most this many item results travel in an Operation answer, so that one of 100,000
+/// items still fits a default gRPC client's 4 MiB; ListOperationItems pages through all.
+pub const MAX_ANSWER_ITEMS: usize = 100;
+
+/// How many items ended in each status.
+pub fn item_counts(op: &pb::Operation) -> pb::ItemCounts {
+    let mut c = pb::ItemCounts::default();
+    for item in &op.items {
+        match pb::ItemStatus::try_from(item.status).unwrap_or(pb::ItemStatus::Unspecified) {
+            pb::ItemStatus::Succeeded => c.succeeded += 1,
+            pb::ItemStatus::Skipped => c.skipped += 1,
+            pb::ItemStatus::Failed => c.failed += 1,
+            pb::ItemStatus::NotRun => c.not_run += 1,
+            pb::ItemStatus::Unspecified => c.pending += 1,
+        }
+    }
+    // Items a record does not list yet (a queued job) are pending too.
+    let listed = op.items.len() as u32;
+    c.pending += op.items_total.saturating_sub(listed);
+    c
+}
+
+/// Fills `item_counts` and keeps at most `max` item results: the failed ones first, then
+/// the others, each in input order; `items_omitted` says how many were left out.
+pub fn bound_items(op: &mut pb::Operation, max: usize) {
+    op.item_counts = Some(item_counts(op));
+    if op.items.len() <= max {
+        op.items_omitted = 0;
+        return;
+    }
+    let total = op.items.len();
+    let (mut kept, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut op.items)
+        .into_iter()
+        .partition(|i| i.status == pb::ItemStatus::Failed as i32);
+    kept.truncate(max);
+    let room = max - kept.len();
+    kept.extend(rest.into_iter().take(room));
+    op.items_omitted = (total - kept.len()) as u32;
+    op.items = kept;
+}
+
 pub fn is_pending(item: &pb::ItemResult) -> bool {
     item.status == pb::ItemStatus::Unspecified as i32
 }

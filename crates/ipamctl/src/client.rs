@@ -224,6 +224,12 @@ impl Client {
         let result = op.result.as_ref().and_then(|r| r.result.as_ref());
         if op.items_total > 1 || result.is_none() {
             self.printer.rows(&op.items);
+            if op.items_omitted > 0 {
+                eprintln!(
+                    "({} more item results: ipamctl op items {})",
+                    op.items_omitted, op.id
+                );
+            }
         } else if let Some(result) = result {
             print_result(&self.printer, result);
         }

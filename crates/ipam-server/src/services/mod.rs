@@ -237,8 +237,10 @@ impl App {
         Ok(Response::new(self.render_operation(op)))
     }
 
-    /// Fills `result` with the record the operation produced, as it is now.
+    /// Fills `result` with the record the operation produced, as it is now, and the item
+    /// counts; keeps at most `record::MAX_ANSWER_ITEMS` item results.
     pub fn render_operation(&self, mut op: pb::Operation) -> pb::Operation {
+        record::bound_items(&mut op, record::MAX_ANSWER_ITEMS);
         let Some(record_id) = op.result.as_ref().map(|r| r.record_id).filter(|&id| id != 0) else {
             return op;
         };

@@ -199,4 +199,34 @@ impl Operations for App {
         });
         Ok(Response::new(Box::pin(stream)))
     }
+
+    async fn list_operation_items(
+        &self,
+        request: Request<pb::ListOperationItemsRequest>,
+    ) -> Result<Response<pb::ListOperationItemsResponse>, Status> {
+        let who = auth::caller(&request)?;
+        let req = request.into_inner();
+        let status = pb::ItemStatus::try_from(req.status).map_err(|_| {
+            fault(Fault::invalid(
+                "status",
+                format!("{} is not an item status", req.status),
+            ))
+        })?;
+        let size = super::page_size("page_size", req.page_size)?;
+        // The token is the input index to go on from.
+        let from = page_token(&req.page_token, "page_token")? as usize;
+        let op = self.visible(&who, self.jobs.get(req.id).map_err(fault)?)?;
+        let mut matching = op
+            .items
+            .into_iter()
+            .skip(from)
+            .filter(|i| status == pb::ItemStatus::Unspecified || i.status == status as i32);
+        let items: Vec<pb::ItemResult> = matching.by_ref().take(size).collect();
+        let more = matching.next().is_some();
+        let next = items.last().map(|i| i.index as u64 + 1);
+        Ok(Response::new(pb::ListOperationItemsResponse {
+            next_page_token: next_token(more, next),
+            items,
+        }))
+    }
 }

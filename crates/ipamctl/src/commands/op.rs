@@ -1,5 +1,5 @@
-//! `ipamctl op`: operations: list them (by state and kind), show one with its items,
-//! follow one with a progress bar, cancel one.
+//! `ipamctl op`: operations: list them (by state and kind), show one, page through its
+//! items, follow one with a progress bar, cancel one.
 
 use super::{ListArgs, pages};
 use crate::client::{self, Client, status_error};
@@ -28,6 +28,15 @@ pub enum OpCmd {
         /// Include per-item results.
         #[arg(long)]
         items: bool,
+    },
+    /// Every item result of an operation (an answer carries at most 100).
+    Items {
+        id: u64,
+        /// succeeded, skipped, failed, not-run.
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        list: ListArgs,
     },
     /// Follow an operation with a progress bar until it ends.
     Watch { id: u64 },
@@ -113,6 +122,38 @@ pub async fn run(c: &Client, cmd: OpCmd) -> anyhow::Result<()> {
                 .map_err(status_error)?
                 .into_inner();
             c.printer.record(&op);
+            Ok(())
+        }
+        OpCmd::Items { id, status, list } => {
+            let status = match status {
+                None => pb::ItemStatus::Unspecified,
+                Some(s) => enum_arg(
+                    "status",
+                    &s,
+                    "ITEM_STATUS_",
+                    pb::ItemStatus::from_str_name,
+                    ["succeeded", "skipped", "failed", "not-run"]
+                        .into_iter()
+                        .map(String::from),
+                )?,
+            };
+            let rows = pages(list.limit, |page| {
+                let mut ops = c.ops();
+                async move {
+                    let r = ops
+                        .list_operation_items(pb::ListOperationItemsRequest {
+                            id,
+                            status: status as i32,
+                            page_size: page.page_size,
+                            page_token: page.page_token,
+                        })
+                        .await?
+                        .into_inner();
+                    Ok((r.items, r.next_page_token))
+                }
+            })
+            .await?;
+            c.printer.rows(&rows);
             Ok(())
         }
         OpCmd::Watch { id } => {
