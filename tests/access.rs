@@ -410,7 +410,10 @@ async fn an_administrator_of_one_scope_acts_and_sees_inside_it_only() {
         "{ranges:?}"
     );
     let hidden = lab_ipam
-        .get_block(pb::GetByIdRequest { id: outside })
+        .get_block(pb::GetByIdRequest {
+            id: outside,
+            as_of: None,
+        })
         .await
         .expect_err("a block outside the scope");
     assert_eq!(hidden.code(), Code::PermissionDenied, "{hidden:?}");

@@ -21,7 +21,7 @@ fn record_id(op: &pb::Operation) -> u64 {
 }
 
 async fn get_range(ipam: &mut IpamClient<Conn>, id: u64) -> pb::IpRange {
-    ipam.get_range(pb::GetByIdRequest { id })
+    ipam.get_range(pb::GetByIdRequest { id, as_of: None })
         .await
         .unwrap()
         .into_inner()
@@ -110,13 +110,16 @@ async fn ranges_map_to_blocks_flag_overlaps_and_hold_addresses() {
         .unwrap()
         .into_inner();
     let addr = ipam
-        .get_address(pb::GetByIdRequest { id: record_id(&a) })
+        .get_address(pb::GetByIdRequest {
+            id: record_id(&a),
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(addr.range_id, r1);
     let block = ipam
-        .get_block(pb::GetByIdRequest { id: b16 })
+        .get_block(pb::GetByIdRequest { id: b16, as_of: None })
         .await
         .unwrap()
         .into_inner();
@@ -127,7 +130,7 @@ async fn ranges_map_to_blocks_flag_overlaps_and_hold_addresses() {
         "ranges of 90 and 11 addresses, the 11 inside the 90: each address counts once"
     );
     let top = ipam
-        .get_block(pb::GetByIdRequest { id: b8 })
+        .get_block(pb::GetByIdRequest { id: b8, as_of: None })
         .await
         .unwrap()
         .into_inner()
@@ -138,7 +141,10 @@ async fn ranges_map_to_blocks_flag_overlaps_and_hold_addresses() {
     // Deleting the range moves the address out and leaves the other range alone.
     ipam.delete_range(pb::DeleteRangeParams { id: r1 }).await.unwrap();
     let addr = ipam
-        .get_address(pb::GetByIdRequest { id: addr.id })
+        .get_address(pb::GetByIdRequest {
+            id: addr.id,
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -179,6 +185,7 @@ async fn ranges_map_to_blocks_flag_overlaps_and_hold_addresses() {
     assert!(over.ranges.is_empty(), "r2's usable addresses start past .60");
     let free = ipam
         .free_addresses(pb::FreeAddressesRequest {
+            as_of: None,
             range_id: r2,
             max_spans: 0,
         })
@@ -217,7 +224,7 @@ async fn ipv6_utilization_counts_64s() {
         .await
         .unwrap();
     let u = ipam
-        .get_block(pb::GetByIdRequest { id: b })
+        .get_block(pb::GetByIdRequest { id: b, as_of: None })
         .await
         .unwrap()
         .into_inner()

@@ -173,7 +173,10 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
     dhcp::cases(&mut f, &mut c).await;
     access::cases(&mut f, &mut c).await;
     let Fixture {
-        mut ops, mut events, ..
+        mut ops,
+        mut events,
+        mut ipam,
+        ..
     } = f;
     use Code::{InvalidArgument, NotFound};
 
@@ -345,6 +348,37 @@ async fn every_rpc_refuses_bad_input_by_field_and_writes_nothing() {
         NotFound,
         "seq",
         events.get_event(pb::GetEventRequest { seq: MISSING })
+    );
+    let as_of = |seq, unix_ms| Some(pb::AsOf { seq, unix_ms });
+    case!(
+        c,
+        "as of a position past the head",
+        InvalidArgument,
+        "as_of.seq",
+        ipam.list_blocks(pb::ListBlocksRequest {
+            as_of: as_of(MISSING, 0),
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "as of a time before the first event",
+        InvalidArgument,
+        "as_of.unix_ms",
+        ipam.get_block(pb::GetByIdRequest {
+            id: 1,
+            as_of: as_of(0, 1),
+        })
+    );
+    case!(
+        c,
+        "as of a position and a time",
+        InvalidArgument,
+        "as_of",
+        ipam.list_ranges(pb::ListRangesRequest {
+            as_of: as_of(1, 1),
+            ..Default::default()
+        })
     );
 
     // The table, checked whole so one run shows every miss.

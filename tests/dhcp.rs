@@ -50,7 +50,7 @@ async fn scopes_on(dhcp: &mut DhcpClient<Conn>, server: u64) -> Vec<pb::DhcpScop
 }
 
 async fn range(ipam: &mut IpamClient<Conn>, id: u64) -> pb::IpRange {
-    ipam.get_range(pb::GetByIdRequest { id })
+    ipam.get_range(pb::GetByIdRequest { id, as_of: None })
         .await
         .unwrap()
         .into_inner()
@@ -221,7 +221,7 @@ async fn replicate_scope_follows_every_step_over_grpc() {
     // scope's own server), linked to the same relationship.
     let source = w
         .dhcp
-        .get_scope(pb::GetByIdRequest { id: w.a })
+        .get_scope(pb::GetByIdRequest { id: w.a, as_of: None })
         .await
         .unwrap()
         .into_inner();
@@ -279,7 +279,10 @@ async fn replicate_scope_follows_every_step_over_grpc() {
     assert_eq!(op.items[0].action, pb::ItemAction::Updated as i32);
     let replica = w
         .dhcp
-        .get_scope(pb::GetByIdRequest { id: replica.id })
+        .get_scope(pb::GetByIdRequest {
+            id: replica.id,
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -326,7 +329,10 @@ async fn replicate_scope_follows_every_step_over_grpc() {
     assert_eq!(networks, ["10.1.0.0/24", "10.3.0.0/24"]);
     let failover = w
         .dhcp
-        .get_failover(pb::GetByIdRequest { id: w.failover })
+        .get_failover(pb::GetByIdRequest {
+            id: w.failover,
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -412,7 +418,7 @@ async fn deleting_a_source_scope_ends_the_failover_overlap() {
     let replica = scopes_on(&mut w.dhcp, w.dhcp2).await.remove(0);
     let source_range = w
         .dhcp
-        .get_scope(pb::GetByIdRequest { id: w.a })
+        .get_scope(pb::GetByIdRequest { id: w.a, as_of: None })
         .await
         .unwrap()
         .into_inner()
@@ -423,7 +429,10 @@ async fn deleting_a_source_scope_ends_the_failover_overlap() {
         .unwrap();
     let err = w
         .ipam
-        .get_range(pb::GetByIdRequest { id: source_range })
+        .get_range(pb::GetByIdRequest {
+            id: source_range,
+            as_of: None,
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
@@ -451,7 +460,10 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
         .into_inner();
     let reservation = w
         .dhcp
-        .get_reservation(pb::GetByIdRequest { id: record_id(&op) })
+        .get_reservation(pb::GetByIdRequest {
+            id: record_id(&op),
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -460,6 +472,7 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
     let address = w
         .ipam
         .get_address(pb::GetByIdRequest {
+            as_of: None,
             id: reservation.address_id,
         })
         .await
@@ -469,7 +482,7 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
     assert_eq!(address.managed_by_entity, "dhcp1.corp.example");
     let scope = w
         .dhcp
-        .get_scope(pb::GetByIdRequest { id: w.a })
+        .get_scope(pb::GetByIdRequest { id: w.a, as_of: None })
         .await
         .unwrap()
         .into_inner();
@@ -567,7 +580,7 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
         .unwrap();
     let kept = w
         .ipam
-        .get_address(pb::GetByIdRequest { id })
+        .get_address(pb::GetByIdRequest { id, as_of: None })
         .await
         .unwrap()
         .into_inner();

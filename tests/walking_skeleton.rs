@@ -52,7 +52,10 @@ async fn create_block_watch_progress_restart_and_read_back() {
     assert_eq!(op.state, pb::OperationState::Succeeded as i32);
     let child_id = op.result.unwrap().record_id;
     let child = ipam
-        .get_block(pb::GetByIdRequest { id: child_id })
+        .get_block(pb::GetByIdRequest {
+            id: child_id,
+            as_of: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -89,7 +92,10 @@ async fn create_block_watch_progress_restart_and_read_back() {
     server.restart();
     let mut ipam = server.ipam().await;
     let again = ipam
-        .get_block(pb::GetByIdRequest { id: block.id })
+        .get_block(pb::GetByIdRequest {
+            id: block.id,
+            as_of: None,
+        })
         .await
         .expect("block after restart")
         .into_inner();
@@ -117,6 +123,7 @@ async fn create_block_watch_progress_restart_and_read_back() {
     let mut ipam = server.ipam().await;
     let b = ipam
         .get_block(pb::GetByIdRequest {
+            as_of: None,
             id: op.result.unwrap().record_id,
         })
         .await

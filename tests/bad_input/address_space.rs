@@ -21,7 +21,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "unknown space",
         NotFound,
         "id",
-        ipam.get_address_space(pb::GetByIdRequest { id: MISSING })
+        ipam.get_address_space(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     let rename = |id: u64, property: &str| pb::UpdateAddressSpaceParams {
         id,
@@ -89,6 +92,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_size",
         ipam.list_address_spaces(pb::ListAddressSpacesRequest {
+            as_of: None,
             page: page(1_000_000, "")
         })
     );
@@ -98,6 +102,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_token",
         ipam.list_address_spaces(pb::ListAddressSpacesRequest {
+            as_of: None,
             page: page(10, "not-a-token")
         })
     );
@@ -204,7 +209,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown block",
         NotFound,
         "id",
-        ipam.get_block(pb::GetByIdRequest { id: MISSING })
+        ipam.get_block(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -332,7 +340,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown range",
         NotFound,
         "id",
-        ipam.get_range(pb::GetByIdRequest { id: MISSING })
+        ipam.get_range(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -361,6 +372,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         NotFound,
         "range_id",
         ipam.free_addresses(pb::FreeAddressesRequest {
+            as_of: None,
             range_id: MISSING,
             max_spans: 10
         })
@@ -422,7 +434,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown address",
         NotFound,
         "id",
-        ipam.get_address(pb::GetByIdRequest { id: MISSING })
+        ipam.get_address(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,

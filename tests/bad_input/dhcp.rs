@@ -60,14 +60,20 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown server",
         NotFound,
         "id",
-        dhcp.get_server(pb::GetByIdRequest { id: MISSING })
+        dhcp.get_server(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
         "list servers: huge page",
         InvalidArgument,
         "page.page_size",
-        dhcp.list_servers(pb::ListDhcpServersRequest { page: page(5000, "") })
+        dhcp.list_servers(pb::ListDhcpServersRequest {
+            page: page(5000, ""),
+            as_of: None
+        })
     );
     case!(
         c,
@@ -120,7 +126,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown scope",
         NotFound,
         "id",
-        dhcp.get_scope(pb::GetByIdRequest { id: MISSING })
+        dhcp.get_scope(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -184,7 +193,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown reservation",
         NotFound,
         "id",
-        dhcp.get_reservation(pb::GetByIdRequest { id: MISSING })
+        dhcp.get_reservation(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -192,6 +204,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_token",
         dhcp.list_reservations(pb::ListDhcpReservationsRequest {
+            as_of: None,
             scope_id: scope,
             page: page(10, "zz")
         })
@@ -270,7 +283,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown failover",
         NotFound,
         "id",
-        dhcp.get_failover(pb::GetByIdRequest { id: MISSING })
+        dhcp.get_failover(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -366,7 +382,10 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         "get unknown superscope",
         NotFound,
         "id",
-        dhcp.get_superscope(pb::GetByIdRequest { id: MISSING })
+        dhcp.get_superscope(pb::GetByIdRequest {
+            id: MISSING,
+            as_of: None
+        })
     );
     case!(
         c,
@@ -427,6 +446,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_token",
         dhcp.list_policies(pb::ListDhcpPoliciesRequest {
+            as_of: None,
             server_id,
             page: page(10, "~")
         })
@@ -437,6 +457,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_size",
         dhcp.list_filters(pb::ListDhcpFiltersRequest {
+            as_of: None,
             server_id,
             page: page(1 << 30, "")
         })
@@ -447,6 +468,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_token",
         dhcp.list_failovers(pb::ListDhcpFailoversRequest {
+            as_of: None,
             server_id,
             page: page(10, "!")
         })
@@ -457,6 +479,7 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
         InvalidArgument,
         "page.page_size",
         dhcp.list_superscopes(pb::ListDhcpSuperscopesRequest {
+            as_of: None,
             server_id,
             page: page(99_999, "")
         })

@@ -56,7 +56,11 @@ async fn client(
             ..Default::default()
         })
         .await?;
-        ipam.get_range(pb::GetByIdRequest { id: range_id }).await?;
+        ipam.get_range(pb::GetByIdRequest {
+            id: range_id,
+            as_of: None,
+        })
+        .await?;
         ipam.list_addresses(pb::ListAddressesRequest {
             range_id: Some(range_id),
             page: Some(pb::PageRequest {

@@ -70,6 +70,7 @@ struct Cli {
 const ALL: &[&str] = &[
     "append",
     "replay",
+    "history",
     "range_map",
     "snapshot_load",
     "memory",
@@ -165,6 +166,7 @@ fn main() -> anyhow::Result<()> {
             match name {
                 "append" => engine::append(cli.scale, &dir, &mut figures).await,
                 "replay" => engine::replay(cli.scale, &dir, &mut figures).await,
+                "history" => engine::history(cli.scale, &dir, &mut figures).await,
                 "range_map" => address_space::range_map(cli.scale, &dir, &mut figures).await,
                 "snapshot_load" => address_space::snapshot_load(cli.scale, &dir, &mut figures).await,
                 "memory" => memory::memory(cli.scale, &mut figures),

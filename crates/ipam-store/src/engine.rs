@@ -159,6 +159,7 @@ impl Engine {
             upkeep: Upkeep::start(watermark.clone(), conditions.clone()),
             watermark,
             conditions,
+            past: Default::default(),
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
@@ -177,6 +178,27 @@ impl Engine {
             flusher: Arc::new(Mutex::new(Some(flusher))),
         };
         Ok((engine, report))
+    }
+
+    /// The tables as of the end of the append holding `seq`, which must be durable (a
+    /// past read never shows what a crash could take back). Blocking: it may load a
+    /// snapshot and replay; call it off the async threads.
+    pub fn state_at(&self, seq: u64) -> Result<Arc<State>, StoreError> {
+        let durable = self.durable_seq();
+        if seq == 0 || seq > durable {
+            return Err(StoreError::Invalid(format!(
+                "position {seq} is not in the log (1..={durable})"
+            )));
+        }
+        self.shared
+            .past
+            .state_at(&*self.log, &self.shared.store.snapshots, seq)
+    }
+
+    /// The last durable sequence number committed at or before `unix_ms` (None: the log
+    /// starts after it).
+    pub fn seq_at_time(&self, unix_ms: i64) -> Result<Option<u64>, StoreError> {
+        crate::past::seq_at_time(&*self.log, self.durable_seq(), unix_ms)
     }
 
     /// Runs `f` on a consistent view of the tables.

@@ -20,6 +20,7 @@ pub mod kv;
 pub mod log;
 pub mod lost_history;
 pub mod metrics;
+pub mod past;
 pub mod record;
 pub mod replay;
 pub mod scrub;

@@ -85,6 +85,8 @@ pub(crate) struct Shared {
     pub(crate) watermark: Arc<Watermark>,
     pub(crate) conditions: Arc<Conditions>,
     pub(crate) upkeep: Upkeep,
+    /// Past states for time-travel reads.
+    pub(crate) past: crate::past::Past,
 }
 
 impl Shared {

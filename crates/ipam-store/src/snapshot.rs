@@ -26,7 +26,7 @@ const MAGIC: &[u8; 8] = b"IPAMSNAP";
 /// blocks'. 3: the access tables (scopes, roles, policies, tokens, object scopes).
 pub const SNAPSHOT_FORMAT: u32 = 3;
 const HEADER: usize = 8 + 4 + 4 + 16;
-/// How many snapshots to keep (the newest, and one to fall back on).
+/// The newest snapshots always kept (the newest, and one to fall back on).
 const KEEP: usize = 2;
 
 pub fn encode(state: &State) -> Result<Vec<u8>, StoreError> {
@@ -126,10 +126,9 @@ impl Snapshots {
         };
         write().map_err(|e| io_error("cannot write", &path, e))?;
         let seqs = self.list()?;
-        if seqs.len() > KEEP {
-            for old in &seqs[..seqs.len() - KEEP] {
-                self.remove(*old)?;
-            }
+        let kept = retained(&seqs);
+        for old in seqs.iter().filter(|s| !kept.contains(s)) {
+            self.remove(*old)?;
         }
         Ok(())
     }
@@ -231,6 +230,31 @@ impl Snapshots {
     }
 }
 
+/// Which of the snapshots `seqs` (oldest first) to keep: the newest KEEP, the oldest, and
+/// between them ones whose age (distance to the newest) at least doubles at each step back.
+/// So a time-travel read anywhere in the past replays from a snapshot at most half its
+/// age before it, and the count grows with the logarithm of the log's length.
+fn retained(seqs: &[u64]) -> Vec<u64> {
+    let Some(&newest) = seqs.last() else {
+        return Vec::new();
+    };
+    let mut kept: Vec<u64> = seqs.iter().rev().take(KEEP).copied().collect();
+    let mut last_age = newest - kept.last().copied().unwrap_or(newest);
+    for &seq in seqs.iter().rev().skip(KEEP) {
+        let age = newest - seq;
+        if age >= 2 * last_age.max(1) {
+            kept.push(seq);
+            last_age = age;
+        }
+    }
+    if let Some(&oldest) = seqs.first()
+        && !kept.contains(&oldest)
+    {
+        kept.push(oldest);
+    }
+    kept
+}
+
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Io(format!("{what} snapshot {}: {e}", path.display()))
 }
@@ -246,13 +270,31 @@ mod tests {
     }
 
     #[test]
+    fn older_snapshots_thin_out_as_they_age_and_the_oldest_stays() {
+        let every: Vec<u64> = (1..=100).map(|i| i * 10).collect();
+        let mut kept = retained(&every);
+        kept.sort_unstable();
+        // The newest two, then ages doubling back (20, 40, 80, ...), and the first one.
+        assert_eq!(kept, vec![10, 360, 680, 840, 920, 960, 980, 990, 1000]);
+        // Taking one at a time, as the server does, keeps a logarithmic count too.
+        let dir = tempfile::tempdir().unwrap();
+        let snapshots = Snapshots::open(dir.path().join("snapshots")).unwrap();
+        for seq in every {
+            snapshots.put(seq, encode(&state_at(seq)).unwrap()).unwrap();
+        }
+        let on_disk = snapshots.list().unwrap();
+        assert!(on_disk.len() <= 10, "{on_disk:?}");
+        assert_eq!((on_disk[0], *on_disk.last().unwrap()), (10, 1000), "{on_disk:?}");
+    }
+
+    #[test]
     fn keeps_the_newest_two_and_falls_back_past_a_bad_one() {
         let dir = tempfile::tempdir().unwrap();
         let snapshots = Snapshots::open(dir.path().join("snapshots")).unwrap();
         for seq in [10, 20, 30] {
             snapshots.put(seq, encode(&state_at(seq)).unwrap()).unwrap();
         }
-        assert_eq!(snapshots.list().unwrap(), vec![20, 30]);
+        assert_eq!(snapshots.list().unwrap(), vec![10, 20, 30]);
 
         // The newest is damaged: the one before it is used, and the damage is reported.
         let newest = snapshots.path_of(30);

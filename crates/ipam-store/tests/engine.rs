@@ -2,7 +2,7 @@
 
 use ipam_core::delegates::{CreateBlockParams, OperationParams};
 use ipam_core::{Ctx, Prefix};
-use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, Store, StoreConfig};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, EventLog, Store, StoreConfig};
 use std::path::Path;
 
 fn open(dir: &Path, config: EngineConfig) -> Engine {
@@ -190,5 +190,59 @@ async fn a_refused_append_changes_nothing_and_the_engine_keeps_serving() {
     // The log never saw the refused append: a replay gives the same tables.
     let engine = open(dir.path(), EngineConfig::default());
     assert_eq!(engine.read(|s| s.hash()), hash);
+    engine.shutdown();
+}
+
+#[tokio::test]
+async fn a_past_state_is_the_tables_after_the_whole_append_that_holds_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(
+        dir.path(),
+        EngineConfig {
+            snapshot_every: 2,
+            ..Default::default()
+        },
+    );
+    // The /12 adopts the /16: its append holds two events.
+    let prefixes = [
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "10.0.0.0/12",
+        "192.168.0.0/16",
+        "172.16.0.0/12",
+    ];
+    let mut appends = Vec::new();
+    for (i, p) in prefixes.iter().enumerate() {
+        let appended = engine
+            .commit(decide(&engine, &block(p), i as u64 + 1))
+            .await
+            .unwrap();
+        let hash = engine.read(|s| s.hash());
+        appends.push((appended.first_seq, appended.last_seq, hash));
+        if i == 2 {
+            engine.snapshot_now().unwrap();
+        }
+    }
+    assert!(
+        appends.iter().any(|&(first, last, _)| last > first),
+        "{appends:?}"
+    );
+    // Every position, in an order that uses the cache, the snapshot and neither.
+    let mut positions: Vec<u64> = (1..=engine.head()).collect();
+    positions.reverse();
+    positions.extend(1..=engine.head());
+    for seq in positions {
+        let &(_, last, hash) = appends.iter().find(|&&(f, l, _)| f <= seq && seq <= l).unwrap();
+        let past = engine.state_at(seq).unwrap();
+        assert_eq!((past.position(), past.hash()), (last, hash), "as of {seq}");
+    }
+    assert!(engine.state_at(0).is_err());
+    assert!(engine.state_at(engine.head() + 1).is_err());
+    // Times: before the first commit there is nothing; at the last one, the head.
+    let first_ms = engine.log().read_from(1, 1).unwrap()[0].commit_unix_us / 1000;
+    assert_eq!(engine.seq_at_time(first_ms - 1).unwrap(), None);
+    assert_eq!(engine.seq_at_time(i64::MAX).unwrap(), Some(engine.head()));
+    let at_first = engine.seq_at_time(first_ms).unwrap().unwrap();
+    assert!(at_first >= 1);
     engine.shutdown();
 }

@@ -33,6 +33,10 @@ pub struct Cli {
     /// Client request id: retrying with the same id returns the first operation.
     #[arg(long, global = true)]
     pub request_id: Option<String>,
+    /// Read the tables as of an earlier moment: a sequence number of the log, or a UTC
+    /// time (2026-12-01T09:30:00Z, 2026-12-01). Every get and list takes it, and `state`.
+    #[arg(long, global = true, value_name = "SEQ|TIME")]
+    pub at: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }

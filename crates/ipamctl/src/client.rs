@@ -93,6 +93,50 @@ pub struct Client {
     /// Start operations and return at once (print the operation, do not wait).
     pub no_wait: bool,
     pub request_id: Option<String>,
+    /// `--at`: reads answer as of this moment (None: now).
+    pub as_of: Option<pb::AsOf>,
+}
+
+/// `--at SEQ|TIME`: digits are a sequence number; otherwise a UTC time, `YYYY-MM-DD`,
+/// `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z`.
+pub fn parse_at(text: &str) -> anyhow::Result<pb::AsOf> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seq: u64 = text.parse().map_err(|_| anyhow!("--at {text}: too large"))?;
+        if seq == 0 {
+            bail!("--at 0: sequence numbers start at 1");
+        }
+        return Ok(pb::AsOf { seq, unix_ms: 0 });
+    }
+    let unix_ms = parse_utc(text)
+        .ok_or_else(|| anyhow!("--at {text}: not a sequence number or a UTC time (2026-12-01T09:30:00Z)"))?;
+    Ok(pb::AsOf { seq: 0, unix_ms })
+}
+
+/// Milliseconds since 1970 of a UTC date or date and time.
+fn parse_utc(text: &str) -> Option<i64> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00"));
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut t = time.splitn(3, ':');
+    let hour: i64 = t.next()?.parse().ok()?;
+    let minute: i64 = t.next()?.parse().ok()?;
+    let seconds: f64 = t.next().map_or(Some(0.0), |s| s.parse().ok())?;
+    if hour > 23 || minute > 59 || !(0.0..61.0).contains(&seconds) {
+        return None;
+    }
+    // Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + hour * 3600 + minute * 60) as f64 * 1000.0 + seconds * 1000.0) as i64)
 }
 
 impl Client {
@@ -114,6 +158,7 @@ impl Client {
             printer,
             no_wait: false,
             request_id: None,
+            as_of: None,
         })
     }
 
@@ -316,5 +361,30 @@ pub fn status_error(s: tonic::Status) -> anyhow::Error {
             anyhow!("{code:?}: {} (field {field})", s.message())
         }
         (code, _) => anyhow!("{code:?}: {}", s.message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_is_a_sequence_number_or_a_utc_time() {
+        assert_eq!(
+            parse_at("1200").unwrap(),
+            pb::AsOf {
+                seq: 1200,
+                unix_ms: 0
+            }
+        );
+        assert!(parse_at("0").is_err());
+        let at = |t: &str| parse_at(t).unwrap().unix_ms;
+        assert_eq!(at("1970-01-01"), 0);
+        assert_eq!(at("2026-12-01T09:30:00Z"), 1_796_117_400_000);
+        assert_eq!(at("2026-12-01 09:30"), 1_796_117_400_000);
+        assert_eq!(at("2000-02-29T00:00:00.250Z"), 951_782_400_250);
+        for bad in ["yesterday", "2026-13-01", "2026-12-01T25:00", ""] {
+            assert!(parse_at(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -11,18 +11,32 @@ mod rows;
 
 use clap::Parser;
 use cli::{Cli, Command};
+use ipam_proto::pb;
 use output::Printer;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let printer = Printer { format: cli.output };
+    let at = match cli.at.as_deref().map(client::parse_at).transpose() {
+        Ok(at) => at,
+        Err(e) => {
+            eprintln!("ipamctl: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
-        Command::State(args) => offline::run_state(&printer, args),
+        Command::State(args) => match at {
+            None => offline::run_state(&printer, args, None),
+            Some(pb::AsOf { seq, .. }) if seq > 0 => offline::run_state(&printer, args, Some(seq)),
+            Some(_) => Err(anyhow::anyhow!(
+                "state --at takes a sequence number offline, not a time"
+            )),
+        },
         Command::Diff(args) => offline::run_diff(&printer, args),
         Command::Explain(args) => offline::run_explain(&printer, args),
         Command::Replay(cmd) => offline::run_replay(&printer, cmd),
-        command => online(cli.connect, printer, cli.no_wait, cli.request_id, command),
+        command => online(cli.connect, printer, cli.no_wait, cli.request_id, at, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,6 +52,7 @@ fn online(
     printer: Printer,
     no_wait: bool,
     request_id: Option<String>,
+    as_of: Option<pb::AsOf>,
     command: Command,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -47,6 +62,7 @@ fn online(
         let mut client = client::Client::connect(&connect, printer).await?;
         client.no_wait = no_wait;
         client.request_id = request_id;
+        client.as_of = as_of;
         command.run(&client).await
     })
 }

@@ -3,7 +3,6 @@
 //! Operations.StartOperation); queries read the tables once what they show is durable.
 
 use super::{App, family_filter, fault, next_token, page, take_page};
-use crate::auth;
 use ipam_core::access::Visibility;
 use ipam_core::fault::Fault;
 use ipam_core::ids::{FailoverId, ReservationId, ScopeId, ServerId, SuperscopeId, Table};
@@ -24,8 +23,9 @@ fn on_server(filter: u64, server: ServerId) -> bool {
 }
 
 pub(super) async fn get_server(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpServer> {
-    let (who, id) = (auth::caller(&r)?, ServerId(r.into_inner().id));
-    app.read_row(who, Table::DhcpServers, id.0, "DHCP server", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = ServerId(r.into_inner().id);
+    app.read_row(&at, who, Table::DhcpServers, id.0, "DHCP server", move |s| {
         s.dhcp.server(id).map(|x| render::dhcp_server(s, x))
     })
     .await
@@ -35,10 +35,10 @@ pub(super) async fn list_servers(
     app: &App,
     r: Request<pb::ListDhcpServersRequest>,
 ) -> Reply<pb::ListDhcpServersResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let (size, after) = page(r.get_ref().page.as_ref())?;
     let (servers, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
@@ -56,8 +56,9 @@ pub(super) async fn list_servers(
 }
 
 pub(super) async fn get_scope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpScope> {
-    let (who, id) = (auth::caller(&r)?, ScopeId(r.into_inner().id));
-    app.read_row(who, Table::DhcpScopes, id.0, "scope", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = ScopeId(r.into_inner().id);
+    app.read_row(&at, who, Table::DhcpScopes, id.0, "scope", move |s| {
         s.dhcp.scope(id).map(|x| render::dhcp_scope(s, x))
     })
     .await
@@ -67,13 +68,13 @@ pub(super) async fn list_scopes(
     app: &App,
     r: Request<pb::ListDhcpScopesRequest>,
 ) -> Reply<pb::ListDhcpScopesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
     let server = req.server_id;
     let (scopes, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
@@ -93,8 +94,9 @@ pub(super) async fn list_scopes(
 }
 
 pub(super) async fn get_reservation(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpReservation> {
-    let (who, id) = (auth::caller(&r)?, ReservationId(r.into_inner().id));
-    app.read_row(who, Table::DhcpReservations, id.0, "reservation", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = ReservationId(r.into_inner().id);
+    app.read_row(&at, who, Table::DhcpReservations, id.0, "reservation", move |s| {
         s.dhcp.reservation(id).map(|x| render::dhcp_reservation(s, x))
     })
     .await
@@ -104,12 +106,12 @@ pub(super) async fn list_reservations(
     app: &App,
     r: Request<pb::ListDhcpReservationsRequest>,
 ) -> Reply<pb::ListDhcpReservationsResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let scope = ScopeId(req.scope_id);
     let (reservations, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             if scope.is_set() {
                 let rows = s
@@ -136,10 +138,10 @@ pub(super) async fn list_reservations(
 }
 
 pub(super) async fn get_failover(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpFailover> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let id = FailoverId(r.into_inner().id);
     let found = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             s.dhcp
                 .failover(id)
@@ -162,12 +164,12 @@ pub(super) async fn list_failovers(
     app: &App,
     r: Request<pb::ListDhcpFailoversRequest>,
 ) -> Reply<pb::ListDhcpFailoversResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (failovers, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
@@ -186,8 +188,9 @@ pub(super) async fn list_failovers(
 }
 
 pub(super) async fn get_superscope(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::DhcpSuperscope> {
-    let (who, id) = (auth::caller(&r)?, SuperscopeId(r.into_inner().id));
-    app.read_row(who, Table::DhcpSuperscopes, id.0, "superscope", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = SuperscopeId(r.into_inner().id);
+    app.read_row(&at, who, Table::DhcpSuperscopes, id.0, "superscope", move |s| {
         s.dhcp.superscope(id).map(|x| render::dhcp_superscope(s, x))
     })
     .await
@@ -197,12 +200,12 @@ pub(super) async fn list_superscopes(
     app: &App,
     r: Request<pb::ListDhcpSuperscopesRequest>,
 ) -> Reply<pb::ListDhcpSuperscopesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (superscopes, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
@@ -224,12 +227,12 @@ pub(super) async fn list_filters(
     app: &App,
     r: Request<pb::ListDhcpFiltersRequest>,
 ) -> Reply<pb::ListDhcpFiltersResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (filters, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp
@@ -251,12 +254,12 @@ pub(super) async fn list_policies(
     app: &App,
     r: Request<pb::ListDhcpPoliciesRequest>,
 ) -> Reply<pb::ListDhcpPoliciesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let server = req.server_id;
     let (policies, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let rows = s
                 .dhcp

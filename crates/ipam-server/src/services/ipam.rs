@@ -2,7 +2,6 @@
 //! operations; queries read the tables once what they show is durable.
 
 use super::{App, family_filter, fault, next_token, page, page_size};
-use crate::auth;
 use ipam_core::access::Visibility;
 use ipam_core::ids::Table;
 
@@ -18,8 +17,9 @@ use tonic::{Request, Response, Status};
 type Reply<T> = Result<Response<T>, Status>;
 
 pub(super) async fn get_address_space(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::AddressSpace> {
-    let (who, id) = (auth::caller(&r)?, SpaceId(r.into_inner().id));
-    app.read_row(who, Table::AddressSpaces, id.0, "address space", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = SpaceId(r.into_inner().id);
+    app.read_row(&at, who, Table::AddressSpaces, id.0, "address space", move |s| {
         s.spaces.get(id).map(|x| render::address_space(s, x))
     })
     .await
@@ -29,10 +29,10 @@ pub(super) async fn list_address_spaces(
     app: &App,
     r: Request<pb::ListAddressSpacesRequest>,
 ) -> Reply<pb::ListAddressSpacesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let (size, after) = page(r.get_ref().page.as_ref())?;
     let (rows, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let mut it = s
                 .spaces
@@ -51,8 +51,9 @@ pub(super) async fn list_address_spaces(
 }
 
 pub(super) async fn get_block(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpBlock> {
-    let (who, id) = (auth::caller(&r)?, BlockId(r.into_inner().id));
-    app.read_row(who, Table::Blocks, id.0, "block", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = BlockId(r.into_inner().id);
+    app.read_row(&at, who, Table::Blocks, id.0, "block", move |s| {
         s.blocks.get(id).map(render::block)
     })
     .await
@@ -62,14 +63,14 @@ pub(super) async fn list_blocks(
     app: &App,
     r: Request<pb::ListBlocksRequest>,
 ) -> Reply<pb::ListBlocksResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
     let space = SpaceId(req.address_space_id);
     let parent = req.parent_block_id.map(BlockId);
     let (rows, more) = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let mut it = s
                 .blocks
@@ -91,7 +92,7 @@ pub(super) async fn list_blocks(
 }
 
 pub(super) async fn find_block(app: &App, r: Request<pb::FindBlockRequest>) -> Reply<pb::IpBlock> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let start = parse_addr("start_address", &req.start_address).map_err(fault)?;
     let end = parse_optional_addr("end_address", &req.end_address)
@@ -99,7 +100,7 @@ pub(super) async fn find_block(app: &App, r: Request<pb::FindBlockRequest>) -> R
         .unwrap_or(start);
     let space = SpaceId(req.address_space_id).or_default();
     // A block the caller may not read is not found (the one it may read may be an ancestor).
-    app.query(move |s| {
+    app.query_at(&at, move |s| {
         let seen = Visibility::new(s, who.authority());
         let found = s.enclosing_block(space, start, end)?;
         Ok(found
@@ -118,8 +119,9 @@ pub(super) async fn find_block(app: &App, r: Request<pb::FindBlockRequest>) -> R
 }
 
 pub(super) async fn get_range(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpRange> {
-    let (who, id) = (auth::caller(&r)?, RangeId(r.into_inner().id));
-    app.read_row(who, Table::Ranges, id.0, "range", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = RangeId(r.into_inner().id);
+    app.read_row(&at, who, Table::Ranges, id.0, "range", move |s| {
         s.ranges.get(id).map(render::range)
     })
     .await
@@ -129,7 +131,7 @@ pub(super) async fn list_ranges(
     app: &App,
     r: Request<pb::ListRangesRequest>,
 ) -> Reply<pb::ListRangesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
@@ -137,7 +139,7 @@ pub(super) async fn list_ranges(
     let space = SpaceId(req.address_space_id);
     let block = req.block_id.map(BlockId);
     let result = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let keep = |e: &&RangeEntry| {
                 seen.sees_row(Table::Ranges, e.range.id.0)
@@ -176,7 +178,7 @@ pub(super) async fn overlapping_ranges(
     app: &App,
     r: Request<pb::OverlappingRangesRequest>,
 ) -> Reply<pb::ListRangesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let start = parse_addr("start_address", &req.start_address).map_err(fault)?;
     let end = parse_optional_addr("end_address", &req.end_address).map_err(fault)?;
@@ -184,7 +186,7 @@ pub(super) async fn overlapping_ranges(
     let (span, exclusions) = candidate_span(start, end, &exclusions).map_err(fault)?;
     let space = SpaceId(req.address_space_id).or_default();
     let rows = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             s.overlapping_ranges(space, start.family(), span, &exclusions)
                 .into_iter()
@@ -203,11 +205,11 @@ pub(super) async fn free_addresses(
     app: &App,
     r: Request<pb::FreeAddressesRequest>,
 ) -> Reply<pb::FreeAddressesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let id = RangeId(req.range_id);
     let max = page_size("max_spans", req.max_spans)?;
-    app.read_row_at("range_id", who, Table::Ranges, id.0, "range", move |s| {
+    app.read_row_at(&at, "range_id", who, Table::Ranges, id.0, "range", move |s| {
         let (family, spans, total) = s.free_spans_of(id, max)?;
         Some(pb::FreeAddressesResponse {
             free: spans.into_iter().map(|x| render::span(family, x)).collect(),
@@ -218,8 +220,9 @@ pub(super) async fn free_addresses(
 }
 
 pub(super) async fn get_address(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::IpAddressRecord> {
-    let (who, id) = (auth::caller(&r)?, AddressId(r.into_inner().id));
-    app.read_row(who, Table::Addresses, id.0, "address", move |s| {
+    let (who, at) = app.reader(&r).await?;
+    let id = AddressId(r.into_inner().id);
+    app.read_row(&at, who, Table::Addresses, id.0, "address", move |s| {
         s.addresses.get(id).map(|a| render::address(s, a))
     })
     .await
@@ -229,14 +232,14 @@ pub(super) async fn list_addresses(
     app: &App,
     r: Request<pb::ListAddressesRequest>,
 ) -> Reply<pb::ListAddressesResponse> {
-    let who = auth::caller(&r)?;
+    let (who, at) = app.reader(&r).await?;
     let req = r.into_inner();
     let (size, after) = page(req.page.as_ref())?;
     let family = family_filter(req.family, "family")?;
     let space = SpaceId(req.address_space_id);
     let range = req.range_id.map(RangeId);
     let result = app
-        .query(move |s| {
+        .query_at(&at, move |s| {
             let seen = Visibility::new(s, who.authority());
             let keep = |a: &AddressView<'_>| {
                 seen.sees_row(Table::Addresses, a.id.0)

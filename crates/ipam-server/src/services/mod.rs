@@ -38,6 +38,47 @@ pub const DEFAULT_PAGE: usize = 100;
 pub const MAX_PAGE: usize = 1000;
 
 /// Page size and the id to continue after, from a PageRequest.
+/// Where a read looks.
+pub enum At {
+    /// The live tables (once what they show is durable).
+    Now,
+    /// The tables as of an earlier position (`Engine::state_at`).
+    Past(std::sync::Arc<State>),
+}
+
+/// Requests that may read the past (`as_of`).
+pub trait ReadsAsOf {
+    fn as_of(&self) -> Option<&pb::AsOf>;
+}
+
+macro_rules! reads_as_of {
+    ($($request:ident),* $(,)?) => {
+        $(impl ReadsAsOf for pb::$request {
+            fn as_of(&self) -> Option<&pb::AsOf> {
+                self.as_of.as_ref()
+            }
+        })*
+    };
+}
+
+reads_as_of!(
+    GetByIdRequest,
+    ListAddressSpacesRequest,
+    ListBlocksRequest,
+    ListRangesRequest,
+    ListAddressesRequest,
+    FindBlockRequest,
+    OverlappingRangesRequest,
+    FreeAddressesRequest,
+    ListDhcpServersRequest,
+    ListDhcpScopesRequest,
+    ListDhcpReservationsRequest,
+    ListDhcpFailoversRequest,
+    ListDhcpSuperscopesRequest,
+    ListDhcpFiltersRequest,
+    ListDhcpPoliciesRequest,
+);
+
 pub fn page(page: Option<&pb::PageRequest>) -> Result<(usize, u64), Status> {
     let Some(p) = page else {
         return Ok((DEFAULT_PAGE, 0));
@@ -140,21 +181,25 @@ impl App {
     }
 
     /// One row, if `who` may read it: NOT_FOUND when there is none, PERMISSION_DENIED when it
-    /// lies outside the caller's access scopes. `render` reads it from the tables.
+    /// lies outside the caller's access scopes. `render` reads it from the tables (now, or
+    /// as of `at`).
     pub async fn read_row<T: Send + 'static>(
         &self,
+        at: &At,
         who: Authenticated,
         table: Table,
         id: u64,
         what: &'static str,
         render: impl FnOnce(&State) -> Option<T> + Send + 'static,
     ) -> Result<Response<T>, Status> {
-        self.read_row_at("id", who, table, id, what, render).await
+        self.read_row_at(at, "id", who, table, id, what, render).await
     }
 
     /// `read_row` where the request names the row in `field`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn read_row_at<T: Send + 'static>(
         &self,
+        at: &At,
         field: &'static str,
         who: Authenticated,
         table: Table,
@@ -163,7 +208,9 @@ impl App {
         render: impl FnOnce(&State) -> Option<T> + Send + 'static,
     ) -> Result<Response<T>, Status> {
         let (row, seen) = self
-            .query(move |s| (render(s), Visibility::new(s, who.authority()).sees_row(table, id)))
+            .query_at(at, move |s| {
+                (render(s), Visibility::new(s, who.authority()).sees_row(table, id))
+            })
             .await?;
         match (row, seen) {
             (None, _) => Err(fault(Fault::not_found(field, format!("{what} {id}")))),
@@ -171,6 +218,68 @@ impl App {
                 "{what} {id} is outside the access scopes the caller may read"
             )))),
             (Some(row), true) => Ok(Response::new(row)),
+        }
+    }
+
+    /// Who reads, and where: the live tables, or (with `as_of`) the tables as of an earlier
+    /// moment. Reading the past needs a role on \Global, like the log it comes from; the
+    /// past tables are then read whole (the caller's grants are today's, not the past's).
+    pub async fn reader<T: ReadsAsOf>(&self, r: &Request<T>) -> Result<(Authenticated, At), Status> {
+        let who = auth::caller(r)?;
+        let Some(as_of) = r.get_ref().as_of().filter(|a| a.seq != 0 || a.unix_ms != 0) else {
+            return Ok((who, At::Now));
+        };
+        self.require_global_read(&who, "the tables as of an earlier moment")?;
+        if as_of.seq != 0 && as_of.unix_ms != 0 {
+            return Err(fault(Fault::invalid(
+                "as_of",
+                "give a position (seq) or a time (unix_ms), not both",
+            )));
+        }
+        let engine = self.engine.clone();
+        let durable = engine.durable_seq();
+        let seq = if as_of.seq != 0 {
+            if as_of.seq > durable {
+                return Err(fault(Fault::invalid(
+                    "as_of.seq",
+                    format!("{} is past the log's head {durable}", as_of.seq),
+                )));
+            }
+            as_of.seq
+        } else {
+            let unix_ms = as_of.unix_ms;
+            let e = engine.clone();
+            let found = tokio::task::spawn_blocking(move || e.seq_at_time(unix_ms))
+                .await
+                .map_err(|e| Status::internal(format!("the history lookup stopped: {e}")))?
+                .map_err(status::store_error)?;
+            found.ok_or_else(|| {
+                fault(Fault::invalid(
+                    "as_of.unix_ms",
+                    format!("{unix_ms} is before the first event in the log"),
+                ))
+            })?
+        };
+        let past = tokio::task::spawn_blocking(move || engine.state_at(seq))
+            .await
+            .map_err(|e| Status::internal(format!("the history replay stopped: {e}")))?
+            .map_err(status::store_error)?;
+        let whole = Authenticated {
+            caller: ipam_jobs::Caller::server(&who.caller.principal),
+            method: who.method,
+        };
+        Ok((whole, At::Past(past)))
+    }
+
+    /// `query` on the live tables, or on the past ones of `at`.
+    pub async fn query_at<R: Send + 'static>(
+        &self,
+        at: &At,
+        f: impl FnOnce(&State) -> R,
+    ) -> Result<R, Status> {
+        match at {
+            At::Now => self.query(f).await,
+            At::Past(state) => Ok(f(state)),
         }
     }
 

@@ -123,6 +123,7 @@ pub async fn run(c: &Client, cmd: BlockCmd) -> anyhow::Result<()> {
                     address_space_id: space,
                     start_address: start.trim().to_string(),
                     end_address: end.trim().to_string(),
+                    as_of: c.as_of,
                 })
                 .await
                 .map_err(status_error)?;

@@ -196,7 +196,11 @@ macro_rules! list {
             let mut client = $c.$client();
             async move {
                 let r = client
-                    .$method(::ipam_proto::pb::$req { $($field: $value,)* page: Some(page) })
+                    .$method(::ipam_proto::pb::$req {
+                        $($field: $value,)*
+                        page: Some(page),
+                        as_of: $c.as_of,
+                    })
                     .await?
                     .into_inner();
                 Ok((r.$rows, r.next_page_token))
@@ -214,7 +218,10 @@ macro_rules! show {
     ($c:expr, $client:ident, $method:ident, $id:expr) => {{
         let x = $c
             .$client()
-            .$method(::ipam_proto::pb::GetByIdRequest { id: $id })
+            .$method(::ipam_proto::pb::GetByIdRequest {
+                id: $id,
+                as_of: $c.as_of,
+            })
             .await
             .map_err($crate::client::status_error)?;
         $c.printer.record(x.get_ref());

@@ -165,6 +165,7 @@ pub async fn run(c: &Client, cmd: RangeCmd) -> anyhow::Result<()> {
                 .free_addresses(pb::FreeAddressesRequest {
                     range_id: id,
                     max_spans,
+                    as_of: c.as_of,
                 })
                 .await
                 .map_err(status_error)?

@@ -29,9 +29,6 @@ pub struct DataArgs {
 pub struct StateArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// The sequence number (default: the head).
-    #[arg(long)]
-    pub at: Option<u64>,
     /// Only this table (address-spaces, blocks, ranges, addresses, dhcp-servers, ...).
     #[arg(long)]
     pub table: Option<String>,
@@ -131,9 +128,10 @@ pub fn state_at(store: &Store, at: Option<u64>) -> anyhow::Result<State> {
     Ok(state)
 }
 
-pub fn run_state(p: &Printer, args: StateArgs) -> anyhow::Result<()> {
+/// The tables as of `at` (the global `--at`: a sequence number here; default the head).
+pub fn run_state(p: &Printer, args: StateArgs, at: Option<u64>) -> anyhow::Result<()> {
     let copy = open_copy(&args.data)?;
-    let state = state_at(&copy.store, args.at)?;
+    let state = state_at(&copy.store, at)?;
     let selected: Vec<_> = match &args.table {
         None => TABLES.to_vec(),
         Some(name) => match TABLES.iter().find(|(n, _)| n == name) {
