@@ -3,7 +3,7 @@ CARGO ?= cargo
 
 BENCH ?=
 
-.PHONY: run test soak bench bench-smoke browser-deps browser-packages build fmt lint clean
+.PHONY: run test soak bench bench-smoke browser-deps browser-packages kea-deps build fmt lint clean
 
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -17,8 +17,9 @@ run:
 	$(CARGO) run --release --bin ipamd -- --dashboard 127.0.0.1:8080
 
 ## test: format check, clippy with -D warnings, then every test (unit, property, end to end);
-## installs the browser test's dependencies first when missing (not with IPAM_SKIP_BROWSER=1)
-test: $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
+## installs ISC Kea for tests/kea.rs and the browser test's dependencies first when missing
+## (not the browser's with IPAM_SKIP_BROWSER=1)
+test: kea-deps $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
@@ -57,6 +58,13 @@ browser-packages:
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing for the dashboard's browser test"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+## kea-deps: Debian's kea-dhcp4-server and kea-ctrl-agent for tests/kea.rs, when missing
+kea-deps:
+	@if [ ! -x /usr/sbin/kea-dhcp4 ]; then \
+		echo "installing kea-dhcp4-server for tests/kea.rs"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends kea-dhcp4-server kea-ctrl-agent; \
 	fi
 
 build:

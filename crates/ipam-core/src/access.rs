@@ -182,7 +182,9 @@ fn scope_agnostic(kind: OperationKind) -> bool {
     )
 }
 
-/// Access control itself (AdminRoleOnly): scopes, roles, policies, tokens.
+/// Access control itself (AdminRoleOnly): scopes, roles, policies, tokens; and what the
+/// server records of the real DHCP servers it drives (their push outcomes and leases),
+/// which the Kea reconciler runs as the server itself.
 pub fn admin_only(kind: OperationKind) -> bool {
     matches!(
         kind,
@@ -196,6 +198,8 @@ pub fn admin_only(kind: OperationKind) -> bool {
             | OperationKind::DeleteAccessPolicy
             | OperationKind::CreateToken
             | OperationKind::RevokeToken
+            | OperationKind::RecordDhcpPush
+            | OperationKind::RecordDhcpLeases
     )
 }
 

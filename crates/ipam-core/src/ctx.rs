@@ -217,6 +217,12 @@ impl<'s> Ctx<'s> {
         self.state.dhcp.server(id)
     }
 
+    /// The reconciler's last outcome for `server`.
+    pub fn push_of(&mut self, server: ServerId) -> Option<&'s crate::tables::dhcp::servers::ServerPush> {
+        self.read(crate::tables::dhcp::push_key(server));
+        self.state.dhcp.push_of(server)
+    }
+
     pub fn server_by_name(&mut self, name: &str) -> Option<&'s DhcpServer> {
         self.read(Key::name(Table::DhcpServers, 0, name));
         self.state.dhcp.server_by_name(name)

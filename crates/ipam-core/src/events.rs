@@ -16,7 +16,7 @@ use crate::tables::dhcp::filters::DhcpFilter;
 use crate::tables::dhcp::policies::DhcpPolicy;
 use crate::tables::dhcp::reservations::DhcpReservation;
 use crate::tables::dhcp::scopes::DhcpScope;
-use crate::tables::dhcp::servers::DhcpServer;
+use crate::tables::dhcp::servers::{DhcpServer, ServerPush};
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::ranges::IpRange;
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,9 @@ pub enum Event {
     DhcpPolicyCreated(DhcpPolicy),
     DhcpPolicyUpdated(DhcpPolicy),
     DhcpPolicyDeleted(PolicyId),
+    /// The reconciler's outcome for a managed server, as the whole row (a blank row, which
+    /// only an undo writes, removes it).
+    DhcpServerPushRecorded(ServerPush),
     /// Acknowledged history the data directory lost to storage damage, accepted by the
     /// operator (`ipamd repair --accept-loss`). The tables keep what survived; every id
     /// counter moves on by the number of lost events (each creates at most one row), so
@@ -154,6 +157,7 @@ impl Event {
             Event::DhcpServerCreated(_) => "DhcpServerCreated",
             Event::DhcpServerUpdated(_) => "DhcpServerUpdated",
             Event::DhcpServerDeleted(_) => "DhcpServerDeleted",
+            Event::DhcpServerPushRecorded(_) => "DhcpServerPushRecorded",
             Event::DhcpScopeCreated(_) => "DhcpScopeCreated",
             Event::DhcpScopeUpdated(_) => "DhcpScopeUpdated",
             Event::DhcpScopeDeleted(_) => "DhcpScopeDeleted",
@@ -207,6 +211,7 @@ impl Event {
                 r(Table::DhcpServers, server.id.0)
             }
             Event::DhcpServerDeleted(id) => r(Table::DhcpServers, id.0),
+            Event::DhcpServerPushRecorded(push) => r(Table::DhcpServers, push.server.0),
             Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
                 r(Table::DhcpScopes, scope.id.0)
             }
@@ -317,6 +322,7 @@ impl Event {
                 visit(T::DhcpServers, &mut server.id.0, created)
             }
             Event::DhcpServerDeleted(id) => visit(T::DhcpServers, &mut id.0, false),
+            Event::DhcpServerPushRecorded(push) => visit(T::DhcpServers, &mut push.server.0, false),
             Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
                 visit(T::DhcpScopes, &mut scope.id.0, created);
                 visit(T::DhcpServers, &mut scope.server.0, false);
@@ -443,6 +449,14 @@ impl Event {
                 format!("DHCP server {} '{}' {}", server.id, server.name, verb(created))
             }
             Event::DhcpServerDeleted(id) => format!("DHCP server {id} deleted"),
+            Event::DhcpServerPushRecorded(push) if push.failure.is_empty() => format!(
+                "DHCP server {} configured as of event {} (config {})",
+                push.server, push.pushed_seq, push.config_hash
+            ),
+            Event::DhcpServerPushRecorded(push) => format!(
+                "DHCP server {} refused or missed the push of event {}: {}",
+                push.server, push.attempted_seq, push.failure
+            ),
             Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => format!(
                 "scope {} {} ({}-{}) on server {} {}",
                 scope.id,

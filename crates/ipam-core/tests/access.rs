@@ -107,6 +107,7 @@ fn server(name: &str) -> OperationParams {
         dns_update_type: DnsUpdateType::Default,
         dns_name_protection: false,
         discard_dns_on_lease_deletion: false,
+        control: String::new(),
         options: Vec::new(),
     })
 }

@@ -84,6 +84,7 @@ fn server(state: &mut State, name: &str) -> ServerId {
             dns_update_type: DnsUpdateType::Default,
             dns_name_protection: false,
             discard_dns_on_lease_deletion: false,
+            control: String::new(),
             options: Vec::new(),
         }),
     );

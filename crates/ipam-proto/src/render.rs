@@ -175,6 +175,7 @@ fn options(options: &[DhcpOption]) -> Vec<pb::DhcpOption> {
 }
 
 pub fn dhcp_server(state: &State, s: &DhcpServer) -> pb::DhcpServer {
+    let push = state.dhcp.push_of(s.id);
     pb::DhcpServer {
         id: s.id.0,
         name: s.name.clone(),
@@ -185,6 +186,11 @@ pub fn dhcp_server(state: &State, s: &DhcpServer) -> pb::DhcpServer {
         discard_dns_on_lease_deletion: s.discard_dns_on_lease_deletion,
         options: options(&s.options),
         scope_count: state.dhcp.scopes_of(s.id).count() as u32,
+        control: s.control.clone(),
+        push_attempted_seq: push.map_or(0, |p| p.attempted_seq),
+        pushed_seq: push.map_or(0, |p| p.pushed_seq),
+        config_hash: push.map(|p| p.config_hash.clone()).unwrap_or_default(),
+        push_failure: push.map(|p| p.failure.clone()).unwrap_or_default(),
     }
 }
 

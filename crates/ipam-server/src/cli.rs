@@ -88,6 +88,14 @@ pub struct ServeArgs {
     /// is reported in the log, in /metrics and as health NOT_SERVING (0: off).
     #[arg(long, env = "IPAMD_SCRUB_INTERVAL_S", default_value_t = 3600)]
     pub scrub_interval_s: u64,
+    /// Read leases back from every DHCP server with a control endpoint every this many
+    /// seconds (and look for subnets changed by hand).
+    #[arg(long, env = "IPAMD_DHCP_COLLECT_INTERVAL_S", default_value_t = 60)]
+    pub dhcp_collect_interval_s: u64,
+    /// The longest wait between two tries of a DHCP server that cannot be reached (the wait
+    /// doubles from half a second up to this).
+    #[arg(long, env = "IPAMD_DHCP_RETRY_MAX_S", default_value_t = 30)]
+    pub dhcp_retry_max_s: u64,
     /// How callers are identified: `token` (every call but health carries
     /// `authorization: Bearer <token>`, or a client certificate with --client-ca; the first
     /// start writes an administrator's token to <data>/admin.token) or `none` (every caller

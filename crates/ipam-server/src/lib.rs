@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod dashboard;
 pub mod health;
+pub mod kea;
 pub mod scrub;
 pub mod server;
 pub mod services;

@@ -77,7 +77,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         opened: std::sync::Arc::new(report.clone()),
         health: health.clone(),
         started_unix_ms: ipam_jobs::record::now_ms(),
+        kea: Default::default(),
     };
+    crate::kea::start(
+        app.clone(),
+        ipam_kea::ReconcilerConfig {
+            collect_interval: Duration::from_secs(args.dhcp_collect_interval_s.max(1)),
+            retry_max: Duration::from_secs(args.dhcp_retry_max_s.max(1)),
+            ..Default::default()
+        },
+    );
     if args.scrub_interval_s > 0 {
         tokio::spawn(crate::scrub::run(
             engine.clone(),

@@ -23,8 +23,9 @@ const MAGIC: &[u8; 8] = b"IPAMSNAP";
 /// Bump when the serialized layout of `State` changes, or the meaning of a derived figure
 /// it stores (an older snapshot would then load figures replay no longer computes).
 /// 2: assigned and utilized count distinct addresses; a space's figures are its root
-/// blocks'. 3: the access tables (scopes, roles, policies, tokens, object scopes).
-pub const SNAPSHOT_FORMAT: u32 = 3;
+/// blocks'. 3: the access tables (scopes, roles, policies, tokens, object scopes). 4: DHCP
+/// servers have a control endpoint, and the reconciler's push outcomes.
+pub const SNAPSHOT_FORMAT: u32 = 4;
 const HEADER: usize = 8 + 4 + 4 + 16;
 /// The newest snapshots always kept (the newest, and one to fall back on).
 const KEEP: usize = 2;

@@ -153,6 +153,8 @@ impl Row for pb::DhcpServer {
             ("NAME", |s| s.name.clone()),
             ("ADDRESS", |s| s.address.clone()),
             ("SCOPES", |s| s.scope_count.to_string()),
+            ("CONTROL", |s| s.control.clone()),
+            ("PUSH", |s| push_state(s)),
             ("DESCRIPTION", |s| s.description.clone()),
         ]
     }
@@ -377,6 +379,20 @@ impl Row for pb::TokenInfo {
             ("BY", |t| t.created_by.clone()),
             ("DESCRIPTION", |t| t.description.clone()),
         ]
+    }
+}
+
+/// A managed server's push outcome in a word or two: pushed as of an event, or failed.
+fn push_state(s: &pb::DhcpServer) -> String {
+    match (
+        s.control.is_empty(),
+        s.push_attempted_seq,
+        s.push_failure.is_empty(),
+    ) {
+        (true, _, _) => String::new(),
+        (false, 0, _) => "pending".into(),
+        (false, _, true) => format!("pushed @{}", s.pushed_seq),
+        (false, at, false) => format!("failed @{at}: {}", s.push_failure),
     }
 }
 

@@ -21,6 +21,36 @@ pub struct CreateDhcpServerParams {
     pub dns_name_protection: bool,
     pub discard_dns_on_lease_deletion: bool,
     pub options: Vec<DhcpOption>,
+    /// A Kea control endpoint; empty for a server IPAM only records.
+    pub control: String,
+}
+
+/// The control endpoint schemes IPAM can drive (ISC Kea's control socket and control
+/// agent). Empty means the server is not driven.
+pub(crate) fn check_control(field: &str, control: &str) -> FaultResult<()> {
+    if control.is_empty() {
+        return Ok(());
+    }
+    let rest = if let Some(path) = control.strip_prefix("kea+unix://") {
+        if !path.starts_with('/') {
+            return Err(Fault::invalid(field, format!("'{control}': a unix socket path must be absolute")));
+        }
+        path
+    } else if let Some(host) = control.strip_prefix("kea+http://") {
+        if host.split('/').next().is_none_or(str::is_empty) {
+            return Err(Fault::invalid(field, format!("'{control}' names no host")));
+        }
+        host
+    } else {
+        return Err(Fault::invalid(
+            field,
+            format!("'{control}' is not a control endpoint (kea+unix:///path or kea+http://host:port/)"),
+        ));
+    };
+    if rest.len() > 1024 || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Fault::invalid(field, format!("'{control}' is not a usable endpoint")));
+    }
+    Ok(())
 }
 
 /// A host name: letters, digits, hyphens and dots, 1-255 characters.
@@ -43,6 +73,7 @@ impl Delegate for CreateDhcpServerParams {
     fn run_item(&self, _plan: &Plan, _index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
         check_server_name("name", &self.name)?;
         validate::text("description", &self.description, validate::MAX_DESCRIPTION)?;
+        check_control("control", &self.control)?;
         if let Some(s) = ctx.server_by_name(&self.name) {
             return Err(Fault::already_exists(
                 "name",
@@ -59,6 +90,7 @@ impl Delegate for CreateDhcpServerParams {
                 dns_name_protection: self.dns_name_protection,
                 discard_dns_on_lease_deletion: self.discard_dns_on_lease_deletion,
                 options: self.options.clone(),
+                control: self.control.clone(),
             }));
         Ok(ItemOutcome::done(
             ItemAction::Created,

@@ -2,7 +2,7 @@
 //! rule (2.2.4.64). A server with scopes keeps its name: the name is the ManagedByEntity of
 //! its ranges and reserved addresses, so renaming it would re-own them all.
 
-use super::create_dhcp_server::check_server_name;
+use super::create_dhcp_server::{check_control, check_server_name};
 use super::{Delegate, ItemAction, ItemOutcome, Plan};
 use crate::addr::Addr;
 use crate::ctx::Ctx;
@@ -24,6 +24,7 @@ pub struct EditDhcpServerParams {
     pub dns_name_protection: bool,
     pub discard_dns_on_lease_deletion: bool,
     pub options: Vec<DhcpOption>,
+    pub control: String,
 }
 
 impl Delegate for EditDhcpServerParams {
@@ -73,12 +74,16 @@ impl Delegate for EditDhcpServerParams {
                     next.discard_dns_on_lease_deletion = self.discard_dns_on_lease_deletion
                 }
                 "options" => next.options = self.options.clone(),
+                "control" => {
+                    check_control("control", &self.control)?;
+                    next.control = self.control.clone();
+                }
                 other => {
                     return Err(Fault::invalid(
                         format!("modified_properties[{i}]"),
                         format!(
                             "'{other}' is not an updatable server property (name, address, description, \
-                             dns_update_type, dns_name_protection, discard_dns_on_lease_deletion, options)"
+                             dns_update_type, dns_name_protection, discard_dns_on_lease_deletion, options, control)"
                         ),
                     ));
                 }

@@ -75,6 +75,8 @@ macro_rules! for_each_operation {
                 DeleteDhcpFilters(delete_dhcp_filters::DeleteDhcpFiltersParams) = delete_filters(DeleteDhcpFiltersParams) => DhcpFilters;
                 CreateDhcpPolicy(create_dhcp_policy::CreateDhcpPolicyParams) = create_policy(CreateDhcpPolicyParams) => DhcpPolicies;
                 DeleteDhcpPolicy(delete_dhcp_policy::DeleteDhcpPolicyParams) = delete_policy(DeleteDhcpPolicyParams) => DhcpPolicies;
+                RecordDhcpPush(record_dhcp_push::RecordDhcpPushParams) = record_push(RecordDhcpPushParams) => DhcpServers;
+                RecordDhcpLeases(record_dhcp_leases::RecordDhcpLeasesParams) = record_leases(RecordDhcpLeasesParams) => Addresses;
             }
             Access {
                 CreateAccessScope(create_access_scope::CreateAccessScopeParams) = create_access_scope(CreateAccessScopeParams) => AccessScopes;

@@ -15,6 +15,7 @@ use crate::conflict::Key;
 use crate::events::Event;
 use crate::ids::{AccessScopeId, FailoverId, RangeId};
 use crate::tables::access::{ObjectRef, ObjectType};
+use crate::tables::dhcp::servers::ServerPush;
 use crate::tables::{ApplyError, State};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -220,6 +221,11 @@ impl State {
                     (false, None) => Undo::default(),
                 }
             }
+            E::DhcpServerPushRecorded(push) => Undo::of(E::DhcpServerPushRecorded(
+                dhcp.push_of(push.server)
+                    .cloned()
+                    .unwrap_or_else(|| ServerPush::blank(push.server)),
+            )),
             E::DhcpServerDeleted(id) => dhcp
                 .server(*id)
                 .map_or_else(Undo::default, |old| Undo::of(E::DhcpServerCreated(old.clone()))),

@@ -318,6 +318,7 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
             dns_update_type: DnsUpdateType::Default,
             dns_name_protection: false,
             discard_dns_on_lease_deletion: false,
+            control: String::new(),
             options: Vec::new(),
         }),
         18 => P::EditDhcpServer(EditDhcpServerParams {
@@ -329,6 +330,7 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
             dns_update_type: DnsUpdateType::Default,
             dns_name_protection: false,
             discard_dns_on_lease_deletion: false,
+            control: String::new(),
             options: Vec::new(),
         }),
         19 => P::DeleteDhcpServer(DeleteDhcpServerParams {

@@ -286,6 +286,7 @@ pub fn to_params(state: &State, op: &Op) -> Option<OperationParams> {
             dns_update_type: DnsUpdateType::Default,
             dns_name_protection: false,
             discard_dns_on_lease_deletion: false,
+            control: String::new(),
             options: Vec::new(),
         }),
         Op::DeleteServer { pick } => OperationParams::DeleteDhcpServer(DeleteDhcpServerParams {

@@ -53,6 +53,7 @@ pub(super) fn server_row(s: &DhcpServer) -> pb::DhcpServerRow {
         dns_name_protection: s.dns_name_protection,
         discard_dns_on_lease_deletion: s.discard_dns_on_lease_deletion,
         options: options_row(&s.options),
+        control: s.control.clone(),
     }
 }
 
@@ -72,6 +73,7 @@ pub(super) fn server_from(row: Option<pb::DhcpServerRow>) -> Result<DhcpServer, 
         dns_name_protection: r.dns_name_protection,
         discard_dns_on_lease_deletion: r.discard_dns_on_lease_deletion,
         options: options_from(r.options),
+        control: r.control,
     })
 }
 

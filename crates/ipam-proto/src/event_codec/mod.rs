@@ -19,6 +19,7 @@ use ipam_core::model::{AddressAssignment, ManagedBy, Manager};
 use ipam_core::tables::address_spaces::{AddressSpace, SpaceKind};
 use ipam_core::tables::addresses::IpAddressRecord;
 use ipam_core::tables::blocks::IpBlock;
+use ipam_core::tables::dhcp::servers::ServerPush;
 use ipam_core::tables::ranges::IpRange;
 use prost::Message;
 
@@ -371,6 +372,13 @@ pub fn to_pb(event: &Event) -> pb::Event {
             })
         }
         Event::DhcpPolicyDeleted(id) => Kind::DhcpPolicyDeleted(pb::DhcpPolicyDeleted { id: id.0 }),
+        Event::DhcpServerPushRecorded(p) => Kind::DhcpServerPushRecorded(pb::DhcpServerPushRecorded {
+            server_id: p.server.0,
+            attempted_seq: p.attempted_seq,
+            pushed_seq: p.pushed_seq,
+            config_hash: p.config_hash.clone(),
+            failure: p.failure.clone(),
+        }),
         Event::AccessScopeCreated(x) => Kind::AccessScopeCreated(pb::AccessScopeCreated {
             scope: Some(access_scope_row(x)),
         }),
@@ -483,6 +491,13 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             (row, false) => Event::DhcpPolicyUpdated(row),
         },
         Kind::DhcpPolicyDeleted(e) => Event::DhcpPolicyDeleted(PolicyId(e.id)),
+        Kind::DhcpServerPushRecorded(e) => Event::DhcpServerPushRecorded(ServerPush {
+            server: ServerId(e.server_id),
+            attempted_seq: e.attempted_seq,
+            pushed_seq: e.pushed_seq,
+            config_hash: e.config_hash,
+            failure: e.failure,
+        }),
         Kind::AccessScopeCreated(e) => Event::AccessScopeCreated(access_scope_from(e.scope)?),
         Kind::AccessScopeUpdated(e) => Event::AccessScopeUpdated(access_scope_from(e.scope)?),
         Kind::AccessScopeDeleted(e) => Event::AccessScopeDeleted(ipam_core::ids::AccessScopeId(e.id)),

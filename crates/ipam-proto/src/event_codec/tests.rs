@@ -111,6 +111,7 @@ fn dhcp_events_round_trip() {
             dns_update_type: DnsUpdateType::Always,
             dns_name_protection: true,
             discard_dns_on_lease_deletion: true,
+            control: String::new(),
             options: vec![option.clone()],
         }),
         Event::DhcpScopeUpdated(DhcpScope {

@@ -64,6 +64,7 @@ impl FromWire for CreateDhcpServerParams {
             dns_name_protection: m.dns_name_protection,
             discard_dns_on_lease_deletion: m.discard_dns_on_lease_deletion,
             options: options(&m.options)?,
+            control: m.control.trim().to_string(),
         })
     }
 }
@@ -82,6 +83,7 @@ impl FromWire for EditDhcpServerParams {
             dns_name_protection: m.dns_name_protection,
             discard_dns_on_lease_deletion: m.discard_dns_on_lease_deletion,
             options: options(&m.options)?,
+            control: m.control.trim().to_string(),
         })
     }
 }
@@ -458,6 +460,42 @@ impl FromWire for DeleteDhcpPolicyParams {
     fn from_wire(m: &pb::DeleteDhcpPolicyParams) -> Result<Self, Fault> {
         Ok(DeleteDhcpPolicyParams {
             id: PolicyId(required_id("id", m.id)?),
+        })
+    }
+}
+
+impl FromWire for RecordDhcpPushParams {
+    type Wire = pb::RecordDhcpPushParams;
+
+    fn from_wire(m: &pb::RecordDhcpPushParams) -> Result<Self, Fault> {
+        Ok(RecordDhcpPushParams {
+            server: ServerId(required_id("server_id", m.server_id)?),
+            seq: m.seq,
+            config_hash: m.config_hash.clone(),
+            failure: m.failure.clone(),
+        })
+    }
+}
+
+impl FromWire for RecordDhcpLeasesParams {
+    type Wire = pb::RecordDhcpLeasesParams;
+
+    fn from_wire(m: &pb::RecordDhcpLeasesParams) -> Result<Self, Fault> {
+        let leases = m
+            .leases
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Ok(ObservedLease {
+                    address: parse_addr(&format!("leases[{i}].address"), &l.address)?,
+                    mac: mac(&format!("leases[{i}].mac"), &l.mac)?,
+                    hostname: l.hostname.clone(),
+                })
+            })
+            .collect::<Result<_, Fault>>()?;
+        Ok(RecordDhcpLeasesParams {
+            server: ServerId(required_id("server_id", m.server_id)?),
+            leases,
         })
     }
 }

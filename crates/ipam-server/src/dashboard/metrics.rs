@@ -210,6 +210,7 @@ pub async fn render(d: &Dashboard) -> String {
         u8::from(engine.poisoned().is_some()),
     );
     integrity(&mut out, engine);
+    kea(&mut out, &app.kea);
     if let Ok(view) = api::tables_now(app).await {
         family(
             &mut out,
@@ -299,6 +300,55 @@ fn integrity(out: &mut String, engine: &ipam_store::Engine) {
             "gauge",
             "How long the last scrub took.",
             took.as_secs_f64(),
+        );
+    }
+}
+
+/// The managed DHCP servers as the Kea reconciler last saw them.
+fn kea(out: &mut String, status: &ipam_kea::KeaStatus) {
+    let servers = status.servers();
+    family(
+        out,
+        "ipam_dhcp_drift_subnets",
+        "gauge",
+        "Subnets on a managed DHCP server that IPAM does not own, or owned ones changed by hand.",
+    );
+    for view in servers.values() {
+        sample(
+            out,
+            "ipam_dhcp_drift_subnets",
+            &format!("server=\"{}\"", view.name),
+            view.drift.len(),
+        );
+    }
+    family(
+        out,
+        "ipam_dhcp_leases",
+        "gauge",
+        "Leases a managed DHCP server held at the last collection.",
+    );
+    for view in servers.values() {
+        if let Some(leases) = view.leases {
+            sample(
+                out,
+                "ipam_dhcp_leases",
+                &format!("server=\"{}\"", view.name),
+                leases,
+            );
+        }
+    }
+    family(
+        out,
+        "ipam_dhcp_server_unreachable",
+        "gauge",
+        "1 while the last push to or collection from a managed DHCP server failed.",
+    );
+    for view in servers.values() {
+        sample(
+            out,
+            "ipam_dhcp_server_unreachable",
+            &format!("server=\"{}\"", view.name),
+            u8::from(view.problem.is_some()),
         );
     }
 }

@@ -13,7 +13,12 @@ impl Admin for App {
     ) -> Result<Response<pb::ServerStatus>, Status> {
         Ok(Response::new(pb::ServerStatus {
             serving: self.health.serving(),
-            problems: self.health.problems(),
+            problems: self
+                .health
+                .problems()
+                .into_iter()
+                .chain(crate::kea::status_lines(&self.kea))
+                .collect(),
             head_seq: self.engine.head(),
             durable_seq: self.engine.durable_seq(),
             snapshot_seq: self.engine.last_snapshot_seq(),

@@ -32,6 +32,8 @@ pub struct App {
     /// Whether the server serves, and why not.
     pub health: Arc<crate::health::Health>,
     pub started_unix_ms: i64,
+    /// What the Kea reconciler knows of the managed DHCP servers (drift, leases, problems).
+    pub kea: Arc<ipam_kea::KeaStatus>,
 }
 
 pub const DEFAULT_PAGE: usize = 100;

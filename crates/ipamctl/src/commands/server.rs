@@ -12,6 +12,10 @@ pub struct ServerFields {
     pub address: Option<String>,
     #[arg(long)]
     pub description: Option<String>,
+    /// The Kea control endpoint IPAM pushes this server's scopes to and reads its leases
+    /// from: kea+unix:///run/kea/kea4-ctrl-socket or kea+http://host:8000/ ("" to stop).
+    #[arg(long)]
+    pub control: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,6 +48,7 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
                 name,
                 address: fields.address.unwrap_or_default(),
                 description: fields.description.unwrap_or_default(),
+                control: fields.control.unwrap_or_default(),
                 ..Default::default()
             };
             c.run(P::CreateDhcpServer(params)).await
@@ -55,6 +60,7 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
                 name: m.set("name", &name),
                 address: m.set("address", &fields.address),
                 description: m.set("description", &fields.description),
+                control: m.set("control", &fields.control),
                 modified_properties: m.0,
                 ..Default::default()
             };

@@ -15,6 +15,12 @@ fn scope_network_key(scope: &super::scopes::DhcpScope) -> Key {
     Key::scope_network(scope.server.0, scope.family(), scope.network.span())
 }
 
+/// A server's push outcome: its own key, so recording a push never conflicts with the
+/// decisions that read the server's row.
+pub(crate) fn push_key(server: crate::ids::ServerId) -> Key {
+    Key::name(Table::DhcpServers, server.0, "\u{0}push")
+}
+
 impl State {
     pub(in crate::tables) fn apply_dhcp(
         &mut self,
@@ -69,6 +75,14 @@ impl State {
                 writes.push(Key::name(Table::DhcpServers, 0, &server.name));
                 self.dhcp.remove_server(id);
                 self.forget_access_scope(ObjectType::DhcpServer, id.0);
+            }
+            Event::DhcpServerPushRecorded(push) => {
+                // A blank row is an undo's: it may name a server deleted since.
+                if !push.is_blank() && self.dhcp.server(push.server).is_none() {
+                    return fail(format!("no server {}", push.server));
+                }
+                writes.push(push_key(push.server));
+                self.dhcp.put_push(push);
             }
             Event::DhcpScopeCreated(scope) | Event::DhcpScopeUpdated(scope) => {
                 let old = self.dhcp.scope(scope.id).cloned();

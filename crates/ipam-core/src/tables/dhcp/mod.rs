@@ -2,6 +2,7 @@
 //! through `State::apply`; the indexes here are derived and rebuilt after a snapshot load.
 
 mod apply;
+pub(crate) use apply::push_key;
 pub mod failovers;
 pub mod filters;
 pub mod policies;
@@ -19,7 +20,7 @@ use policies::DhcpPolicy;
 use reservations::DhcpReservation;
 use scopes::DhcpScope;
 use serde::{Deserialize, Serialize};
-use servers::DhcpServer;
+use servers::{DhcpServer, ServerPush};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use superscopes::DhcpSuperscope;
 
@@ -34,6 +35,9 @@ pub struct Dhcp {
     superscopes: BTreeMap<SuperscopeId, DhcpSuperscope>,
     filters: BTreeMap<FilterId, DhcpFilter>,
     policies: BTreeMap<PolicyId, DhcpPolicy>,
+    /// The reconciler's last outcome per managed server. Kept after the server is deleted
+    /// (ids are never reused), so deleting a server needs nothing more to undo.
+    pushes: BTreeMap<ServerId, ServerPush>,
     #[serde(skip)]
     index: Index,
 }
@@ -101,6 +105,19 @@ impl Dhcp {
 
     pub fn server_by_name(&self, name: &str) -> Option<&DhcpServer> {
         self.servers.values().find(|s| s.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The reconciler's last outcome for `server`, if it ever tried.
+    pub fn push_of(&self, server: ServerId) -> Option<&ServerPush> {
+        self.pushes.get(&server)
+    }
+
+    pub(crate) fn put_push(&mut self, push: ServerPush) {
+        if push.is_blank() {
+            self.pushes.remove(&push.server);
+        } else {
+            self.pushes.insert(push.server, push);
+        }
     }
 
     // --- scopes ---------------------------------------------------------------------
@@ -410,6 +427,10 @@ impl Dhcp {
             f.hash(h);
         }
         for p in self.policies.values() {
+            p.hash(h);
+        }
+        // Nothing when no server was ever pushed, so older logs keep their hashes.
+        for p in self.pushes.values() {
             p.hash(h);
         }
     }

@@ -1,0 +1,53 @@
+//! Reading a server's leases back: `lease4-get-page` (lease_cmds hook) from the start to
+//! the end, a page at a time.
+
+use crate::client::{KeaClient, KeaError};
+use ipam_core::addr::{Addr, parse_mac};
+use ipam_core::delegates::ObservedLease;
+use serde_json::{Value, json};
+
+/// Leases per page: large pages keep a 100,000-lease collection to a few round trips.
+const PAGE: u64 = 10_000;
+/// Kea's "empty" result: no (more) leases.
+const EMPTY: i64 = 3;
+
+/// Every IPv4 lease the server holds, in address order.
+pub async fn all_leases(client: &KeaClient) -> Result<Vec<ObservedLease>, KeaError> {
+    let mut leases = Vec::new();
+    let mut from = Value::from("start");
+    loop {
+        let page = match client
+            .command("lease4-get-page", Some(json!({ "from": from, "limit": PAGE })))
+            .await
+        {
+            Ok(page) => page,
+            Err(KeaError::Refused { result: EMPTY, .. }) => break,
+            Err(e) => return Err(e),
+        };
+        let list = page
+            .get("leases")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let Some(last) = list.last().and_then(|l| l.get("ip-address")).cloned() else {
+            break;
+        };
+        let full = list.len() as u64 == PAGE;
+        leases.extend(list.iter().filter_map(lease));
+        if !full {
+            break;
+        }
+        from = last;
+    }
+    Ok(leases)
+}
+
+fn lease(l: &Value) -> Option<ObservedLease> {
+    let address = Addr::parse(l.get("ip-address")?.as_str()?).ok()?;
+    let text = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or("");
+    Some(ObservedLease {
+        address,
+        mac: parse_mac(text("hw-address")),
+        hostname: text("hostname").to_string(),
+    })
+}

@@ -1,0 +1,304 @@
+//! The reconcile loop (the kube-rs controller shape): the log holds the intent, this task
+//! makes each managed Kea server match it and writes back what it saw. It never decides an
+//! IPAM rule: it renders what the tables say, pushes it, and records the outcome through
+//! `Recorder` (operations, so outcomes are events like everything else).
+//!
+//! It wakes when the durable log moves (after a short debounce, so a burst of changes is
+//! one push), when a retry is due, and when a collection is due. A server whose desired
+//! configuration hashes to what it last accepted is in sync and left alone. A server that
+//! cannot be reached is retried with doubling backoff; a configuration Kea refuses is
+//! recorded with Kea's message and not tried again until IPAM's desired state changes.
+
+use crate::client::KeaClient;
+use crate::leases::all_leases;
+use crate::push::{drift_of, push};
+use crate::render::{config_hash, owned_subnets};
+use ipam_core::delegates::{ObservedLease, RecordDhcpLeasesParams, RecordDhcpPushParams};
+use ipam_core::ids::ServerId;
+use ipam_store::Engine;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Writes the reconciler's observations into the log (ipamd runs them as operations of the
+/// server's own authority).
+pub trait Recorder: Send + Sync + 'static {
+    fn record_push(&self, params: RecordDhcpPushParams) -> impl Future<Output = Result<(), String>> + Send;
+    fn record_leases(
+        &self,
+        params: RecordDhcpLeasesParams,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+#[derive(Clone, Debug)]
+pub struct ReconcilerConfig {
+    /// How often leases are read back from every managed server.
+    pub collect_interval: Duration,
+    /// The longest wait between retries of a server that cannot be reached.
+    pub retry_max: Duration,
+    /// How long after a change the push waits for more changes to join it.
+    pub debounce: Duration,
+}
+
+impl Default for ReconcilerConfig {
+    fn default() -> Self {
+        ReconcilerConfig {
+            collect_interval: Duration::from_secs(60),
+            retry_max: Duration::from_secs(30),
+            debounce: Duration::from_millis(20),
+        }
+    }
+}
+
+/// What the reconciler knows of one managed server right now (for status and metrics).
+#[derive(Clone, Debug, Default)]
+pub struct ServerView {
+    pub name: String,
+    /// Subnets on the server IPAM does not own, or owned ones changed by hand.
+    pub drift: Vec<String>,
+    /// The last collection's lease count, if one succeeded.
+    pub leases: Option<usize>,
+    /// Why the server could not be reached or refused, if it did last time.
+    pub problem: Option<String>,
+}
+
+/// Shared with ipamd's status and metrics, and its way to ask for a collection now.
+#[derive(Default)]
+pub struct KeaStatus {
+    servers: parking_lot::Mutex<BTreeMap<ServerId, ServerView>>,
+    collect_now: Notify,
+}
+
+impl KeaStatus {
+    pub fn servers(&self) -> BTreeMap<ServerId, ServerView> {
+        self.servers.lock().clone()
+    }
+
+    /// Asks for a lease collection from every managed server at once.
+    pub fn collect_now(&self) {
+        self.collect_now.notify_one();
+    }
+
+    fn update(&self, server: ServerId, name: &str, f: impl FnOnce(&mut ServerView)) {
+        let mut servers = self.servers.lock();
+        let view = servers.entry(server).or_default();
+        view.name = name.to_string();
+        f(view);
+    }
+}
+
+/// One managed server as the tables want it.
+struct Desired {
+    server: ServerId,
+    name: String,
+    control: String,
+    owned: Vec<Value>,
+    hash: String,
+    /// Already accepted by the server (the last push outcome has this hash, no failure).
+    in_sync: bool,
+}
+
+/// Per server: when to try again and what Kea refused.
+#[derive(Default)]
+struct Retry {
+    due: Option<Instant>,
+    backoff: Duration,
+    /// The hash of a configuration Kea refused: not tried again as it is.
+    refused: Option<String>,
+    /// The failure last recorded, so an unreachable server is not recorded every retry.
+    recorded_failure: Option<String>,
+}
+
+pub struct Reconciler<R: Recorder> {
+    engine: Engine,
+    recorder: Arc<R>,
+    config: ReconcilerConfig,
+    status: Arc<KeaStatus>,
+}
+
+impl<R: Recorder> Reconciler<R> {
+    pub fn new(engine: Engine, recorder: R, config: ReconcilerConfig, status: Arc<KeaStatus>) -> Self {
+        Reconciler {
+            engine,
+            recorder: Arc::new(recorder),
+            config,
+            status,
+        }
+    }
+
+    /// Runs until `stop` resolves.
+    pub async fn run(self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut durable = self.engine.durability().watch();
+        let mut retries: HashMap<ServerId, Retry> = HashMap::new();
+        let mut next_collect = Instant::now() + self.config.collect_interval;
+        let mut seen = 0u64;
+        loop {
+            let position = self.engine.durable_seq();
+            if position != seen {
+                seen = position;
+                self.reconcile(&mut retries).await;
+            }
+            let retry_due = retries.values().filter_map(|r| r.due).min();
+            let wake = retry_due.map_or(next_collect, |d| d.min(next_collect));
+            tokio::select! {
+                _ = &mut stop => return,
+                changed = durable.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(self.config.debounce).await;
+                }
+                _ = tokio::time::sleep_until(wake) => {
+                    if Instant::now() >= next_collect {
+                        self.collect().await;
+                        next_collect = Instant::now() + self.config.collect_interval;
+                    }
+                    self.reconcile(&mut retries).await;
+                }
+                _ = self.status.collect_now.notified() => {
+                    self.collect().await;
+                    next_collect = Instant::now() + self.config.collect_interval;
+                }
+            }
+        }
+    }
+
+    /// Every managed server as of the durable position, and that position.
+    async fn desired(&self) -> Option<(u64, Vec<Desired>)> {
+        self.engine
+            .read_durable(|state| {
+                let servers = state
+                    .dhcp
+                    .servers()
+                    .filter(|s| s.is_managed())
+                    .map(|s| {
+                        let owned = owned_subnets(state, s.id);
+                        let hash = config_hash(&owned);
+                        let in_sync = state
+                            .dhcp
+                            .push_of(s.id)
+                            .is_some_and(|p| p.failure.is_empty() && p.config_hash == hash);
+                        Desired {
+                            server: s.id,
+                            name: s.name.clone(),
+                            control: s.control.clone(),
+                            owned,
+                            hash,
+                            in_sync,
+                        }
+                    })
+                    .collect();
+                (state.position(), servers)
+            })
+            .await
+            .ok()
+    }
+
+    async fn reconcile(&self, retries: &mut HashMap<ServerId, Retry>) {
+        let Some((seq, servers)) = self.desired().await else {
+            return;
+        };
+        let now = Instant::now();
+        let mut pushes = tokio::task::JoinSet::new();
+        for d in servers {
+            let retry = retries.entry(d.server).or_default();
+            if d.in_sync || retry.refused.as_deref() == Some(d.hash.as_str()) {
+                retry.due = None;
+                continue;
+            }
+            if retry.due.is_some_and(|due| due > now) {
+                continue;
+            }
+            pushes.spawn(async move {
+                let outcome = match KeaClient::new(&d.control) {
+                    Ok(client) => push(&client, &d.owned).await,
+                    Err(e) => Err(e),
+                };
+                (d, outcome)
+            });
+        }
+        while let Some(joined) = pushes.join_next().await {
+            let Ok((d, outcome)) = joined else { continue };
+            let retry = retries.entry(d.server).or_default();
+            let failure = match outcome {
+                Ok(pushed) => {
+                    tracing::info!(server = %d.name, seq, hash = %d.hash, "pushed to Kea");
+                    self.status.update(d.server, &d.name, |v| {
+                        v.drift = pushed.foreign;
+                        v.problem = None;
+                    });
+                    *retry = Retry::default();
+                    self.record(d.server, seq, d.hash, String::new()).await;
+                    continue;
+                }
+                Err(e) => e,
+            };
+            let message = failure.to_string();
+            tracing::warn!(server = %d.name, seq, "push to Kea failed: {message}");
+            self.status
+                .update(d.server, &d.name, |v| v.problem = Some(message.clone()));
+            if failure.is_transient() {
+                retry.backoff = (retry.backoff * 2).clamp(Duration::from_millis(500), self.config.retry_max);
+                retry.due = Some(Instant::now() + retry.backoff);
+            } else {
+                retry.refused = Some(d.hash.clone());
+                retry.due = None;
+            }
+            if retry.recorded_failure.as_deref() != Some(message.as_str()) {
+                retry.recorded_failure = Some(message.clone());
+                self.record(d.server, seq, String::new(), message).await;
+            }
+        }
+    }
+
+    async fn record(&self, server: ServerId, seq: u64, config_hash: String, failure: String) {
+        let params = RecordDhcpPushParams {
+            server,
+            seq,
+            config_hash,
+            failure,
+        };
+        if let Err(e) = self.recorder.record_push(params).await {
+            tracing::warn!(%server, "recording a push outcome failed: {e}");
+        }
+    }
+
+    /// Reads every managed server's leases and records them (the operation writes only
+    /// what changed), and looks for drift on the way.
+    async fn collect(&self) {
+        let Some((_, servers)) = self.desired().await else {
+            return;
+        };
+        for d in servers {
+            let Ok(client) = KeaClient::new(&d.control) else {
+                continue;
+            };
+            let leases: Vec<ObservedLease> = match all_leases(&client).await {
+                Ok(leases) => leases,
+                Err(e) => {
+                    tracing::warn!(server = %d.name, "reading leases failed: {e}");
+                    self.status
+                        .update(d.server, &d.name, |v| v.problem = Some(e.to_string()));
+                    continue;
+                }
+            };
+            let count = leases.len();
+            if let Ok(drift) = drift_of(&client, &d.owned).await {
+                self.status.update(d.server, &d.name, |v| v.drift = drift);
+            }
+            let params = RecordDhcpLeasesParams {
+                server: d.server,
+                leases,
+            };
+            match self.recorder.record_leases(params).await {
+                Ok(()) => self.status.update(d.server, &d.name, |v| v.leases = Some(count)),
+                Err(e) => tracing::warn!(server = %d.name, "recording leases failed: {e}"),
+            }
+        }
+    }
+}

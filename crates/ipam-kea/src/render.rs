@@ -1,0 +1,232 @@
+//! IPAM's desired state of one Kea server, as the `subnet4` entries IPAM owns, and how they
+//! go into the server's running configuration. Pure: the tables in, JSON out.
+//!
+//! A subnet IPAM owns has `id` = the scope's id and `"user-context": {"ipam": {"scope": id}}`;
+//! every other subnet of the server, and everything outside `subnet4`, is the operator's and
+//! is left as it is (reported as drift, never changed).
+
+use ipam_core::addr::{Addr, Family, Span};
+use ipam_core::ids::ServerId;
+use ipam_core::tables::State;
+use ipam_core::tables::dhcp::scopes::{DhcpScope, ScopeStatus};
+use serde_json::{Map, Value, json};
+
+/// The subnets IPAM owns on `server`: its active IPv4 scopes with their pools (the scope's
+/// range less its exclusions), lease time, options and reservations, in scope id order.
+/// (kea-dhcp4 serves IPv4 only; an inactive scope is one the server must not serve.)
+pub fn owned_subnets(state: &State, server: ServerId) -> Vec<Value> {
+    let mut scopes: Vec<&DhcpScope> = state
+        .dhcp
+        .scopes_of(server)
+        .filter(|s| s.family() == Family::V4 && s.status == ScopeStatus::Active)
+        .collect();
+    scopes.sort_by_key(|s| s.id);
+    scopes.into_iter().map(|s| subnet(state, s)).collect()
+}
+
+fn subnet(state: &State, scope: &DhcpScope) -> Value {
+    let pools: Vec<Value> = pool_spans(scope.span(), &scope.exclusions)
+        .into_iter()
+        .map(|p| json!({ "pool": format!("{} - {}", v4(p.start), v4(p.end)) }))
+        .collect();
+    let reservations: Vec<Value> = state
+        .dhcp
+        .reservations_of(scope.id)
+        .filter_map(|r| {
+            let address = state.addresses.get(r.address)?.address();
+            let mut entry = json!({ "hw-address": r.client_id, "ip-address": address.to_string() });
+            if !r.name.is_empty() {
+                entry["hostname"] = json!(r.name);
+            }
+            Some(entry)
+        })
+        .collect();
+    let mut subnet = json!({
+        "id": scope.id.0,
+        "subnet": scope.network.to_string(),
+        "pools": pools,
+        "reservations": reservations,
+        "option-data": options(&scope.options),
+        "user-context": { "ipam": { "scope": scope.id.0, "name": scope.name } },
+    });
+    if scope.lease_duration_s > 0 {
+        subnet["valid-lifetime"] = json!(scope.lease_duration_s);
+    }
+    subnet
+}
+
+fn options(options: &[ipam_core::tables::dhcp::servers::DhcpOption]) -> Vec<Value> {
+    options
+        .iter()
+        .map(|o| json!({ "code": o.code, "data": o.value }))
+        .collect()
+}
+
+fn v4(value: u128) -> Addr {
+    Addr::new(Family::V4, value)
+}
+
+/// `range` less `exclusions` (sorted, non-overlapping, inside it): Kea's pools.
+pub fn pool_spans(range: Span, exclusions: &[Span]) -> Vec<Span> {
+    let mut pools = Vec::new();
+    let mut next = range.start;
+    for e in exclusions {
+        if e.start > next {
+            pools.push(Span::new(next, e.start - 1));
+        }
+        next = next.max(e.end.saturating_add(1));
+    }
+    if next <= range.end {
+        pools.push(Span::new(next, range.end));
+    }
+    pools
+}
+
+/// The hash of the owned subnets: what a push records, and what says the server already
+/// has them. JSON objects serialize with sorted keys, so equal subnets hash equally.
+pub fn config_hash(owned: &[Value]) -> String {
+    let text = serde_json::to_string(owned).expect("JSON serializes");
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
+
+/// Whether a subnet of a running configuration is one IPAM owns.
+pub fn ipam_scope_of(subnet: &Value) -> Option<u64> {
+    subnet.pointer("/user-context/ipam/scope").and_then(Value::as_u64)
+}
+
+/// `config` (config-get's arguments, `{"Dhcp4": {...}}`) with IPAM's subnets replaced by
+/// `owned`; every other subnet and setting as it was.
+pub fn merge(mut config: Value, owned: &[Value]) -> Result<Value, String> {
+    let dhcp4 = config
+        .get_mut("Dhcp4")
+        .and_then(Value::as_object_mut)
+        .ok_or("the server's configuration has no Dhcp4 section")?;
+    // config-get reports a hash of the configuration; config-set does not take it back.
+    dhcp4.remove("hash");
+    let mut subnets: Vec<Value> = match dhcp4.remove("subnet4") {
+        Some(Value::Array(list)) => list.into_iter().filter(|s| ipam_scope_of(s).is_none()).collect(),
+        _ => Vec::new(),
+    };
+    subnets.extend(owned.iter().cloned());
+    dhcp4.insert("subnet4".into(), Value::Array(subnets));
+    if let Some(map) = config.as_object_mut() {
+        map.retain(|k, _| k == "Dhcp4");
+    }
+    Ok(config)
+}
+
+/// The subnets of a running configuration IPAM does not own (the operator's, or left from
+/// before IPAM managed the server), and the owned ones that differ from IPAM's (changed by
+/// hand), as short descriptions.
+pub fn drift(config: &Value, owned: &[Value]) -> Vec<String> {
+    let running: Vec<&Value> = config
+        .pointer("/Dhcp4/subnet4")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().collect())
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for s in &running {
+        let subnet = s.get("subnet").and_then(Value::as_str).unwrap_or("?");
+        match ipam_scope_of(s) {
+            None => found.push(format!("subnet {subnet} is not IPAM's")),
+            Some(scope) => {
+                let wanted = owned.iter().find(|o| ipam_scope_of(o) == Some(scope));
+                match wanted {
+                    None => found.push(format!(
+                        "subnet {subnet} names scope {scope}, which IPAM does not push"
+                    )),
+                    Some(w) if !same_subnet(w, s) => {
+                        found.push(format!("subnet {subnet} (scope {scope}) was changed"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether a running subnet still says what IPAM pushed: every key IPAM sets, compared
+/// the way Kea echoes it back (pools without spaces, reservations and options with the
+/// defaults Kea adds left out).
+fn same_subnet(wanted: &Value, running: &Value) -> bool {
+    let pools = |v: &Value| -> Vec<String> {
+        v.get("pools")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|p| p.get("pool").and_then(Value::as_str))
+                    .map(|p| p.replace(' ', ""))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pick = |v: &Value, list: &str, keys: &[&str]| -> Vec<Map<String, Value>> {
+        v.get(list)
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .map(|e| {
+                        keys.iter()
+                            .filter_map(|k| Some((k.to_string(), e.get(*k)?.clone())))
+                            .filter(|(_, v)| v.as_str() != Some(""))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let reservation_keys = ["hw-address", "ip-address", "hostname"];
+    let option_keys = ["code", "data"];
+    wanted.get("subnet") == running.get("subnet")
+        && pools(wanted) == pools(running)
+        && pick(wanted, "reservations", &reservation_keys) == pick(running, "reservations", &reservation_keys)
+        && pick(wanted, "option-data", &option_keys) == pick(running, "option-data", &option_keys)
+        && (wanted.get("valid-lifetime").is_none()
+            || wanted.get("valid-lifetime") == running.get("valid-lifetime"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pools_leave_out_exclusions() {
+        let spans = pool_spans(
+            Span::new(10, 200),
+            &[Span::new(10, 19), Span::new(50, 59), Span::new(200, 200)],
+        );
+        assert_eq!(spans, vec![Span::new(20, 49), Span::new(60, 199)]);
+        assert_eq!(pool_spans(Span::new(1, 5), &[]), vec![Span::new(1, 5)]);
+        assert!(pool_spans(Span::new(1, 5), &[Span::new(1, 5)]).is_empty());
+    }
+
+    #[test]
+    fn merge_keeps_what_ipam_does_not_own() {
+        let config = json!({"Dhcp4": {
+        "hash": "abc",
+        "valid-lifetime": 4000,
+        "subnet4": [
+            {"id": 900, "subnet": "192.168.9.0/24"},
+            {"id": 3, "subnet": "10.3.0.0/24", "user-context": {"ipam": {"scope": 3}}},
+        ]}});
+        let owned = vec![json!({"id": 4, "subnet": "10.4.0.0/24", "user-context": {"ipam": {"scope": 4}}})];
+        let merged = merge(config, &owned).unwrap();
+        let subnets = merged.pointer("/Dhcp4/subnet4").unwrap().as_array().unwrap();
+        assert_eq!(subnets.len(), 2);
+        assert_eq!(subnets[0]["id"], 900);
+        assert_eq!(subnets[1]["id"], 4);
+        assert_eq!(merged.pointer("/Dhcp4/valid-lifetime"), Some(&json!(4000)));
+        assert!(merged.pointer("/Dhcp4/hash").is_none());
+        let d = drift(&merged, &owned);
+        assert_eq!(d, vec!["subnet 192.168.9.0/24 is not IPAM's".to_string()]);
+    }
+
+    #[test]
+    fn hashes_follow_content() {
+        let a = vec![json!({"id": 1, "subnet": "10.0.0.0/24"})];
+        let b = vec![json!({"subnet": "10.0.0.0/24", "id": 1})];
+        assert_eq!(config_hash(&a), config_hash(&b));
+        assert_ne!(config_hash(&a), config_hash(&[]));
+    }
+}

@@ -1,0 +1,477 @@
+//! IPAM driving real ISC Kea servers: two kea-dhcp4 daemons on loopback (unix control
+//! sockets, no interfaces, so no DHCP traffic), installed from Debian when missing. What is
+//! checked is what each daemon's own `config-get` says, and what ipamd records; every wait
+//! is for an observable condition with a bounded deadline.
+
+use ipam_e2e::{Conn, DhcpClient, IpamClient, Server, block_params, created_id};
+use ipam_proto::pb;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const KEA: &str = "/usr/sbin/kea-dhcp4";
+const HOOKS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks";
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Installs Kea from Debian when it is not there (the tests run as root in CI).
+fn ensure_kea() {
+    if Path::new(KEA).exists() {
+        return;
+    }
+    let sh = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+              --no-install-recommends kea-dhcp4-server kea-ctrl-agent";
+    let status = Command::new("sh")
+        .args(["-c", sh])
+        .status()
+        .expect("running apt-get");
+    assert!(
+        status.success() && Path::new(KEA).exists(),
+        "installing kea-dhcp4-server failed"
+    );
+}
+
+/// One kea-dhcp4 daemon with its own directory: config, control socket, lease file,
+/// pid and lock files.
+struct Kea {
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Kea {
+    fn start(dir: &Path) -> Kea {
+        std::fs::create_dir_all(dir).unwrap();
+        let config = json!({"Dhcp4": {
+            "interfaces-config": {"interfaces": []},
+            "control-socket": {"socket-type": "unix", "socket-name": dir.join("ctrl.sock")},
+            "lease-database": {"type": "memfile", "name": dir.join("leases.csv"), "lfc-interval": 0},
+            "hooks-libraries": [
+                {"library": format!("{HOOKS}/libdhcp_lease_cmds.so")},
+                {"library": format!("{HOOKS}/libdhcp_stat_cmds.so")}
+            ],
+            // The operator's own subnet: IPAM must leave it alone.
+            "subnet4": [{"id": 4000, "subnet": "192.168.77.0/24"}],
+            "loggers": [{"name": "kea-dhcp4", "severity": "WARN",
+                         "output_options": [{"output": dir.join("kea.log")}]}]
+        }});
+        std::fs::write(dir.join("kea.json"), config.to_string()).unwrap();
+        let mut kea = Kea {
+            dir: dir.to_path_buf(),
+            child: None,
+        };
+        kea.spawn();
+        kea
+    }
+
+    fn spawn(&mut self) {
+        let _ = std::fs::remove_file(self.socket());
+        let child = Command::new(KEA)
+            .arg("-c")
+            .arg(self.dir.join("kea.json"))
+            .env("KEA_PIDFILE_DIR", &self.dir)
+            .env("KEA_LOCKFILE_DIR", &self.dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("stderr.log")).unwrap())
+            .spawn()
+            .expect("starting kea-dhcp4");
+        self.child = Some(child);
+        let started = Instant::now();
+        while self.try_command("version-get", None).is_err() {
+            assert!(
+                started.elapsed() < DEADLINE,
+                "kea-dhcp4 in {} did not answer",
+                self.dir.display()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("ctrl.sock")
+    }
+
+    fn control_url(&self) -> String {
+        format!("kea+unix://{}", self.socket().display())
+    }
+
+    fn try_command(&self, command: &str, arguments: Option<Value>) -> std::io::Result<Value> {
+        let mut stream = UnixStream::connect(self.socket())?;
+        let mut request = json!({ "command": command });
+        if let Some(a) = arguments {
+            request["arguments"] = a;
+        }
+        stream.write_all(request.to_string().as_bytes())?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        serde_json::from_str(&answer).map_err(std::io::Error::other)
+    }
+
+    /// Runs a command that must succeed; the socket is briefly away while Kea applies a
+    /// new configuration, so a connection refused is tried again.
+    fn command(&self, command: &str, arguments: Option<Value>) -> Value {
+        let started = Instant::now();
+        let answer = loop {
+            match self.try_command(command, arguments.clone()) {
+                Ok(answer) => break answer,
+                Err(e) if started.elapsed() > DEADLINE => panic!("{command}: kea does not answer: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        };
+        assert_eq!(answer["result"], 0, "{command}: {answer}");
+        answer
+    }
+
+    fn subnets(&self) -> Vec<Value> {
+        let config = self.command("config-get", None);
+        config["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn subnet(&self, network: &str) -> Option<Value> {
+        self.subnets().into_iter().find(|s| s["subnet"] == network)
+    }
+}
+
+impl Drop for Kea {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Polls `probe` until it gives Some, or fails naming `what`.
+async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn pools(subnet: &Value) -> Vec<String> {
+    subnet["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pool"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn server_row(dhcp: &mut DhcpClient<Conn>, id: u64) -> pb::DhcpServer {
+    dhcp.get_server(pb::GetByIdRequest { id, as_of: None })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn scope_row(dhcp: &mut DhcpClient<Conn>, id: u64) -> pb::DhcpScope {
+    dhcp.get_scope(pb::GetByIdRequest { id, as_of: None })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn scope(server: u64, network: &str, start: &str, end: &str) -> pb::CreateDhcpScopeParams {
+    pb::CreateDhcpScopeParams {
+        server_id: server,
+        network: network.into(),
+        name: format!("scope {network}"),
+        start_address: start.into(),
+        end_address: end.into(),
+        lease_duration_s: 3600,
+        ..Default::default()
+    }
+}
+
+struct Setup {
+    _temp: tempfile::TempDir,
+    kea1: Kea,
+    kea2: Kea,
+    ipamd: Server,
+    dhcp: DhcpClient<Conn>,
+    ipam: IpamClient<Conn>,
+    server1: u64,
+    server2: u64,
+}
+
+async fn setup() -> Setup {
+    ensure_kea();
+    let temp = tempfile::tempdir().unwrap();
+    let kea1 = Kea::start(&temp.path().join("kea1"));
+    let kea2 = Kea::start(&temp.path().join("kea2"));
+    let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "1", "--dhcp-retry-max-s", "1"]);
+    let mut dhcp = ipamd.dhcp().await;
+    let mut ipam = ipamd.ipam().await;
+    ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    let server = |name: &str, kea: &Kea| pb::CreateDhcpServerParams {
+        name: name.into(),
+        control: kea.control_url(),
+        ..Default::default()
+    };
+    let server1 = created_id(dhcp.create_server(server("dhcp1.test", &kea1)).await);
+    let server2 = created_id(dhcp.create_server(server("dhcp2.test", &kea2)).await);
+    Setup {
+        _temp: temp,
+        kea1,
+        kea2,
+        ipamd,
+        dhcp,
+        ipam,
+        server1,
+        server2,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scopes_reservations_and_replicas_reach_kea() {
+    let Setup {
+        kea1,
+        kea2,
+        mut dhcp,
+        server1,
+        server2,
+        ipamd,
+        _temp,
+        ..
+    } = setup().await;
+    let bad_control = dhcp
+        .create_server(pb::CreateDhcpServerParams {
+            name: "dhcp3.test".into(),
+            control: "http://nope".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(bad_control.message().contains("control"), "{bad_control:?}");
+
+    // A created scope appears in config-get, owned by IPAM; the operator's subnet stays.
+    let a = created_id(
+        dhcp.create_scope(scope(server1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200"))
+            .await,
+    );
+    let subnet = eventually("scope A on kea1", async || kea1.subnet("10.1.0.0/24")).await;
+    assert_eq!(subnet["id"], a);
+    assert_eq!(subnet["user-context"]["ipam"]["scope"], a);
+    assert_eq!(pools(&subnet), vec!["10.1.0.10-10.1.0.200"]);
+    assert_eq!(subnet["valid-lifetime"], 3600);
+    assert!(
+        kea1.subnet("192.168.77.0/24").is_some(),
+        "the operator's subnet was removed"
+    );
+    let pushed = eventually("the push recorded", async || {
+        Some(server_row(&mut dhcp, server1).await).filter(|s| s.pushed_seq > 0)
+    })
+    .await;
+    assert!(
+        pushed.push_failure.is_empty() && !pushed.config_hash.is_empty(),
+        "{pushed:?}"
+    );
+
+    // A reservation reaches the server; then an edited pool (with an exclusion); then the
+    // reservation's deletion.
+    let reservation = created_id(
+        dhcp.create_reservation(pb::CreateDhcpReservationParams {
+            scope_id: a,
+            address: "10.1.0.50".into(),
+            client_id: "aa-bb-cc-dd-ee-01".into(),
+            name: "printer".into(),
+            ..Default::default()
+        })
+        .await,
+    );
+    let subnet = eventually("the reservation on kea1", async || {
+        kea1.subnet("10.1.0.0/24")
+            .filter(|s| s["reservations"].as_array().is_some_and(|r| !r.is_empty()))
+    })
+    .await;
+    assert_eq!(subnet["reservations"][0]["hw-address"], "aa:bb:cc:dd:ee:01");
+    assert_eq!(subnet["reservations"][0]["ip-address"], "10.1.0.50");
+    dhcp.update_scope(pb::UpdateDhcpScopeParams {
+        id: a,
+        modified_properties: vec!["start_address".into(), "end_address".into(), "exclusions".into()],
+        start_address: "10.1.0.20".into(),
+        end_address: "10.1.0.150".into(),
+        exclusions: vec![pb::ExclusionRange {
+            start_address: "10.1.0.100".into(),
+            end_address: "10.1.0.109".into(),
+        }],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    eventually("the edited pool on kea1", async || {
+        kea1.subnet("10.1.0.0/24")
+            .filter(|s| pools(s) == ["10.1.0.20-10.1.0.99", "10.1.0.110-10.1.0.150"])
+    })
+    .await;
+    dhcp.delete_reservation(pb::DeleteDhcpReservationParams {
+        reservation_id: reservation,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    eventually("the reservation gone from kea1", async || {
+        kea1.subnet("10.1.0.0/24")
+            .filter(|s| s["reservations"].as_array().is_some_and(|r| r.is_empty()))
+    })
+    .await;
+
+    // Replication truly configures the partner.
+    dhcp.create_failover(pb::CreateDhcpFailoverParams {
+        name: "pair".into(),
+        server1_id: server1,
+        server2_id: server2,
+        mode: pb::FailoverMode::HotStandby as i32,
+        mclt_s: 3600,
+        scope_ids: vec![a],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(kea2.subnet("10.1.0.0/24").is_none());
+    dhcp.replicate_scope(pb::ReplicateScopeParams {
+        scope_ids: vec![a],
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    let replica = eventually("the replica on kea2", async || kea2.subnet("10.1.0.0/24")).await;
+    assert_eq!(
+        pools(&replica),
+        vec!["10.1.0.20-10.1.0.99", "10.1.0.110-10.1.0.150"]
+    );
+    assert_ne!(replica["id"], a, "the replica is its own scope");
+
+    // A deleted scope leaves the server (and only IPAM's subnets go).
+    let b = created_id(
+        dhcp.create_scope(scope(server1, "10.2.0.0/24", "10.2.0.10", "10.2.0.20"))
+            .await,
+    );
+    eventually("scope B on kea1", async || kea1.subnet("10.2.0.0/24")).await;
+    dhcp.delete_scope(pb::DeleteDhcpScopeParams { id: b })
+        .await
+        .unwrap();
+    eventually("scope B gone from kea1", async || {
+        Some(()).filter(|_| kea1.subnet("10.2.0.0/24").is_none())
+    })
+    .await;
+    assert!(kea1.subnet("192.168.77.0/24").is_some() && kea1.subnet("10.1.0.0/24").is_some());
+    assert!(ipamd.log_text().contains("pushed to Kea"));
+
+    // The operator's subnet is reported as drift, not touched.
+    let mut admin = ipamd.admin().await;
+    eventually("drift in the status", async || {
+        let status = admin
+            .get_status(pb::GetStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        status
+            .problems
+            .iter()
+            .find(|p| p.contains("dhcp1.test: drift: subnet 192.168.77.0/24 is not IPAM's"))
+            .cloned()
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_down_servers_and_refusals() {
+    let Setup {
+        kea1,
+        mut kea2,
+        mut dhcp,
+        mut ipam,
+        server1,
+        server2,
+        ipamd: _ipamd,
+        _temp,
+    } = setup().await;
+    let a = created_id(
+        dhcp.create_scope(scope(server1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200"))
+            .await,
+    );
+    eventually("scope A on kea1", async || kea1.subnet("10.1.0.0/24")).await;
+
+    // A lease made on Kea shows up as utilization in ipamd, and goes when it ends.
+    kea1.command(
+        "lease4-add",
+        Some(json!({"ip-address": "10.1.0.20", "hw-address": "11:22:33:44:55:66", "hostname": "laptop"})),
+    );
+    let leased = eventually("the lease in the scope's utilization", async || {
+        Some(scope_row(&mut dhcp, a).await)
+            .filter(|s| s.utilization.as_ref().is_some_and(|u| u.utilized == 1))
+    })
+    .await;
+    let range = ipam
+        .get_range(pb::GetByIdRequest {
+            id: leased.range_id,
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(range.utilization.unwrap().utilized, 1);
+    kea1.command("lease4-del", Some(json!({"ip-address": "10.1.0.20"})));
+    eventually("the ended lease gone", async || {
+        Some(scope_row(&mut dhcp, a).await)
+            .filter(|s| s.utilization.as_ref().is_some_and(|u| u.utilized == 0))
+    })
+    .await;
+
+    // A stopped server gets its push when it is back; IPAM committed the scope regardless.
+    kea2.stop();
+    created_id(
+        dhcp.create_scope(scope(server2, "10.5.0.0/24", "10.5.0.10", "10.5.0.50"))
+            .await,
+    );
+    let down = eventually("the failed push recorded", async || {
+        Some(server_row(&mut dhcp, server2).await).filter(|s| !s.push_failure.is_empty())
+    })
+    .await;
+    assert!(down.push_failure.contains("ctrl.sock"), "{down:?}");
+    kea2.spawn();
+    eventually("the push after the restart", async || kea2.subnet("10.5.0.0/24")).await;
+    eventually("the recovered push recorded", async || {
+        Some(server_row(&mut dhcp, server2).await).filter(|s| s.push_failure.is_empty() && s.pushed_seq > 0)
+    })
+    .await;
+
+    // A configuration Kea refuses fails with Kea's own message and changes nothing there.
+    let before = kea1.subnets();
+    let bad = pb::CreateDhcpScopeParams {
+        options: vec![pb::DhcpOption {
+            code: 3,
+            value: "not-an-address".into(),
+        }],
+        ..scope(server1, "10.6.0.0/24", "10.6.0.10", "10.6.0.50")
+    };
+    created_id(dhcp.create_scope(bad).await);
+    let refused = eventually("the refusal recorded", async || {
+        Some(server_row(&mut dhcp, server1).await).filter(|s| !s.push_failure.is_empty())
+    })
+    .await;
+    assert!(refused.push_failure.contains("config-test"), "{refused:?}");
+    assert!(
+        refused.push_failure.to_lowercase().contains("option"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        kea1.subnets(),
+        before,
+        "a refused configuration changed the server"
+    );
+}
