@@ -170,6 +170,22 @@ fn pools(subnet: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Each item's outcome on the managed DHCP servers it changed: (server, state, message).
+fn pushes(op: &pb::Operation) -> Vec<(String, pb::DhcpPushState, String)> {
+    op.items
+        .iter()
+        .flat_map(|i| &i.dhcp_pushes)
+        .map(|p| {
+            let state = pb::DhcpPushState::try_from(p.state).unwrap();
+            (p.server.clone(), state, p.message.clone())
+        })
+        .collect()
+}
+
+fn pushed_to(server: &str) -> Vec<(String, pb::DhcpPushState, String)> {
+    vec![(server.to_string(), pb::DhcpPushState::Pushed, String::new())]
+}
+
 async fn server_row(dhcp: &mut DhcpClient<Conn>, id: u64) -> pb::DhcpServer {
     dhcp.get_server(pb::GetByIdRequest { id, as_of: None })
         .await
@@ -258,11 +274,17 @@ async fn scopes_reservations_and_replicas_reach_kea() {
     assert!(bad_control.message().contains("control"), "{bad_control:?}");
 
     // A created scope appears in config-get, owned by IPAM; the operator's subnet stays.
-    let a = created_id(
-        dhcp.create_scope(scope(server1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200"))
-            .await,
-    );
-    let subnet = eventually("scope A on kea1", async || kea1.subnet("10.1.0.0/24")).await;
+    // The call answers once the server has it, and says so.
+    let created = dhcp
+        .create_scope(scope(server1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(pushes(&created), pushed_to("dhcp1.test"));
+    let a = created.result.unwrap().record_id;
+    let subnet = kea1
+        .subnet("10.1.0.0/24")
+        .expect("scope A on kea1 when the call answers");
     assert_eq!(subnet["id"], a);
     assert_eq!(subnet["user-context"]["ipam"]["scope"], a);
     assert_eq!(pools(&subnet), vec!["10.1.0.10-10.1.0.200"]);
@@ -342,13 +364,18 @@ async fn scopes_reservations_and_replicas_reach_kea() {
     .await
     .unwrap();
     assert!(kea2.subnet("10.1.0.0/24").is_none());
-    dhcp.replicate_scope(pb::ReplicateScopeParams {
-        scope_ids: vec![a],
-        dry_run: false,
-    })
-    .await
-    .unwrap();
-    let replica = eventually("the replica on kea2", async || kea2.subnet("10.1.0.0/24")).await;
+    let replicated = dhcp
+        .replicate_scope(pb::ReplicateScopeParams {
+            scope_ids: vec![a],
+            dry_run: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(pushes(&replicated), pushed_to("dhcp2.test"));
+    let replica = kea2
+        .subnet("10.1.0.0/24")
+        .expect("the replica on kea2 when the call answers");
     assert_eq!(
         pools(&replica),
         vec!["10.1.0.20-10.1.0.99", "10.1.0.110-10.1.0.150"]
@@ -397,7 +424,7 @@ async fn leases_down_servers_and_refusals() {
         mut ipam,
         server1,
         server2,
-        ipamd: _ipamd,
+        ipamd,
         _temp,
     } = setup().await;
     let a = created_id(
@@ -434,10 +461,16 @@ async fn leases_down_servers_and_refusals() {
 
     // A stopped server gets its push when it is back; IPAM committed the scope regardless.
     kea2.stop();
-    created_id(
-        dhcp.create_scope(scope(server2, "10.5.0.0/24", "10.5.0.10", "10.5.0.50"))
-            .await,
-    );
+    let created = dhcp
+        .create_scope(scope(server2, "10.5.0.0/24", "10.5.0.10", "10.5.0.50"))
+        .await
+        .unwrap()
+        .into_inner();
+    let [(name, state, message)] = &pushes(&created)[..] else {
+        panic!("one server: {created:?}")
+    };
+    assert_eq!((name.as_str(), *state), ("dhcp2.test", pb::DhcpPushState::Failed));
+    assert!(message.contains("ctrl.sock"), "{message}");
     let down = eventually("the failed push recorded", async || {
         Some(server_row(&mut dhcp, server2).await).filter(|s| !s.push_failure.is_empty())
     })
@@ -445,6 +478,20 @@ async fn leases_down_servers_and_refusals() {
     assert!(down.push_failure.contains("ctrl.sock"), "{down:?}");
     kea2.spawn();
     eventually("the push after the restart", async || kea2.subnet("10.5.0.0/24")).await;
+    // The operation now says the server has it.
+    let mut ops = ipamd.ops().await;
+    eventually("the operation's item pushed", async || {
+        let op = ops
+            .get_operation(pb::GetOperationRequest {
+                id: created.id,
+                include_items: true,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        Some(()).filter(|_| pushes(&op) == pushed_to("dhcp2.test"))
+    })
+    .await;
     eventually("the recovered push recorded", async || {
         Some(server_row(&mut dhcp, server2).await).filter(|s| s.push_failure.is_empty() && s.pushed_seq > 0)
     })
@@ -459,7 +506,12 @@ async fn leases_down_servers_and_refusals() {
         }],
         ..scope(server1, "10.6.0.0/24", "10.6.0.10", "10.6.0.50")
     };
-    created_id(dhcp.create_scope(bad).await);
+    let created = dhcp.create_scope(bad).await.unwrap().into_inner();
+    let [(_, state, message)] = &pushes(&created)[..] else {
+        panic!("one server: {created:?}")
+    };
+    assert_eq!(*state, pb::DhcpPushState::Failed);
+    assert!(message.contains("config-test"), "{message}");
     let refused = eventually("the refusal recorded", async || {
         Some(server_row(&mut dhcp, server1).await).filter(|s| !s.push_failure.is_empty())
     })

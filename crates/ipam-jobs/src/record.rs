@@ -126,7 +126,22 @@ pub fn item_to_pb(index: usize, o: &ItemOutcome) -> pb::ItemResult {
         error: o.fault.as_ref().map(fault_to_pb),
         // The plan's target; the runner copies it from the planned item.
         target_id: 0,
+        // The runner fills in the managed DHCP servers the item's events change.
+        dhcp_pushes: Vec::new(),
     }
+}
+
+/// An item's managed DHCP servers, each pending until an answer says what became of it
+/// (the push outcome is observed state, read from the tables when the item is answered).
+pub fn pending_pushes(servers: &[ipam_core::ids::ServerId]) -> Vec<pb::DhcpPush> {
+    servers
+        .iter()
+        .map(|s| pb::DhcpPush {
+            server_id: s.0,
+            state: pb::DhcpPushState::Pending as i32,
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// The plan as pending item results (status unspecified, record_id = the item's target),

@@ -16,7 +16,7 @@ use ipam_core::Ctx;
 use ipam_core::access;
 use ipam_core::delegates::{ItemAction, ItemOutcome, OperationParams, Plan};
 use ipam_core::fault::{Fault, FaultCode};
-use ipam_core::ids::RecordRef;
+use ipam_core::ids::{RecordRef, ServerId};
 use ipam_proto::params_codec;
 use ipam_proto::pb;
 use ipam_store::{AppendError, AppendRequest};
@@ -115,8 +115,10 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
             break;
         }
         match run_item(inner, &caller, id, &params, &plan, index, dry_run).await {
-            Ok((outcome, seq)) => {
-                released.push(index, item_to_pb(index, &outcome), seq, outcome.record);
+            Ok((outcome, seq, servers)) => {
+                let mut result = item_to_pb(index, &outcome);
+                result.dhcp_pushes = record::pending_pushes(&servers);
+                released.push(index, result, seq, outcome.record);
             }
             // An item the caller may not run fails alone: the others are checked on their own
             // objects (3.19.6.1 checks each object of a multi-object operation).
@@ -144,7 +146,9 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
 }
 
 /// Decides one item (and whether the caller may run it, on the same tables) and appends its
-/// events, deciding again on conflicts.
+/// events, deciding again on conflicts. Also says which managed DHCP servers the committed
+/// events change (read on the tables they were decided on), so the item can report what
+/// became of them there.
 async fn run_item(
     inner: &Inner,
     caller: &Caller,
@@ -153,18 +157,19 @@ async fn run_item(
     plan: &Plan,
     index: usize,
     dry_run: bool,
-) -> Result<(ItemOutcome, u64), Fault> {
+) -> Result<(ItemOutcome, u64, Vec<ServerId>), Fault> {
     let mut attempts = 0;
     loop {
-        let (based_on, decided, reads, events) = inner.engine.read(|state| {
+        let (based_on, decided, reads, events, servers) = inner.engine.read(|state| {
             let mut ctx = Ctx::new(state);
             let decided = access::decide_item(params, plan, index, &mut ctx, caller.authority());
             let (reads, events) = ctx.finish();
-            (state.position(), decided, reads, events)
+            let servers = state.dhcp.managed_servers_touched(&events);
+            (state.position(), decided, reads, events, servers)
         });
         let outcome = decided?;
         if events.is_empty() || dry_run {
-            return Ok((outcome, 0));
+            return Ok((outcome, 0, Vec::new()));
         }
         let request = AppendRequest {
             based_on,
@@ -184,7 +189,7 @@ async fn run_item(
                 );
                 let mut outcome = outcome;
                 outcome.record = outcome.record.map(|r| appended.ids.resolve(r));
-                return Ok((outcome, appended.last_seq));
+                return Ok((outcome, appended.last_seq, servers));
             }
             Err(AppendError::Conflict { .. }) if attempts < inner.config.max_conflict_retries => {
                 attempts += 1;

@@ -7,9 +7,11 @@
 
 pub mod client;
 pub mod leases;
+pub mod outcome;
 pub mod push;
 pub mod reconciler;
 pub mod render;
 
 pub use client::{KeaClient, KeaError};
+pub use outcome::{PushOutcome, push_outcome};
 pub use reconciler::{KeaStatus, Reconciler, ReconcilerConfig, Recorder, ServerView};

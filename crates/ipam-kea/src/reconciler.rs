@@ -242,14 +242,18 @@ impl<R: Recorder> Reconciler<R> {
             tracing::warn!(server = %d.name, seq, "push to Kea failed: {message}");
             self.status
                 .update(d.server, &d.name, |v| v.problem = Some(message.clone()));
-            if failure.is_transient() {
+            let transient = failure.is_transient();
+            if transient {
                 retry.backoff = (retry.backoff * 2).clamp(Duration::from_millis(500), self.config.retry_max);
                 retry.due = Some(Instant::now() + retry.backoff);
             } else {
                 retry.refused = Some(d.hash.clone());
                 retry.due = None;
             }
-            if retry.recorded_failure.as_deref() != Some(message.as_str()) {
+            // An unreachable server is recorded once per distinct message (not every retry);
+            // a refusal always, as it refuses a new configuration each time, and the
+            // operations waiting on that configuration learn of it from the record.
+            if !transient || retry.recorded_failure.as_deref() != Some(message.as_str()) {
                 retry.recorded_failure = Some(message.clone());
                 self.record(d.server, seq, String::new(), message).await;
             }

@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// doubles from half a second up to this).
     #[arg(long, env = "IPAMD_DHCP_RETRY_MAX_S", default_value_t = 30)]
     pub dhcp_retry_max_s: u64,
+    /// How long a call that changes a managed DHCP server waits for the push before it
+    /// answers (its item results then say pushed, failed with the server's message, or
+    /// pending; a pending server is pushed when it is back). 0 = answer at once.
+    #[arg(long, env = "IPAMD_DHCP_PUSH_WAIT_MS", default_value_t = 5000)]
+    pub dhcp_push_wait_ms: u64,
     /// How callers are identified: `token` (every call but health carries
     /// `authorization: Bearer <token>`, or a client certificate with --client-ca; the first
     /// start writes an administrator's token to <data>/admin.token) or `none` (every caller

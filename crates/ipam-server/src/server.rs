@@ -78,6 +78,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         health: health.clone(),
         started_unix_ms: ipam_jobs::record::now_ms(),
         kea: Default::default(),
+        push_wait: Duration::from_millis(args.dhcp_push_wait_ms),
     };
     crate::kea::start(
         app.clone(),

@@ -277,6 +277,9 @@ impl Client {
             }
         } else if let Some(result) = result {
             print_result(&self.printer, result);
+            if let Some(item) = op.items.first().filter(|i| !i.dhcp_pushes.is_empty()) {
+                eprintln!("DHCP servers: {}", rows::dhcp_pushes(&item.dhcp_pushes));
+            }
         }
         // The status message already says how it ended ("succeeded", "failed: ...");
         // only spell the state out when the server left the message empty.

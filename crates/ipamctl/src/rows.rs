@@ -287,6 +287,7 @@ impl Row for pb::ItemResult {
             ("ACTION", |i| item_action(i.action)),
             ("RECORD", |i| id(i.record_id)),
             ("OBJECT", |i| i.object.clone()),
+            ("DHCP", |i| dhcp_pushes(&i.dhcp_pushes)),
             ("MESSAGE", |i| match &i.error {
                 Some(f) if !f.field.is_empty() => format!("{} ({})", f.message, f.field),
                 Some(f) => f.message.clone(),
@@ -294,6 +295,29 @@ impl Row for pb::ItemResult {
             }),
         ]
     }
+}
+
+/// What became of an item's change on each managed DHCP server: "dhcp1 pushed, dhcp2
+/// failed: <why>".
+pub fn dhcp_pushes(pushes: &[pb::DhcpPush]) -> String {
+    let one = |p: &pb::DhcpPush| {
+        let server = if p.server.is_empty() {
+            id(p.server_id)
+        } else {
+            p.server.clone()
+        };
+        let state = match pb::DhcpPushState::try_from(p.state) {
+            Ok(pb::DhcpPushState::Pushed) => "pushed",
+            Ok(pb::DhcpPushState::Failed) => "failed",
+            _ => "pending",
+        };
+        if p.message.is_empty() {
+            format!("{server} {state}")
+        } else {
+            format!("{server} {state}: {}", p.message)
+        }
+    };
+    pushes.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
 impl Row for pb::LoggedEvent {

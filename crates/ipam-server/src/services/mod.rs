@@ -8,6 +8,7 @@ pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
 pub mod operations;
+mod pushes;
 
 use crate::auth::{self, Authenticated};
 use crate::status;
@@ -34,6 +35,8 @@ pub struct App {
     pub started_unix_ms: i64,
     /// What the Kea reconciler knows of the managed DHCP servers (drift, leases, problems).
     pub kea: Arc<ipam_kea::KeaStatus>,
+    /// How long a unary call waits for the managed DHCP servers it changed to be pushed.
+    pub push_wait: std::time::Duration,
 }
 
 pub const DEFAULT_PAGE: usize = 100;
@@ -345,13 +348,16 @@ impl App {
                 .unwrap_or_else(|| Fault::internal("no fault recorded"));
             return Err(status::from_fault(&f, Some(op.id)));
         }
+        self.await_pushes(&op).await;
         Ok(Response::new(self.render_operation(op)))
     }
 
-    /// Fills `result` with the record the operation produced, as it is now, and the item
-    /// counts; keeps at most `record::MAX_ANSWER_ITEMS` item results.
+    /// Fills `result` with the record the operation produced, as it is now, the item
+    /// counts, and the items' outcomes on managed DHCP servers; keeps at most
+    /// `record::MAX_ANSWER_ITEMS` item results.
     pub fn render_operation(&self, mut op: pb::Operation) -> pb::Operation {
         record::bound_items(&mut op, record::MAX_ANSWER_ITEMS);
+        self.resolve_pushes(&mut op);
         let Some(record_id) = op.result.as_ref().map(|r| r.record_id).filter(|&id| id != 0) else {
             return op;
         };
@@ -369,6 +375,15 @@ impl App {
             record_id,
         });
         op
+    }
+}
+
+impl App {
+    /// Each item's outcome on the managed DHCP servers it changed, as of now.
+    pub fn resolve_pushes(&self, op: &mut pb::Operation) {
+        if pushes::has_pushes(op) {
+            self.engine.read(|s| pushes::resolve(s, op));
+        }
     }
 }
 

@@ -215,7 +215,8 @@ impl Operations for App {
         let size = super::page_size("page_size", req.page_size)?;
         // The token is the input index to go on from.
         let from = page_token(&req.page_token, "page_token")? as usize;
-        let op = self.visible(&who, self.jobs.get(req.id).map_err(fault)?)?;
+        let mut op = self.visible(&who, self.jobs.get(req.id).map_err(fault)?)?;
+        self.resolve_pushes(&mut op);
         let mut matching = op
             .items
             .into_iter()

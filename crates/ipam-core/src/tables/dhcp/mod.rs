@@ -10,6 +10,7 @@ pub mod reservations;
 pub mod scopes;
 pub mod servers;
 pub mod superscopes;
+mod touched;
 
 use super::rows::Rows;
 use crate::addr::{Family, Prefix};
