@@ -186,6 +186,22 @@ fn pushed_to(server: &str) -> Vec<(String, pb::DhcpPushState, String)> {
     vec![(server.to_string(), pb::DhcpPushState::Pushed, String::new())]
 }
 
+/// Runs a collection; for `server`: (leases read, new or changed, ended, recorded).
+async fn collect(dhcp: &mut DhcpClient<Conn>, server: &str) -> (u64, u64, u64, bool) {
+    let answer = dhcp
+        .collect_leases(pb::CollectLeasesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let c = answer
+        .servers
+        .iter()
+        .find(|c| c.server == server)
+        .unwrap_or_else(|| panic!("{server} not collected: {answer:?}"));
+    assert!(c.error.is_empty(), "{c:?}");
+    (c.leases, c.new_or_changed, c.ended, c.operation_id != 0)
+}
+
 async fn server_row(dhcp: &mut DhcpClient<Conn>, id: u64) -> pb::DhcpServer {
     dhcp.get_server(pb::GetByIdRequest { id, as_of: None })
         .await
@@ -228,7 +244,9 @@ async fn setup() -> Setup {
     let temp = tempfile::tempdir().unwrap();
     let kea1 = Kea::start(&temp.path().join("kea1"));
     let kea2 = Kea::start(&temp.path().join("kea2"));
-    let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "1", "--dhcp-retry-max-s", "1"]);
+    // Collections run when a test asks (CollectLeases), not on a timer: each one then
+    // reports exactly the changes the test made.
+    let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "3600", "--dhcp-retry-max-s", "1"]);
     let mut dhcp = ipamd.dhcp().await;
     let mut ipam = ipamd.ipam().await;
     ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
@@ -433,16 +451,16 @@ async fn leases_down_servers_and_refusals() {
     );
     eventually("scope A on kea1", async || kea1.subnet("10.1.0.0/24")).await;
 
-    // A lease made on Kea shows up as utilization in ipamd, and goes when it ends.
+    // A lease made on Kea shows up as utilization in ipamd, and goes when it ends; a
+    // collection that finds nothing new writes nothing.
     kea1.command(
         "lease4-add",
         Some(json!({"ip-address": "10.1.0.20", "hw-address": "11:22:33:44:55:66", "hostname": "laptop"})),
     );
-    let leased = eventually("the lease in the scope's utilization", async || {
-        Some(scope_row(&mut dhcp, a).await)
-            .filter(|s| s.utilization.as_ref().is_some_and(|u| u.utilized == 1))
-    })
-    .await;
+    assert_eq!(collect(&mut dhcp, "dhcp1.test").await, (1, 1, 0, true));
+    let leased = scope_row(&mut dhcp, a).await;
+    assert_eq!(leased.utilization.as_ref().unwrap().utilized, 1);
+    assert_eq!(collect(&mut dhcp, "dhcp1.test").await, (1, 0, 0, false));
     let range = ipam
         .get_range(pb::GetByIdRequest {
             id: leased.range_id,
@@ -453,11 +471,9 @@ async fn leases_down_servers_and_refusals() {
         .into_inner();
     assert_eq!(range.utilization.unwrap().utilized, 1);
     kea1.command("lease4-del", Some(json!({"ip-address": "10.1.0.20"})));
-    eventually("the ended lease gone", async || {
-        Some(scope_row(&mut dhcp, a).await)
-            .filter(|s| s.utilization.as_ref().is_some_and(|u| u.utilized == 0))
-    })
-    .await;
+    assert_eq!(collect(&mut dhcp, "dhcp1.test").await, (0, 0, 1, true));
+    let ended = scope_row(&mut dhcp, a).await;
+    assert_eq!(ended.utilization.as_ref().unwrap().utilized, 0);
 
     // A stopped server gets its push when it is back; IPAM committed the scope regardless.
     kea2.stop();

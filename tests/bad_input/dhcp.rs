@@ -484,4 +484,26 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
             page: page(99_999, "")
         })
     );
+    case!(
+        c,
+        "record leases: an ended address that is not one",
+        InvalidArgument,
+        "ended[1]",
+        dhcp.record_leases(pb::RecordDhcpLeasesParams {
+            server_id,
+            leases: Vec::new(),
+            ended: vec!["10.1.0.7".into(), "10.1.0".into()],
+        })
+    );
+    case!(
+        c,
+        "record leases: a lease without an address",
+        InvalidArgument,
+        "leases[0].address",
+        dhcp.record_leases(pb::RecordDhcpLeasesParams {
+            server_id,
+            leases: vec![pb::ObservedLease::default()],
+            ended: Vec::new(),
+        })
+    );
 }

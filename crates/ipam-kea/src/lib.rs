@@ -14,4 +14,4 @@ pub mod render;
 
 pub use client::{KeaClient, KeaError};
 pub use outcome::{PushOutcome, push_outcome};
-pub use reconciler::{KeaStatus, Reconciler, ReconcilerConfig, Recorder, ServerView};
+pub use reconciler::{Collected, Collection, KeaStatus, Reconciler, ReconcilerConfig, Recorder, ServerView};

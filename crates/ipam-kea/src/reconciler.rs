@@ -13,7 +13,7 @@ use crate::client::KeaClient;
 use crate::leases::all_leases;
 use crate::push::{drift_of, push};
 use crate::render::{config_hash, owned_subnets};
-use ipam_core::delegates::{ObservedLease, RecordDhcpLeasesParams, RecordDhcpPushParams};
+use ipam_core::delegates::{ObservedLease, RecordDhcpLeasesParams, RecordDhcpPushParams, lease_changes};
 use ipam_core::ids::ServerId;
 use ipam_store::Engine;
 use serde_json::Value;
@@ -28,10 +28,11 @@ use tokio::time::Instant;
 /// server's own authority).
 pub trait Recorder: Send + Sync + 'static {
     fn record_push(&self, params: RecordDhcpPushParams) -> impl Future<Output = Result<(), String>> + Send;
+    /// Records a collection's changes; returns the operation's id.
     fn record_leases(
         &self,
         params: RecordDhcpLeasesParams,
-    ) -> impl Future<Output = Result<(), String>> + Send;
+    ) -> impl Future<Output = Result<u64, String>> + Send;
 }
 
 #[derive(Clone, Debug)]
@@ -66,11 +67,49 @@ pub struct ServerView {
     pub problem: Option<String>,
 }
 
+/// What one collection read from one managed server and recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub server: ServerId,
+    pub name: String,
+    /// Leases the server reported.
+    pub leases: usize,
+    /// Of those, the ones IPAM did not have or had otherwise.
+    pub new_or_changed: usize,
+    /// Addresses whose lease ended since the last collection.
+    pub ended: usize,
+    /// The RecordDhcpLeases operation that recorded the changes (0: nothing changed).
+    pub operation: u64,
+    /// Why the server could not be read or the changes not recorded.
+    pub error: Option<String>,
+}
+
+/// The last finished collection, numbered from 1 in the order they started.
+#[derive(Clone, Debug, Default)]
+pub struct Collection {
+    pub number: u64,
+    pub servers: Vec<Collected>,
+}
+
 /// Shared with ipamd's status and metrics, and its way to ask for a collection now.
-#[derive(Default)]
 pub struct KeaStatus {
     servers: parking_lot::Mutex<BTreeMap<ServerId, ServerView>>,
     collect_now: Notify,
+    /// Collections started so far: a collection's number is given when it starts, so a
+    /// caller waits for one that started after it asked.
+    started: std::sync::atomic::AtomicU64,
+    collections: tokio::sync::watch::Sender<Collection>,
+}
+
+impl Default for KeaStatus {
+    fn default() -> Self {
+        KeaStatus {
+            servers: Default::default(),
+            collect_now: Notify::new(),
+            started: Default::default(),
+            collections: tokio::sync::watch::channel(Collection::default()).0,
+        }
+    }
 }
 
 impl KeaStatus {
@@ -78,9 +117,15 @@ impl KeaStatus {
         self.servers.lock().clone()
     }
 
-    /// Asks for a lease collection from every managed server at once.
-    pub fn collect_now(&self) {
+    /// Runs a lease collection from every managed server now (the reconciler's own task
+    /// does it) and returns what it found, once it is recorded. None: the reconciler
+    /// stopped.
+    pub async fn collect_now(&self) -> Option<Collection> {
+        let mut rx = self.collections.subscribe();
+        let before = self.started.load(std::sync::atomic::Ordering::Acquire);
         self.collect_now.notify_one();
+        let done = rx.wait_for(|c| c.number > before).await.ok()?;
+        Some(done.clone())
     }
 
     fn update(&self, server: ServerId, name: &str, f: impl FnOnce(&mut ServerView)) {
@@ -160,7 +205,7 @@ impl<R: Recorder> Reconciler<R> {
                     }
                     self.reconcile(&mut retries).await;
                 }
-                _ = self.status.collect_now.notified() => {
+                () = self.status.collect_now.notified() => {
                     self.collect().await;
                     next_collect = Instant::now() + self.config.collect_interval;
                 }
@@ -272,37 +317,82 @@ impl<R: Recorder> Reconciler<R> {
         }
     }
 
-    /// Reads every managed server's leases and records them (the operation writes only
-    /// what changed), and looks for drift on the way.
+    /// Reads every managed server's leases, records what changed (nothing, when nothing
+    /// did), and looks for drift on the way; publishes what it found.
     async fn collect(&self) {
-        let Some((_, servers)) = self.desired().await else {
-            return;
-        };
-        for d in servers {
-            let Ok(client) = KeaClient::new(&d.control) else {
-                continue;
-            };
-            let leases: Vec<ObservedLease> = match all_leases(&client).await {
-                Ok(leases) => leases,
-                Err(e) => {
-                    tracing::warn!(server = %d.name, "reading leases failed: {e}");
-                    self.status
-                        .update(d.server, &d.name, |v| v.problem = Some(e.to_string()));
-                    continue;
-                }
-            };
-            let count = leases.len();
-            if let Ok(drift) = drift_of(&client, &d.owned).await {
-                self.status.update(d.server, &d.name, |v| v.drift = drift);
-            }
-            let params = RecordDhcpLeasesParams {
-                server: d.server,
-                leases,
-            };
-            match self.recorder.record_leases(params).await {
-                Ok(()) => self.status.update(d.server, &d.name, |v| v.leases = Some(count)),
-                Err(e) => tracing::warn!(server = %d.name, "recording leases failed: {e}"),
+        let number = self
+            .status
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel)
+            + 1;
+        let mut found = Vec::new();
+        if let Some((_, servers)) = self.desired().await {
+            for d in servers {
+                found.push(self.collect_one(d).await);
             }
         }
+        self.status.collections.send_replace(Collection {
+            number,
+            servers: found,
+        });
+    }
+
+    async fn collect_one(&self, d: Desired) -> Collected {
+        let mut collected = Collected {
+            server: d.server,
+            name: d.name.clone(),
+            ..Default::default()
+        };
+        let client = match KeaClient::new(&d.control) {
+            Ok(client) => client,
+            Err(e) => {
+                collected.error = Some(e.to_string());
+                return collected;
+            }
+        };
+        let leases: Vec<ObservedLease> = match all_leases(&client).await {
+            Ok(leases) => leases,
+            Err(e) => {
+                tracing::warn!(server = %d.name, "reading leases failed: {e}");
+                self.status
+                    .update(d.server, &d.name, |v| v.problem = Some(e.to_string()));
+                collected.error = Some(e.to_string());
+                return collected;
+            }
+        };
+        collected.leases = leases.len();
+        if let Ok(drift) = drift_of(&client, &d.owned).await {
+            self.status.update(d.server, &d.name, |v| v.drift = drift);
+        }
+        // Only the difference goes into the log; the operation checks it again.
+        let server = d.server;
+        let Ok(changes) = self
+            .engine
+            .read_durable(move |s| lease_changes(s, server, &leases))
+            .await
+        else {
+            collected.error = Some("the store cannot serve reads".into());
+            return collected;
+        };
+        collected.new_or_changed = changes.leases.len();
+        collected.ended = changes.ended.len();
+        if !changes.is_empty() {
+            let params = RecordDhcpLeasesParams {
+                server: d.server,
+                leases: changes.leases,
+                ended: changes.ended,
+            };
+            match self.recorder.record_leases(params).await {
+                Ok(operation) => collected.operation = operation,
+                Err(e) => {
+                    tracing::warn!(server = %d.name, "recording leases failed: {e}");
+                    collected.error = Some(e);
+                    return collected;
+                }
+            }
+        }
+        let count = collected.leases;
+        self.status.update(d.server, &d.name, |v| v.leases = Some(count));
+        collected
     }
 }

@@ -19,7 +19,7 @@ struct AppRecorder {
 }
 
 impl AppRecorder {
-    async fn run(&self, params: Params) -> Result<(), String> {
+    async fn run(&self, params: Params) -> Result<u64, String> {
         let caller = Authenticated {
             caller: Caller::server(RECONCILER),
             method: "server",
@@ -32,7 +32,7 @@ impl AppRecorder {
             .map_err(|f| f.to_string())?;
         let op = job.wait_done().await;
         if record::state(&op) == pb::OperationState::Succeeded {
-            Ok(())
+            Ok(op.id)
         } else {
             Err(op
                 .error
@@ -51,9 +51,10 @@ impl Recorder for AppRecorder {
             failure: p.failure,
         }))
         .await
+        .map(|_| ())
     }
 
-    async fn record_leases(&self, p: RecordDhcpLeasesParams) -> Result<(), String> {
+    async fn record_leases(&self, p: RecordDhcpLeasesParams) -> Result<u64, String> {
         let leases = p
             .leases
             .into_iter()
@@ -66,6 +67,7 @@ impl Recorder for AppRecorder {
         self.run(Params::RecordDhcpLeases(pb::RecordDhcpLeasesParams {
             server_id: p.server.0,
             leases,
+            ended: p.ended.iter().map(ToString::to_string).collect(),
         }))
         .await
     }

@@ -320,6 +320,19 @@ pub fn dhcp_pushes(pushes: &[pb::DhcpPush]) -> String {
     pushes.iter().map(one).collect::<Vec<_>>().join(", ")
 }
 
+impl Row for pb::ServerCollection {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("SERVER", |c| c.server.clone()),
+            ("LEASES", |c| c.leases.to_string()),
+            ("NEW/CHANGED", |c| c.new_or_changed.to_string()),
+            ("ENDED", |c| c.ended.to_string()),
+            ("OPERATION", |c| id(c.operation_id)),
+            ("ERROR", |c| c.error.clone()),
+        ]
+    }
+}
+
 impl Row for pb::LoggedEvent {
     fn columns() -> Vec<Column<Self>> {
         vec![

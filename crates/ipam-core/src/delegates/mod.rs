@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use create_dhcp_failover::FailoverSettings;
 pub use create_dhcp_filters::FilterSpec;
-pub use record_dhcp_leases::ObservedLease;
+pub use record_dhcp_leases::{LeaseChanges, ObservedLease, lease_changes};
 
 crate::for_each_operation!(core_operations);
 

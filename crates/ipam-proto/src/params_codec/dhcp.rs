@@ -493,9 +493,16 @@ impl FromWire for RecordDhcpLeasesParams {
                 })
             })
             .collect::<Result<_, Fault>>()?;
+        let ended = m
+            .ended
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_addr(&format!("ended[{i}]"), a))
+            .collect::<Result<_, Fault>>()?;
         Ok(RecordDhcpLeasesParams {
             server: ServerId(required_id("server_id", m.server_id)?),
             leases,
+            ended,
         })
     }
 }

@@ -428,6 +428,7 @@ macro_rules! grpc_services {
             list_superscopes(ListDhcpSuperscopesRequest) -> ListDhcpSuperscopesResponse;
             list_filters(ListDhcpFiltersRequest) -> ListDhcpFiltersResponse;
             list_policies(ListDhcpPoliciesRequest) -> ListDhcpPoliciesResponse;
+            collect_leases(CollectLeasesRequest) -> CollectLeasesResponse;
         }
         service_impl! {
             pb::access_server::Access, access, [$($access)*],

@@ -39,6 +39,9 @@ pub enum ServerCmd {
     Show {
         id: u64,
     },
+    /// Read every managed server's leases now and record what changed (the DHCP data
+    /// collection ipamd also runs every --dhcp-collect-interval-s).
+    Collect,
 }
 
 pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
@@ -81,5 +84,16 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
             )
         }
         ServerCmd::Show { id } => show!(c, dhcp, get_server, id),
+        ServerCmd::Collect => {
+            let answer = c
+                .dhcp()
+                .collect_leases(pb::CollectLeasesRequest {})
+                .await
+                .map_err(crate::client::status_error)?
+                .into_inner();
+            c.printer.rows(&answer.servers);
+            eprintln!("collected in {} ms", answer.elapsed_ms);
+            Ok(())
+        }
     }
 }

@@ -1,16 +1,21 @@
-//! Which managed DHCP servers a decision's events change (`Dhcp::managed_servers_touched`):
-//! what an operation's items report push outcomes for. Read on the tables before the events
-//! apply, as the runner does.
+//! What the Kea side reads from the core. Which managed DHCP servers a decision's events
+//! change (`Dhcp::managed_servers_touched`): what an operation's items report push outcomes
+//! for, read on the tables before the events apply, as the runner does. And what a lease
+//! collection records (`lease_changes`, then RecordDhcpLeases): against a model where the
+//! tables' lease records are exactly the last observation, and nothing when nothing changed.
 
-use ipam_core::addr::{Addr, Prefix};
+use ipam_core::addr::{Addr, Family, Prefix, Span};
 use ipam_core::delegates::*;
 use ipam_core::exec;
 use ipam_core::ids::{ReservationId, ScopeId, ServerId, SpaceId};
+use ipam_core::model::AddressAssignment;
 use ipam_core::tables::State;
 use ipam_core::tables::dhcp::failovers::FailoverMode;
 use ipam_core::tables::dhcp::reservations::ReservationType;
 use ipam_core::tables::dhcp::scopes::ScopeStatus;
 use ipam_core::tables::dhcp::servers::DnsUpdateType;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
 
 /// Runs `params` and returns the managed servers its events touch, and its first record id.
 fn touched(state: &mut State, params: OperationParams) -> (Vec<ServerId>, u64) {
@@ -114,4 +119,68 @@ fn only_managed_servers_whose_configuration_changes_are_touched() {
 
     let delete = OperationParams::DeleteDhcpScope(DeleteDhcpScopeParams { id: ScopeId(a) });
     assert_eq!(touched(&mut state, delete).0, [managed]);
+}
+
+/// The lease records the tables hold in a server's scopes: address -> (MAC, hostname).
+fn lease_records(state: &State, server: ServerId) -> BTreeMap<u32, (Option<u64>, String)> {
+    let mut found = BTreeMap::new();
+    for scope in state.dhcp.scopes_of(server) {
+        for view in state.addresses.in_span(scope.space, Family::V4, scope.span()) {
+            let r = view.record();
+            if r.assignment == AddressAssignment::Dynamic && !r.reservation.is_set() {
+                found.insert(r.address.value() as u32, (r.mac, r.device_name));
+            }
+        }
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Rounds of observations (addresses in and around two scopes, MACs and hostnames from
+    /// small sets so that leases change): after each round's changes are recorded, the
+    /// lease records are the observation's leases inside the scopes, and a second look
+    /// finds nothing to record.
+    #[test]
+    fn collections_record_exactly_what_changed(
+        rounds in prop::collection::vec(
+            prop::collection::btree_map((0u8..3, 0u8..40), (0u64..3, 0u8..2), 0..30),
+            1..6,
+        )
+    ) {
+        let mut state = State::new();
+        let kea = server(&mut state, "kea1", "kea+unix:///run/kea/kea1.sock");
+        // Scopes 10.1.0.10-200 and 10.1.1.10-200; 10.1.2.x is outside every scope.
+        touched(&mut state, scope(kea, 0));
+        touched(&mut state, scope(kea, 1));
+        let a = |third: u8, x: u8| Addr::v4(u32::from_be_bytes([10, 1, third, x]));
+        let spans = [Span::new(a(0, 10).value(), a(0, 200).value()), Span::new(a(1, 10).value(), a(1, 200).value())];
+        for observed in rounds {
+            let leases: Vec<ObservedLease> = observed
+                .iter()
+                .map(|(&(third, x), &(mac, host))| ObservedLease {
+                    address: a(third, x + 1),
+                    mac: Some(0xaabb_cc00_0000 + mac),
+                    hostname: format!("host{host}"),
+                })
+                .collect();
+            let changes = lease_changes(&state, kea, &leases);
+            if !changes.is_empty() {
+                let params = OperationParams::RecordDhcpLeases(RecordDhcpLeasesParams {
+                    server: kea,
+                    leases: changes.leases,
+                    ended: changes.ended,
+                });
+                touched(&mut state, params);
+            }
+            let expected: BTreeMap<u32, (Option<u64>, String)> = leases
+                .iter()
+                .filter(|l| spans.iter().any(|s| s.contains(l.address.value())))
+                .map(|l| (l.address.value() as u32, (l.mac, l.hostname.clone())))
+                .collect();
+            prop_assert_eq!(lease_records(&state, kea), expected);
+            prop_assert!(lease_changes(&state, kea, &leases).is_empty());
+        }
+    }
 }
