@@ -4,21 +4,18 @@
 //! is for an observable condition with a bounded deadline.
 
 use ipam_e2e::{Conn, DhcpClient, IpamClient, Server, block_params, created_id};
+use ipam_kea::local::{self, LocalKea};
 use ipam_proto::pb;
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const KEA: &str = "/usr/sbin/kea-dhcp4";
-const HOOKS: &str = "/usr/lib/x86_64-linux-gnu/kea/hooks";
 const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Installs Kea from Debian when it is not there (the tests run as root in CI).
 fn ensure_kea() {
-    if Path::new(KEA).exists() {
+    if local::installed() {
         return;
     }
     let sh = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -28,125 +25,15 @@ fn ensure_kea() {
         .status()
         .expect("running apt-get");
     assert!(
-        status.success() && Path::new(KEA).exists(),
+        status.success() && local::installed(),
         "installing kea-dhcp4-server failed"
     );
 }
 
-/// One kea-dhcp4 daemon with its own directory: config, control socket, lease file,
-/// pid and lock files.
-struct Kea {
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl Kea {
-    fn start(dir: &Path) -> Kea {
-        std::fs::create_dir_all(dir).unwrap();
-        let config = json!({"Dhcp4": {
-            "interfaces-config": {"interfaces": []},
-            "control-socket": {"socket-type": "unix", "socket-name": dir.join("ctrl.sock")},
-            "lease-database": {"type": "memfile", "name": dir.join("leases.csv"), "lfc-interval": 0},
-            "hooks-libraries": [
-                {"library": format!("{HOOKS}/libdhcp_lease_cmds.so")},
-                {"library": format!("{HOOKS}/libdhcp_stat_cmds.so")}
-            ],
-            // The operator's own subnet: IPAM must leave it alone.
-            "subnet4": [{"id": 4000, "subnet": "192.168.77.0/24"}],
-            "loggers": [{"name": "kea-dhcp4", "severity": "WARN",
-                         "output_options": [{"output": dir.join("kea.log")}]}]
-        }});
-        std::fs::write(dir.join("kea.json"), config.to_string()).unwrap();
-        let mut kea = Kea {
-            dir: dir.to_path_buf(),
-            child: None,
-        };
-        kea.spawn();
-        kea
-    }
-
-    fn spawn(&mut self) {
-        let _ = std::fs::remove_file(self.socket());
-        let child = Command::new(KEA)
-            .arg("-c")
-            .arg(self.dir.join("kea.json"))
-            .env("KEA_PIDFILE_DIR", &self.dir)
-            .env("KEA_LOCKFILE_DIR", &self.dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(self.dir.join("stderr.log")).unwrap())
-            .spawn()
-            .expect("starting kea-dhcp4");
-        self.child = Some(child);
-        let started = Instant::now();
-        while self.try_command("version-get", None).is_err() {
-            assert!(
-                started.elapsed() < DEADLINE,
-                "kea-dhcp4 in {} did not answer",
-                self.dir.display()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("ctrl.sock")
-    }
-
-    fn control_url(&self) -> String {
-        format!("kea+unix://{}", self.socket().display())
-    }
-
-    fn try_command(&self, command: &str, arguments: Option<Value>) -> std::io::Result<Value> {
-        let mut stream = UnixStream::connect(self.socket())?;
-        let mut request = json!({ "command": command });
-        if let Some(a) = arguments {
-            request["arguments"] = a;
-        }
-        stream.write_all(request.to_string().as_bytes())?;
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer)?;
-        serde_json::from_str(&answer).map_err(std::io::Error::other)
-    }
-
-    /// Runs a command that must succeed; the socket is briefly away while Kea applies a
-    /// new configuration, so a connection refused is tried again.
-    fn command(&self, command: &str, arguments: Option<Value>) -> Value {
-        let started = Instant::now();
-        let answer = loop {
-            match self.try_command(command, arguments.clone()) {
-                Ok(answer) => break answer,
-                Err(e) if started.elapsed() > DEADLINE => panic!("{command}: kea does not answer: {e}"),
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        };
-        assert_eq!(answer["result"], 0, "{command}: {answer}");
-        answer
-    }
-
-    fn subnets(&self) -> Vec<Value> {
-        let config = self.command("config-get", None);
-        config["arguments"]["Dhcp4"]["subnet4"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn subnet(&self, network: &str) -> Option<Value> {
-        self.subnets().into_iter().find(|s| s["subnet"] == network)
-    }
-}
-
-impl Drop for Kea {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// A kea-dhcp4 of the test's own, with the operator's subnet that IPAM must leave alone.
+fn start_kea(dir: &Path) -> LocalKea {
+    let operator = json!([{"id": 4000, "subnet": "192.168.77.0/24"}]);
+    LocalKea::start(dir, operator).expect("starting kea-dhcp4")
 }
 
 /// Polls `probe` until it gives Some, or fails naming `what`.
@@ -230,8 +117,8 @@ fn scope(server: u64, network: &str, start: &str, end: &str) -> pb::CreateDhcpSc
 
 struct Setup {
     _temp: tempfile::TempDir,
-    kea1: Kea,
-    kea2: Kea,
+    kea1: LocalKea,
+    kea2: LocalKea,
     ipamd: Server,
     dhcp: DhcpClient<Conn>,
     ipam: IpamClient<Conn>,
@@ -242,15 +129,15 @@ struct Setup {
 async fn setup() -> Setup {
     ensure_kea();
     let temp = tempfile::tempdir().unwrap();
-    let kea1 = Kea::start(&temp.path().join("kea1"));
-    let kea2 = Kea::start(&temp.path().join("kea2"));
+    let kea1 = start_kea(&temp.path().join("kea1"));
+    let kea2 = start_kea(&temp.path().join("kea2"));
     // Collections run when a test asks (CollectLeases), not on a timer: each one then
     // reports exactly the changes the test made.
     let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "3600", "--dhcp-retry-max-s", "1"]);
     let mut dhcp = ipamd.dhcp().await;
     let mut ipam = ipamd.ipam().await;
     ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
-    let server = |name: &str, kea: &Kea| pb::CreateDhcpServerParams {
+    let server = |name: &str, kea: &LocalKea| pb::CreateDhcpServerParams {
         name: name.into(),
         control: kea.control_url(),
         ..Default::default()
@@ -492,7 +379,7 @@ async fn leases_down_servers_and_refusals() {
     })
     .await;
     assert!(down.push_failure.contains("ctrl.sock"), "{down:?}");
-    kea2.spawn();
+    kea2.spawn().expect("restarting kea-dhcp4");
     eventually("the push after the restart", async || kea2.subnet("10.5.0.0/24")).await;
     // The operation now says the server has it.
     let mut ops = ipamd.ops().await;
@@ -542,4 +429,144 @@ async fn leases_down_servers_and_refusals() {
         before,
         "a refused configuration changed the server"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_servers_own_subnets_are_imported_as_scopes() {
+    ensure_kea();
+    let temp = tempfile::tempdir().unwrap();
+    // A server someone configured by hand: a subnet with two pools, a reservation outside
+    // them, an option and a lease time; and a subnet without pools.
+    let operator = json!([
+        {"id": 50, "subnet": "192.168.50.0/24", "valid-lifetime": 1200,
+         "pools": [{"pool": "192.168.50.200 - 192.168.50.220"}, {"pool": "192.168.50.100 - 192.168.50.150"}],
+         "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "192.168.50.10", "hostname": "nas"}],
+         "option-data": [{"code": 3, "data": "192.168.50.1"}]},
+        {"id": 77, "subnet": "192.168.77.0/24"}
+    ]);
+    let kea = LocalKea::start(&temp.path().join("kea"), operator).expect("starting kea-dhcp4");
+    let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "3600"]);
+    let (mut dhcp, mut ipam) = (ipamd.dhcp().await, ipamd.ipam().await);
+    ipam.create_block(block_params("192.168.0.0/16")).await.unwrap();
+    let server = created_id(
+        dhcp.create_server(pb::CreateDhcpServerParams {
+            name: "hand-made.test".into(),
+            control: kea.control_url(),
+            ..Default::default()
+        })
+        .await,
+    );
+    let import = |dry_run| pb::ImportServerConfigRequest {
+        server_id: server,
+        address_space_id: 0,
+        dry_run,
+    };
+    let items = |op: &pb::Operation| -> Vec<(pb::ItemStatus, pb::ItemAction)> {
+        op.items
+            .iter()
+            .map(|i| {
+                (
+                    pb::ItemStatus::try_from(i.status).unwrap(),
+                    pb::ItemAction::try_from(i.action).unwrap(),
+                )
+            })
+            .collect()
+    };
+    let list = async |dhcp: &mut DhcpClient<Conn>| {
+        dhcp.list_scopes(pb::ListDhcpScopesRequest {
+            server_id: server,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .scopes
+    };
+
+    // A dry run decides both subnets and writes nothing.
+    let dry = dhcp
+        .import_server_config(import(true))
+        .await
+        .unwrap()
+        .into_inner();
+    use pb::{ItemAction as A, ItemStatus as S};
+    assert_eq!(items(&dry), [(S::Succeeded, A::Created), (S::Skipped, A::None)]);
+    assert!(list(&mut dhcp).await.is_empty());
+
+    // The import: the scope is IPAM's, with the server's pools as its range less
+    // exclusions, its reservation, option and lease time.
+    let done = dhcp
+        .import_server_config(import(false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(items(&done), [(S::Succeeded, A::Created), (S::Skipped, A::None)]);
+    assert_eq!(pushes(&done), pushed_to("hand-made.test"));
+    let [scope] = &list(&mut dhcp).await[..] else {
+        panic!("one scope expected")
+    };
+    assert_eq!(
+        (
+            scope.network.as_str(),
+            scope.start_address.as_str(),
+            scope.end_address.as_str()
+        ),
+        ("192.168.50.0/24", "192.168.50.10", "192.168.50.220")
+    );
+    assert_eq!(scope.lease_duration_s, 1200);
+    assert_eq!(scope.options[0].value, "192.168.50.1");
+    let reservations = dhcp
+        .list_reservations(pb::ListDhcpReservationsRequest {
+            scope_id: scope.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .reservations;
+    assert_eq!(reservations.len(), 1);
+    assert_eq!(reservations[0].client_id, "aa:bb:cc:00:00:01");
+
+    // What the server serves now is IPAM's entry in place of the hand-made one, with the
+    // same pools and reservation; the subnet without pools stays the operator's.
+    let subnets = kea.subnets();
+    let fifty: Vec<&Value> = subnets
+        .iter()
+        .filter(|s| s["subnet"] == "192.168.50.0/24")
+        .collect();
+    assert_eq!(fifty.len(), 1, "{subnets:?}");
+    assert_eq!(fifty[0]["user-context"]["ipam"]["scope"], scope.id);
+    assert_eq!(
+        pools(fifty[0]),
+        ["192.168.50.100-192.168.50.150", "192.168.50.200-192.168.50.220"]
+    );
+    assert_eq!(fifty[0]["reservations"][0]["ip-address"], "192.168.50.10");
+    assert!(kea.subnet("192.168.77.0/24").is_some());
+
+    // Importing again changes nothing: the server's subnet is IPAM's now, and a scope IPAM
+    // has already is left as it is when a list of scopes names it (ImportScopes).
+    let again = dhcp
+        .import_server_config(import(false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(items(&again), [(S::Skipped, A::None)]);
+    let named = dhcp
+        .import_scopes(pb::ImportDhcpScopesParams {
+            server_id: server,
+            scopes: vec![pb::ImportedDhcpScope {
+                network: "192.168.50.0/24".into(),
+                pools: vec![pb::DhcpPool {
+                    start_address: "192.168.50.100".into(),
+                    end_address: "192.168.50.150".into(),
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(items(&named), [(S::Succeeded, A::Unchanged)]);
+    assert_eq!(list(&mut dhcp).await.len(), 1);
 }

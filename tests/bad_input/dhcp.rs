@@ -3,7 +3,7 @@
 
 use super::{Case, Fixture, MISSING, page};
 use ipam_proto::pb;
-use tonic::Code::{AlreadyExists, InvalidArgument, NotFound};
+use tonic::Code::{AlreadyExists, FailedPrecondition, InvalidArgument, NotFound};
 
 pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
     let (server_id, scope) = (f.server_id, f.scope);
@@ -504,6 +504,54 @@ pub async fn cases(f: &mut Fixture, c: &mut Vec<Case>) {
             server_id,
             leases: vec![pb::ObservedLease::default()],
             ended: Vec::new(),
+        })
+    );
+    case!(
+        c,
+        "import scopes: a network that is not one",
+        InvalidArgument,
+        "scopes[0].network",
+        dhcp.import_scopes(pb::ImportDhcpScopesParams {
+            server_id,
+            scopes: vec![pb::ImportedDhcpScope {
+                network: "10.99.0.0/33".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "import scopes: overlapping pools",
+        InvalidArgument,
+        "scopes[0].pools[1]",
+        dhcp.import_scopes(pb::ImportDhcpScopesParams {
+            server_id,
+            scopes: vec![pb::ImportedDhcpScope {
+                network: "10.99.0.0/24".into(),
+                pools: vec![
+                    pb::DhcpPool {
+                        start_address: "10.99.0.10".into(),
+                        end_address: "10.99.0.50".into(),
+                    },
+                    pb::DhcpPool {
+                        start_address: "10.99.0.40".into(),
+                        end_address: "10.99.0.60".into(),
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    );
+    case!(
+        c,
+        "import a server's configuration: it has no control endpoint",
+        FailedPrecondition,
+        "server_id",
+        dhcp.import_server_config(pb::ImportServerConfigRequest {
+            server_id,
+            ..Default::default()
         })
     );
 }

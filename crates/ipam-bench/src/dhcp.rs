@@ -57,38 +57,7 @@ pub async fn replicate_scopes(scale: Scale, dir: &Path, figures: &mut Figures) -
 
     // Setup: the scopes on the primary, by many clients at once.
     let setup = Instant::now();
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..SETUP_CLIENTS {
-        let (next, mut client) = (next.clone(), DhcpClient::new(channel.clone()));
-        tasks.push(tokio::spawn(async move {
-            let mut ids = Vec::new();
-            loop {
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= scopes {
-                    return Ok::<_, anyhow::Error>(ids);
-                }
-                let (network, start, end) = scope_network(n);
-                let op = client
-                    .create_scope(pb::CreateDhcpScopeParams {
-                        server_id: primary,
-                        network,
-                        name: format!("scope {n}"),
-                        start_address: start,
-                        end_address: end,
-                        ..Default::default()
-                    })
-                    .await?
-                    .into_inner();
-                ids.push(done_op(op, "CreateScope")?.result.map_or(0, |r| r.record_id));
-            }
-        }));
-    }
-    let mut scope_ids = Vec::new();
-    for t in tasks {
-        scope_ids.extend(t.await??);
-    }
-    scope_ids.sort_unstable();
+    let scope_ids = create_scopes(&channel, primary, scopes).await?;
     let failover = dhcp
         .create_failover(pb::CreateDhcpFailoverParams {
             name: "bench".into(),
@@ -193,4 +162,47 @@ pub async fn replicate_scopes(scale: Scale, dir: &Path, figures: &mut Figures) -
         None,
     );
     Ok(())
+}
+
+/// `count` scopes (the n-th /24 of 10.0.0.0/8, pool .10-.200) on `server`, created by
+/// SETUP_CLIENTS clients at once; their ids in order.
+pub async fn create_scopes(
+    channel: &ipam_proto::credentials::Conn,
+    server: u64,
+    count: u64,
+) -> anyhow::Result<Vec<u64>> {
+    let (scopes, primary) = (count, server);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..SETUP_CLIENTS {
+        let (next, mut client) = (next.clone(), DhcpClient::new(channel.clone()));
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= scopes {
+                    return Ok::<_, anyhow::Error>(ids);
+                }
+                let (network, start, end) = scope_network(n);
+                let op = client
+                    .create_scope(pb::CreateDhcpScopeParams {
+                        server_id: primary,
+                        network,
+                        name: format!("scope {n}"),
+                        start_address: start,
+                        end_address: end,
+                        ..Default::default()
+                    })
+                    .await?
+                    .into_inner();
+                ids.push(done_op(op, "CreateScope")?.result.map_or(0, |r| r.record_id));
+            }
+        }));
+    }
+    let mut scope_ids = Vec::new();
+    for t in tasks {
+        scope_ids.extend(t.await??);
+    }
+    scope_ids.sort_unstable();
+    Ok(scope_ids)
 }

@@ -9,6 +9,7 @@ mod address_space;
 mod dhcp;
 mod engine;
 mod grpc;
+mod kea;
 mod load;
 mod memory;
 mod report;
@@ -80,6 +81,7 @@ const ALL: &[&str] = &[
     "watch_latency",
     "allocate",
     "replicate_scopes",
+    "kea",
     "load",
 ];
 
@@ -176,6 +178,7 @@ fn main() -> anyhow::Result<()> {
                 "watch_latency" => grpc::watch_latency(cli.scale, &dir, &mut figures).await,
                 "allocate" => grpc::allocate(cli.scale, &dir, &mut figures).await,
                 "replicate_scopes" => dhcp::replicate_scopes(cli.scale, &dir, &mut figures).await,
+                "kea" => kea::kea(cli.scale, &dir, &mut figures).await,
                 "load" => load::load(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }

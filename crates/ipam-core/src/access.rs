@@ -86,6 +86,7 @@ pub fn builtin_roles() -> Vec<Role> {
         K::SetSuperscopeActivationStatus,
         K::CreateDhcpPolicy,
         K::DeleteDhcpPolicy,
+        K::ImportDhcpScopes,
     ];
     let servers: &[K] = &[
         K::CreateDhcpServer,

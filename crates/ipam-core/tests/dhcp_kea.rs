@@ -184,3 +184,52 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// An imported subnet's pools become the scope's range less its exclusions, exactly
+    /// (every address a pool covers is served, no other), with its reservations inside the
+    /// range wherever they were.
+    #[test]
+    fn imported_pools_are_the_scopes_range_less_its_exclusions(
+        cuts in prop::collection::btree_set(1u8..=254, 2..12),
+        reserved in prop::collection::btree_set(1u8..=254, 0..4),
+    ) {
+        // Disjoint pools from consecutive pairs of cut points, every other gap left out.
+        let cuts: Vec<u8> = cuts.into_iter().collect();
+        let a = |x: u8| Addr::v4(u32::from_be_bytes([10, 7, 0, x]));
+        let pools: Vec<(Addr, Addr)> = cuts.chunks(2).filter(|c| c.len() == 2).map(|c| (a(c[0]), a(c[1]))).collect();
+        let in_pool = |x: u8| pools.iter().any(|(s, e)| a(x) >= *s && a(x) <= *e);
+        let reservations: Vec<ImportedReservation> = reserved
+            .iter()
+            .filter(|&&x| !in_pool(x))
+            .enumerate()
+            .map(|(i, &x)| ImportedReservation { address: a(x), client_id: format!("aa:bb:cc:dd:ee:{i:02x}"), name: String::new() })
+            .collect();
+        let mut state = State::new();
+        let kea = server(&mut state, "kea1", "kea+unix:///run/kea/kea1.sock");
+        let mut events = Vec::new();
+        let params = OperationParams::ImportDhcpScopes(ImportDhcpScopesParams {
+            server: kea,
+            space: SpaceId(0),
+            scopes: vec![ImportedScope {
+                network: Prefix::parse("10.7.0.0/24").unwrap(),
+                name: String::new(),
+                pools: pools.iter().rev().copied().collect(),
+                lease_duration_s: 600,
+                options: Vec::new(),
+                reservations: reservations.clone(),
+            }],
+            dry_run: false,
+        });
+        exec::run(&mut state, &params, &mut events).unwrap();
+        let scope = state.dhcp.scopes_of(kea).next().expect("the imported scope").clone();
+        for x in 0u8..=255 {
+            let v = a(x).value();
+            let served = scope.span().contains(v) && !scope.exclusions.iter().any(|e| e.contains(v));
+            prop_assert_eq!(served, in_pool(x), "address {}", a(x));
+        }
+        prop_assert_eq!(state.dhcp.reservations_of(scope.id).count(), reservations.len());
+    }
+}

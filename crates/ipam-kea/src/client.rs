@@ -160,10 +160,13 @@ fn invalid(what: impl std::fmt::Display) -> std::io::Error {
 }
 
 /// Reads until the bytes hold one complete JSON value (the daemon may keep the socket
-/// open after answering) or the peer closes.
+/// open after answering) or the peer closes. The end of the value is found by following
+/// brackets and strings as the bytes arrive, so a 2 MB answer is parsed once, not once per
+/// chunk.
 async fn read_json(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<Value> {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 64 << 10];
+    let mut scan = JsonEnd::default();
     loop {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
@@ -173,11 +176,49 @@ async fn read_json(stream: &mut (impl AsyncRead + Unpin)) -> std::io::Result<Val
         if buf.len() > MAX_ANSWER {
             return Err(invalid("the answer is too large"));
         }
-        if matches!(buf.last(), Some(b'}' | b']'))
-            && let Ok(value) = serde_json::from_slice(&buf)
-        {
-            return Ok(value);
+        if scan.complete_after(&chunk[..n]) {
+            return serde_json::from_slice(&buf).map_err(invalid);
         }
+    }
+}
+
+/// Follows a JSON text byte by byte: whether its top-level object or array has closed.
+#[derive(Default)]
+struct JsonEnd {
+    depth: usize,
+    started: bool,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonEnd {
+    fn complete_after(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.started = true;
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.started && self.depth == 0 {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
     }
 }
 
@@ -240,5 +281,22 @@ mod tests {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n[{\"result\":0}]";
         assert_eq!(http_body(raw).unwrap(), json!([{"result": 0}]));
         assert!(http_body(b"HTTP/1.1 500 Oops\r\n\r\nbad").is_err());
+    }
+
+    #[test]
+    fn the_end_of_an_answer_is_found_across_chunks_and_inside_strings() {
+        let text = br#"{"result": 0, "text": "a } and a \" quote ]", "arguments": {"leases": [{"a": 1}, {"b": [2]}]}}"#;
+        for cut in 1..text.len() {
+            let mut scan = JsonEnd::default();
+            assert!(
+                !scan.complete_after(&text[..cut]),
+                "complete at {cut} of {}",
+                text.len()
+            );
+            assert!(
+                scan.complete_after(&text[cut..]),
+                "not complete after the rest ({cut})"
+            );
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! IPAM rule, and nothing a server refuses changes what IPAM committed.
 
 pub mod client;
+pub mod import;
 pub mod leases;
+pub mod local;
 pub mod outcome;
 pub mod push;
 pub mod reconciler;

@@ -95,7 +95,8 @@ pub fn ipam_scope_of(subnet: &Value) -> Option<u64> {
 }
 
 /// `config` (config-get's arguments, `{"Dhcp4": {...}}`) with IPAM's subnets replaced by
-/// `owned`; every other subnet and setting as it was.
+/// `owned`; every other subnet and setting as it was, but for a subnet of the same prefix
+/// as one of `owned` (imported into IPAM), which `owned` replaces.
 pub fn merge(mut config: Value, owned: &[Value]) -> Result<Value, String> {
     let dhcp4 = config
         .get_mut("Dhcp4")
@@ -104,7 +105,14 @@ pub fn merge(mut config: Value, owned: &[Value]) -> Result<Value, String> {
     // config-get reports a hash of the configuration; config-set does not take it back.
     dhcp4.remove("hash");
     let mut subnets: Vec<Value> = match dhcp4.remove("subnet4") {
-        Some(Value::Array(list)) => list.into_iter().filter(|s| ipam_scope_of(s).is_none()).collect(),
+        // IPAM's own, and a subnet IPAM now has a scope for (an imported one: IPAM's
+        // entry, with its user-context, takes its place).
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .filter(|s| {
+                ipam_scope_of(s).is_none() && !owned.iter().any(|o| o.get("subnet") == s.get("subnet"))
+            })
+            .collect(),
         _ => Vec::new(),
     };
     subnets.extend(owned.iter().cloned());
@@ -220,6 +228,20 @@ mod tests {
         assert!(merged.pointer("/Dhcp4/hash").is_none());
         let d = drift(&merged, &owned);
         assert_eq!(d, vec!["subnet 192.168.9.0/24 is not IPAM's".to_string()]);
+    }
+
+    #[test]
+    fn an_imported_subnet_is_replaced_by_ipams_entry() {
+        let config = json!({"Dhcp4": {"subnet4": [
+            {"id": 50, "subnet": "192.168.50.0/24", "pools": [{"pool": "192.168.50.100 - 192.168.50.150"}]},
+            {"id": 77, "subnet": "192.168.77.0/24"},
+        ]}});
+        let owned =
+            vec![json!({"id": 9, "subnet": "192.168.50.0/24", "user-context": {"ipam": {"scope": 9}}})];
+        let merged = merge(config, &owned).unwrap();
+        let subnets = merged.pointer("/Dhcp4/subnet4").unwrap().as_array().unwrap();
+        let ids: Vec<&Value> = subnets.iter().map(|s| &s["id"]).collect();
+        assert_eq!(ids, [&json!(77), &json!(9)]);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::fault::{Fault, FaultResult};
 use crate::ids::{AddressId, RecordRef, ReservationId, ScopeId, Table};
 use crate::rules::{dhcp, validate};
 use crate::tables::dhcp::reservations::{DhcpReservation, ReservationType};
+use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::DnsUpdateType;
+use crate::tables::ranges::IpRange;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +71,25 @@ impl Delegate for CreateDhcpReservationParams {
             .scope(self.scope)
             .cloned()
             .ok_or_else(|| Fault::not_found("scope_id", format!("scope {}", self.scope)))?;
+        let id = self.reserve(ctx, &scope, None)?;
+        Ok(ItemOutcome::done(
+            ItemAction::Created,
+            self.describe(),
+            RecordRef::new(Table::DhcpReservations, id.0),
+        ))
+    }
+}
+
+impl CreateDhcpReservationParams {
+    /// The checks and the events of a reservation in `scope` (which the same item may be
+    /// creating: then `range` is its range, as it will be); ImportDhcpScopes reserves the
+    /// same way.
+    pub(crate) fn reserve(
+        &self,
+        ctx: &mut Ctx,
+        scope: &DhcpScope,
+        range: Option<&IpRange>,
+    ) -> FaultResult<ReservationId> {
         if self.address.family() != scope.family() || !scope.span().contains(self.address.value()) {
             return Err(Fault::invalid(
                 "address",
@@ -110,15 +131,11 @@ impl Delegate for CreateDhcpReservationParams {
             dns_update_type: self.dns_update_type,
         };
         let id = reservation.id;
-        let address = dhcp::reserve_address(ctx, &scope, &reservation, self.address, None)?;
+        let address = dhcp::reserve_address(ctx, scope, &reservation, self.address, range)?;
         ctx.emit(Event::DhcpReservationCreated(DhcpReservation {
-                address,
-                ..reservation
-            }));
-        Ok(ItemOutcome::done(
-            ItemAction::Created,
-            self.describe(),
-            RecordRef::new(Table::DhcpReservations, id.0),
-        ))
+            address,
+            ..reservation
+        }));
+        Ok(id)
     }
 }

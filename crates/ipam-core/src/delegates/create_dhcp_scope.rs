@@ -12,6 +12,7 @@ use crate::ids::{FailoverId, RecordRef, ScopeId, ServerId, SpaceId, SuperscopeId
 use crate::rules::{dhcp, validate};
 use crate::tables::dhcp::scopes::{DhcpScope, ScopeStatus};
 use crate::tables::dhcp::servers::{DhcpOption, DnsUpdateType};
+use crate::tables::ranges::IpRange;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +38,25 @@ impl Delegate for CreateDhcpScopeParams {
     }
 
     fn run_item(&self, _plan: &Plan, _index: usize, ctx: &mut Ctx) -> FaultResult<ItemOutcome> {
+        let (scope, range) = self.create(ctx)?;
+        let placed = if range.parent_block.is_set() {
+            format!("its range maps to block {}", range.parent_block)
+        } else {
+            "its range is not mapped to a block".to_string()
+        };
+        Ok(ItemOutcome::done(
+            ItemAction::Created,
+            self.describe(),
+            RecordRef::new(Table::DhcpScopes, scope.id.0),
+        )
+        .with_message(placed))
+    }
+}
+
+impl CreateDhcpScopeParams {
+    /// The checks and the events of a new scope (and its range, as SetIPRangeMapping
+    /// placed it); ImportDhcpScopes creates its scopes the same way.
+    pub(crate) fn create(&self, ctx: &mut Ctx) -> FaultResult<(DhcpScope, IpRange)> {
         if ctx.server(self.server).is_none() {
             return Err(Fault::not_found(
                 "server_id",
@@ -78,18 +98,7 @@ impl Delegate for CreateDhcpScopeParams {
             options: self.options.clone(),
             superscope: SuperscopeId(0),
         };
-        let id = scope.id;
-        let range = dhcp::create_scope(ctx, scope, FailoverId(0))?;
-        let placed = if range.parent_block.is_set() {
-            format!("its range maps to block {}", range.parent_block)
-        } else {
-            "its range is not mapped to a block".to_string()
-        };
-        Ok(ItemOutcome::done(
-            ItemAction::Created,
-            self.describe(),
-            RecordRef::new(Table::DhcpScopes, id.0),
-        )
-        .with_message(placed))
+        let range = dhcp::create_scope(ctx, scope.clone(), FailoverId(0))?;
+        Ok((scope, range))
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use create_dhcp_failover::FailoverSettings;
 pub use create_dhcp_filters::FilterSpec;
+pub use import_dhcp_scopes::{ImportedReservation, ImportedScope};
 pub use record_dhcp_leases::{LeaseChanges, ObservedLease, lease_changes};
 
 crate::for_each_operation!(core_operations);

@@ -77,6 +77,7 @@ macro_rules! for_each_operation {
                 DeleteDhcpPolicy(delete_dhcp_policy::DeleteDhcpPolicyParams) = delete_policy(DeleteDhcpPolicyParams) => DhcpPolicies;
                 RecordDhcpPush(record_dhcp_push::RecordDhcpPushParams) = record_push(RecordDhcpPushParams) => DhcpServers;
                 RecordDhcpLeases(record_dhcp_leases::RecordDhcpLeasesParams) = record_leases(RecordDhcpLeasesParams) => Addresses;
+                ImportDhcpScopes(import_dhcp_scopes::ImportDhcpScopesParams) = import_scopes(ImportDhcpScopesParams) => DhcpScopes;
             }
             Access {
                 CreateAccessScope(create_access_scope::CreateAccessScopeParams) = create_access_scope(CreateAccessScopeParams) => AccessScopes;

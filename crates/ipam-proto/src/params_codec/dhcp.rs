@@ -506,3 +506,62 @@ impl FromWire for RecordDhcpLeasesParams {
         })
     }
 }
+
+/// A fault inside one scope of an import, named from the request (`scopes[2].network`).
+fn in_scope(index: usize, mut f: Fault) -> Fault {
+    f.field = format!("scopes[{index}].{}", f.field);
+    f
+}
+
+impl FromWire for ImportDhcpScopesParams {
+    type Wire = pb::ImportDhcpScopesParams;
+
+    fn from_wire(m: &pb::ImportDhcpScopesParams) -> Result<Self, Fault> {
+        let scopes = m
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| imported_scope(s).map_err(|f| in_scope(i, f)))
+            .collect::<Result<_, Fault>>()?;
+        Ok(ImportDhcpScopesParams {
+            server: ServerId(required_id("server_id", m.server_id)?),
+            space: SpaceId(m.address_space_id),
+            scopes,
+            dry_run: m.dry_run,
+        })
+    }
+}
+
+fn imported_scope(s: &pb::ImportedDhcpScope) -> Result<ImportedScope, Fault> {
+    let pools = s
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok((
+                parse_addr(&format!("pools[{i}].start_address"), &p.start_address)?,
+                parse_addr(&format!("pools[{i}].end_address"), &p.end_address)?,
+            ))
+        })
+        .collect::<Result<_, Fault>>()?;
+    let reservations = s
+        .reservations
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Ok(ImportedReservation {
+                address: parse_addr(&format!("reservations[{i}].address"), &r.address)?,
+                client_id: r.client_id.clone(),
+                name: r.name.clone(),
+            })
+        })
+        .collect::<Result<_, Fault>>()?;
+    Ok(ImportedScope {
+        network: parse_prefix("network", &s.network)?,
+        name: s.name.clone(),
+        pools,
+        lease_duration_s: s.lease_duration_s,
+        options: options(&s.options)?,
+        reservations,
+    })
+}

@@ -10,6 +10,9 @@ use ipam_core::tables::dhcp::failovers::DhcpFailover;
 use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
+// What reaches the managed (Kea) servers themselves.
+pub(super) use super::kea_control::{collect_leases, import_server_config};
+
 type Reply<T> = Result<Response<T>, Status>;
 
 /// A relationship is visible to whoever sees one of its two servers.
@@ -274,36 +277,5 @@ pub(super) async fn list_policies(
     Ok(Response::new(pb::ListDhcpPoliciesResponse {
         policies,
         next_page_token: next_token(more, last),
-    }))
-}
-
-pub(super) async fn collect_leases(
-    app: &App,
-    r: Request<pb::CollectLeasesRequest>,
-) -> Reply<pb::CollectLeasesResponse> {
-    let who = crate::auth::caller(&r)?;
-    app.require_admin(&who, "run the DHCP data collection")?;
-    let started = std::time::Instant::now();
-    let collection = app
-        .kea
-        .collect_now()
-        .await
-        .ok_or_else(|| Status::unavailable("the DHCP collector has stopped"))?;
-    let servers = collection
-        .servers
-        .into_iter()
-        .map(|c| pb::ServerCollection {
-            server_id: c.server.0,
-            server: c.name,
-            leases: c.leases as u64,
-            new_or_changed: c.new_or_changed as u64,
-            ended: c.ended as u64,
-            operation_id: c.operation,
-            error: c.error.unwrap_or_default(),
-        })
-        .collect();
-    Ok(Response::new(pb::CollectLeasesResponse {
-        servers,
-        elapsed_ms: started.elapsed().as_millis() as u64,
     }))
 }

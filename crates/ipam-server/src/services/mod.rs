@@ -7,6 +7,7 @@ mod backup;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
+mod kea_control;
 pub mod operations;
 mod pushes;
 
@@ -429,6 +430,7 @@ macro_rules! grpc_services {
             list_filters(ListDhcpFiltersRequest) -> ListDhcpFiltersResponse;
             list_policies(ListDhcpPoliciesRequest) -> ListDhcpPoliciesResponse;
             collect_leases(CollectLeasesRequest) -> CollectLeasesResponse;
+            import_server_config(ImportServerConfigRequest) -> Operation;
         }
         service_impl! {
             pb::access_server::Access, access, [$($access)*],

@@ -42,6 +42,17 @@ pub enum ServerCmd {
     /// Read every managed server's leases now and record what changed (the DHCP data
     /// collection ipamd also runs every --dhcp-collect-interval-s).
     Collect,
+    /// Import the subnets a managed server serves that IPAM does not have yet, as scopes
+    /// (with their pools, reservations and options), through the normal rules.
+    Import {
+        id: u64,
+        /// The address space the scopes' ranges go to (default: the default space).
+        #[arg(long, default_value_t = 0)]
+        space: u64,
+        /// Decide every scope, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
@@ -93,6 +104,20 @@ pub async fn run(c: &Client, cmd: ServerCmd) -> anyhow::Result<()> {
                 .into_inner();
             c.printer.rows(&answer.servers);
             eprintln!("collected in {} ms", answer.elapsed_ms);
+            Ok(())
+        }
+        ServerCmd::Import { id, space, dry_run } => {
+            let op = c
+                .dhcp()
+                .import_server_config(pb::ImportServerConfigRequest {
+                    server_id: id,
+                    address_space_id: space,
+                    dry_run,
+                })
+                .await
+                .map_err(crate::client::status_error)?
+                .into_inner();
+            c.print_outcome(&op);
             Ok(())
         }
     }
