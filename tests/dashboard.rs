@@ -194,6 +194,17 @@ async fn setup(server: &Server) {
         .await
         .expect("create address");
     }
+    // A managed DHCP server that cannot be reached: the reconciler records the failure.
+    server
+        .dhcp()
+        .await
+        .create_server(pb::CreateDhcpServerParams {
+            name: "dhcp-down.test".into(),
+            control: "kea+unix:///nonexistent/kea4-ctrl-socket".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("create a DHCP server");
 }
 
 /// `"key":value` of the script's JSON line, as text.
@@ -257,6 +268,11 @@ async fn the_dashboard_shows_an_operation_live() {
     assert_eq!(field(&report, "blocks_charted"), "3", "{report}");
     assert_eq!(field(&report, "markup_as_text"), "true", "{report}");
     assert_eq!(field(&report, "not_reloaded"), "true", "{report}");
+    let failure = field(&report, "dhcp_failure");
+    assert!(
+        failure.starts_with("failed: ") && failure.contains("/nonexistent/kea4-ctrl-socket"),
+        "{report}"
+    );
 
     // The server agrees with what the page showed.
     let done = ops

@@ -94,6 +94,9 @@ try {
     WAIT,
   );
 
+  // tests/dashboard.rs made a DHCP server whose control socket does not exist: its failed
+  // push shows, in the reconciler's words.
+  await page.waitForSelector('#dhcp-servers tr[data-push="failed"]', WAIT);
   const seen = await page.evaluate(
     ({ row, id }) => {
       const tr = document.querySelector(row);
@@ -120,6 +123,7 @@ try {
           [...document.querySelectorAll('#blocks-chart .sub')].some((t) => t.textContent === '<b>lab</b>') &&
           document.querySelector('#blocks-chart b, #blocks-chart foreignObject') === null,
         not_reloaded: window.notReloaded === true,
+        dhcp_failure: document.querySelector('#dhcp-servers tr[data-push="failed"] .push').textContent.replace(/[",]/g, ' '),
       };
     },
     { row, id },

@@ -305,7 +305,26 @@ pub struct BlockUse {
     pub percent_utilized: f64,
 }
 
-/// Table counts and the utilization of the top-level blocks, as of one log position.
+/// One DHCP server and what IPAM knows of the real one behind it.
+#[derive(Serialize, Clone, Debug)]
+pub struct DhcpServerView {
+    pub id: u64,
+    pub name: String,
+    /// Its control endpoint (empty: a row only, nothing is pushed).
+    pub control: String,
+    /// "pushed", "failed" or "never" (or "" for a row only).
+    pub push: &'static str,
+    /// The log position the server last accepted, and why the last try failed.
+    pub pushed_seq: u64,
+    pub failure: String,
+    /// From the last collection; drift is what the server has that IPAM did not push.
+    pub leases: Option<usize>,
+    pub drift: Vec<String>,
+    pub problem: Option<String>,
+}
+
+/// Table counts, the utilization of the top-level blocks and the DHCP servers, as of one
+/// log position.
 #[derive(Serialize, Clone, Debug)]
 pub struct TablesView {
     pub position: u64,
@@ -313,6 +332,8 @@ pub struct TablesView {
     pub blocks: Vec<BlockUse>,
     /// More top-level blocks exist than `blocks` lists.
     pub more_blocks: bool,
+    /// The first MAX_BLOCKS DHCP servers in id order.
+    pub dhcp_servers: Vec<DhcpServerView>,
 }
 
 /// The key and label of a table on the page, and its row count.
@@ -382,17 +403,52 @@ fn tables_view(s: &Tables) -> TablesView {
         .collect();
     let more_blocks = blocks.len() > MAX_BLOCKS;
     blocks.truncate(MAX_BLOCKS);
+    let dhcp_servers = s
+        .dhcp
+        .servers()
+        .take(MAX_BLOCKS)
+        .map(|server| {
+            let push = s.dhcp.push_of(server.id);
+            DhcpServerView {
+                id: server.id.0,
+                name: server.name.clone(),
+                control: server.control.clone(),
+                push: match push {
+                    _ if !server.is_managed() => "",
+                    Some(p) if !p.failure.is_empty() => "failed",
+                    Some(p) if p.pushed_seq > 0 => "pushed",
+                    _ => "never",
+                },
+                pushed_seq: push.map_or(0, |p| p.pushed_seq),
+                failure: push.map(|p| p.failure.clone()).unwrap_or_default(),
+                leases: None,
+                drift: Vec::new(),
+                problem: None,
+            }
+        })
+        .collect();
     TablesView {
         position: s.position(),
         tables,
         blocks,
         more_blocks,
+        dhcp_servers,
     }
 }
 
 /// The tables as of a durable position (read under the tables' lock, so kept short).
 pub async fn tables_now(app: &App) -> Result<TablesView, ApiError> {
-    app.engine.read_durable(tables_view).await.map_err(unavailable)
+    let mut view = app.engine.read_durable(tables_view).await.map_err(unavailable)?;
+    // What the Kea reconciler saw of each managed server (not in the log: observed now).
+    let seen = app.kea.servers();
+    for server in &mut view.dhcp_servers {
+        if let Some(v) = seen.get(&ipam_core::ids::ServerId(server.id)) {
+            server.leases = v.leases;
+            server.drift.clone_from(&v.drift);
+            server.problem.clone_from(&v.problem);
+        }
+    }
+    Ok(view)
 }
 
 async fn tables(State(d): State<Dashboard>) -> Result<Json<TablesView>, ApiError> {

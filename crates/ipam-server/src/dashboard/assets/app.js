@@ -310,6 +310,31 @@ function drawTables() {
   );
   drawBlocks(t.blocks);
   $('blocks-more').hidden = !t.more_blocks;
+  drawDhcpServers(t.dhcp_servers ?? []);
+}
+
+// Every text goes in as text (el sets textContent): names and Kea's messages are data.
+function drawDhcpServers(servers) {
+  const rows = servers.map((s) => {
+    const push = s.push === '' ? 'row only'
+      : s.push === 'pushed' ? `pushed (event ${number(s.pushed_seq)})`
+      : s.push === 'failed' ? `failed: ${s.failure}`
+      : 'not pushed yet';
+    const problem = s.problem && s.problem !== s.failure ? [s.problem] : [];
+    const notes = [...s.drift.map((d) => `drift: ${d}`), ...problem];
+    const tr = el('tr', null,
+      el('td', null, String(s.id)),
+      el('td', 'name', s.name),
+      el('td', 'control', s.control || '–'),
+      el('td', 'push', push),
+      el('td', 'leases', s.leases == null ? '–' : number(s.leases)),
+      el('td', 'notes', notes.join('; ') || '–'));
+    tr.dataset.server = s.id;
+    tr.dataset.push = s.push;
+    return tr;
+  });
+  $('dhcp-servers').replaceChildren(...rows);
+  $('dhcp-empty').hidden = rows.length > 0;
 }
 
 function drawBlocks(blocks) {
