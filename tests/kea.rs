@@ -570,3 +570,103 @@ async fn a_servers_own_subnets_are_imported_as_scopes() {
     assert_eq!(items(&named), [(S::Succeeded, A::Unchanged)]);
     assert_eq!(list(&mut dhcp).await.len(), 1);
 }
+
+/// The HA hook's parameters in a server's running configuration, if it has one.
+fn ha_hook(kea: &LocalKea) -> Option<Value> {
+    let config = kea.command("config-get", None);
+    config["arguments"]["Dhcp4"]["hooks-libraries"]
+        .as_array()?
+        .iter()
+        .find(|h| {
+            h["library"]
+                .as_str()
+                .is_some_and(|l| l.ends_with("libdhcp_ha.so"))
+        })
+        .map(|h| h["parameters"]["high-availability"][0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failover_relationship_becomes_kea_high_availability() {
+    ensure_kea();
+    let temp = tempfile::tempdir().unwrap();
+    let mut kea1 = start_kea(&temp.path().join("kea1"));
+    let mut kea2 = start_kea(&temp.path().join("kea2"));
+    kea1.start_agent().expect("starting kea-ctrl-agent 1");
+    kea2.start_agent().expect("starting kea-ctrl-agent 2");
+    let ipamd = Server::start_with(&["--dhcp-collect-interval-s", "3600"]);
+    let (mut dhcp, mut ipam) = (ipamd.dhcp().await, ipamd.ipam().await);
+    ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    let server = |name: &str, kea: &LocalKea| pb::CreateDhcpServerParams {
+        name: name.into(),
+        control: kea.agent_url().unwrap(),
+        ..Default::default()
+    };
+    let server1 = created_id(dhcp.create_server(server("dhcp1.test", &kea1)).await);
+    let server2 = created_id(dhcp.create_server(server("dhcp2.test", &kea2)).await);
+    let a = created_id(
+        dhcp.create_scope(scope(server1, "10.1.0.0/24", "10.1.0.10", "10.1.0.200"))
+            .await,
+    );
+    assert!(ha_hook(&kea1).is_none(), "no relationship, no HA");
+
+    // The relationship is pushed to both servers (through their control agents) as their
+    // HA configuration: each names itself and the other, in the relationship's mode.
+    let created = dhcp
+        .create_failover(pb::CreateDhcpFailoverParams {
+            name: "pair".into(),
+            server1_id: server1,
+            server2_id: server2,
+            mode: pb::FailoverMode::HotStandby as i32,
+            mclt_s: 3600,
+            auto_state_transition: true,
+            state_switch_interval_s: 30,
+            scope_ids: vec![a],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut servers: Vec<String> = pushes(&created)
+        .into_iter()
+        .map(|(name, state, message)| {
+            assert_eq!(state, pb::DhcpPushState::Pushed, "{name}: {message}");
+            name
+        })
+        .collect();
+    servers.sort();
+    assert_eq!(servers, ["dhcp1.test", "dhcp2.test"]);
+    for (kea, me, role) in [(&kea1, "dhcp1.test", "primary"), (&kea2, "dhcp2.test", "standby")] {
+        let ha = ha_hook(kea).unwrap_or_else(|| panic!("{me} has no HA hook"));
+        assert_eq!(ha["this-server-name"], me);
+        assert_eq!(ha["mode"], "hot-standby");
+        assert_eq!(ha["max-response-delay"], 30_000);
+        let peer = ha["peers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == me)
+            .cloned()
+            .unwrap();
+        assert_eq!(peer["role"], role);
+        // The hook runs: it answers its own command.
+        assert_eq!(kea.command("ha-heartbeat", None)["result"], 0);
+    }
+    // Replication then gives the partner the scope, under the same relationship.
+    dhcp.replicate_scope(pb::ReplicateScopeParams {
+        scope_ids: vec![a],
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    assert!(kea2.subnet("10.1.0.0/24").is_some());
+
+    // The relationship goes: so does the HA configuration IPAM pushed.
+    let failover = created.result.unwrap().record_id;
+    dhcp.delete_failover(pb::DhcpFailoverDeleteParams {
+        failover_id: failover,
+        force: false,
+    })
+    .await
+    .unwrap();
+    assert!(ha_hook(&kea1).is_none() && ha_hook(&kea2).is_none());
+}

@@ -93,8 +93,8 @@ fn only_managed_servers_whose_configuration_changes_are_touched() {
     });
     assert_eq!(touched(&mut state, delete).0, [managed]);
 
-    // Linking is not part of what a server is given; replicating to a partner that is a
-    // row only touches no managed server.
+    // A relationship is its managed servers' HA configuration; replicating to a partner
+    // that is a row only touches no managed server.
     let failover = OperationParams::CreateDhcpFailover(CreateDhcpFailoverParams {
         server1: managed,
         server2: plain,
@@ -110,7 +110,7 @@ fn only_managed_servers_whose_configuration_changes_are_touched() {
         },
         scopes: vec![ScopeId(a)],
     });
-    assert!(touched(&mut state, failover).0.is_empty());
+    assert_eq!(touched(&mut state, failover).0, [managed]);
     let replicate = OperationParams::ReplicateScope(ReplicateScopeParams {
         scopes: vec![ScopeId(a)],
         dry_run: false,

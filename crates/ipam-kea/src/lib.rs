@@ -6,6 +6,7 @@
 //! IPAM rule, and nothing a server refuses changes what IPAM committed.
 
 pub mod client;
+pub mod ha;
 pub mod import;
 pub mod leases;
 pub mod local;

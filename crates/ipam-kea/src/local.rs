@@ -1,7 +1,8 @@
 //! A kea-dhcp4 daemon of our own on this machine, for the end-to-end tests and the
 //! benchmarks: its own directory (config, control socket, memfile lease file, pid and lock
-//! files), no interfaces (so no DHCP traffic), the lease_cmds and stat_cmds hooks. It is
-//! the real Debian daemon, not a fake; this is only how to start and stop one.
+//! files), no interfaces (so no DHCP traffic), the lease_cmds and stat_cmds hooks, and a
+//! control agent in front of it when asked. It is the real Debian daemon, not a fake;
+//! this is only how to start and stop one.
 
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -20,9 +21,13 @@ pub fn installed() -> bool {
     Path::new(KEA_DHCP4).exists()
 }
 
+pub const KEA_CTRL_AGENT: &str = "/usr/sbin/kea-ctrl-agent";
+
 pub struct LocalKea {
     dir: PathBuf,
     child: Option<Child>,
+    /// The control agent in front of the daemon, if one was started, and its port.
+    agent: Option<(Child, u16)>,
 }
 
 impl LocalKea {
@@ -46,6 +51,7 @@ impl LocalKea {
         let mut kea = LocalKea {
             dir: dir.to_path_buf(),
             child: None,
+            agent: None,
         };
         kea.spawn()?;
         Ok(kea)
@@ -83,6 +89,48 @@ impl LocalKea {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts a kea-ctrl-agent in front of the daemon on a free loopback port (Kea's HA
+    /// partners talk through their agents); returns once it accepts connections.
+    pub fn start_agent(&mut self) -> std::io::Result<()> {
+        // A free port: bound and released; the agent binds it right after.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let config = json!({"Control-agent": {
+            "http-host": "127.0.0.1",
+            "http-port": port,
+            "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": self.socket()}},
+            "loggers": [{"name": "kea-ctrl-agent", "severity": "WARN",
+                         "output_options": [{"output": self.dir.join("agent.log")}]}]
+        }});
+        let path = self.dir.join("agent.json");
+        std::fs::write(&path, config.to_string())?;
+        let child = Command::new(KEA_CTRL_AGENT)
+            .arg("-c")
+            .arg(&path)
+            .env("KEA_PIDFILE_DIR", &self.dir)
+            .env("KEA_LOCKFILE_DIR", &self.dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("agent.stderr.log"))?)
+            .spawn()?;
+        self.agent = Some((child, port));
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if started.elapsed() > DEADLINE {
+                return Err(std::io::Error::other(format!(
+                    "kea-ctrl-agent on port {port} did not listen within {DEADLINE:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// The control agent's endpoint to give IPAM, if one runs.
+    pub fn agent_url(&self) -> Option<String> {
+        self.agent
+            .as_ref()
+            .map(|(_, port)| format!("kea+http://127.0.0.1:{port}/"))
     }
 
     pub fn dir(&self) -> &Path {
@@ -167,6 +215,10 @@ impl LocalKea {
 
 impl Drop for LocalKea {
     fn drop(&mut self) {
+        if let Some((mut agent, _)) = self.agent.take() {
+            let _ = agent.kill();
+            let _ = agent.wait();
+        }
         self.stop();
     }
 }

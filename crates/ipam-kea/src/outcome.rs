@@ -2,7 +2,7 @@
 //! results say per server whether the reconciler pushed what the item committed, failed
 //! (with Kea's message), or has not got there yet. Pure: the tables in, a verdict out.
 
-use crate::render::{config_hash, owned_subnets};
+use crate::render::ServerConfig;
 use ipam_core::ids::ServerId;
 use ipam_core::tables::State;
 
@@ -31,7 +31,7 @@ pub fn push_outcome(state: &State, server: ServerId, seq: u64) -> PushOutcome {
         };
     };
     if push.failure.is_empty() {
-        if push.pushed_seq >= seq || push.config_hash == config_hash(&owned_subnets(state, server)) {
+        if push.pushed_seq >= seq || push.config_hash == ServerConfig::of(state, server).hash() {
             return PushOutcome::Pushed;
         }
     } else if push.attempted_seq >= seq {
@@ -93,7 +93,7 @@ mod tests {
         // Pushed before the change, and the server's config is not what the tables want.
         assert_eq!(push_outcome(&state, server, 8), pending);
         // ... unless the change altered nothing the server is given.
-        let desired = config_hash(&owned_subnets(&state, server));
+        let desired = ServerConfig::of(&state, server).hash();
         record(
             &mut state,
             ServerPush {

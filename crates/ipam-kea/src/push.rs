@@ -4,7 +4,7 @@
 //! keeps running what it had.
 
 use crate::client::{KeaClient, KeaError};
-use crate::render::{drift, merge};
+use crate::render::{ServerConfig, drift, merge};
 use serde_json::Value;
 
 /// What a successful push left on the server.
@@ -14,9 +14,9 @@ pub struct Pushed {
     pub foreign: Vec<String>,
 }
 
-pub async fn push(client: &KeaClient, owned: &[Value]) -> Result<Pushed, KeaError> {
+pub async fn push(client: &KeaClient, desired: &ServerConfig) -> Result<Pushed, KeaError> {
     let running = client.command("config-get", None).await?;
-    let config = merge(running, owned).map_err(|text| KeaError::Refused {
+    let config = merge(running, desired).map_err(|text| KeaError::Refused {
         command: "config-get".into(),
         result: 1,
         text,
@@ -25,7 +25,7 @@ pub async fn push(client: &KeaClient, owned: &[Value]) -> Result<Pushed, KeaErro
     client.command("config-set", Some(config.clone())).await?;
     client.command("config-write", None).await?;
     Ok(Pushed {
-        foreign: drift(&config, owned),
+        foreign: drift(&config, &desired.subnets),
     })
 }
 

@@ -12,11 +12,10 @@
 use crate::client::KeaClient;
 use crate::leases::all_leases;
 use crate::push::{drift_of, push};
-use crate::render::{config_hash, owned_subnets};
+use crate::render::ServerConfig;
 use ipam_core::delegates::{ObservedLease, RecordDhcpLeasesParams, RecordDhcpPushParams, lease_changes};
 use ipam_core::ids::ServerId;
 use ipam_store::Engine;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
@@ -141,7 +140,7 @@ struct Desired {
     server: ServerId,
     name: String,
     control: String,
-    owned: Vec<Value>,
+    desired: ServerConfig,
     hash: String,
     /// Already accepted by the server (the last push outcome has this hash, no failure).
     in_sync: bool,
@@ -222,8 +221,8 @@ impl<R: Recorder> Reconciler<R> {
                     .servers()
                     .filter(|s| s.is_managed())
                     .map(|s| {
-                        let owned = owned_subnets(state, s.id);
-                        let hash = config_hash(&owned);
+                        let desired = ServerConfig::of(state, s.id);
+                        let hash = desired.hash();
                         let in_sync = state
                             .dhcp
                             .push_of(s.id)
@@ -232,7 +231,7 @@ impl<R: Recorder> Reconciler<R> {
                             server: s.id,
                             name: s.name.clone(),
                             control: s.control.clone(),
-                            owned,
+                            desired,
                             hash,
                             in_sync,
                         }
@@ -261,7 +260,7 @@ impl<R: Recorder> Reconciler<R> {
             }
             pushes.spawn(async move {
                 let outcome = match KeaClient::new(&d.control) {
-                    Ok(client) => push(&client, &d.owned).await,
+                    Ok(client) => push(&client, &d.desired).await,
                     Err(e) => Err(e),
                 };
                 (d, outcome)
@@ -361,7 +360,7 @@ impl<R: Recorder> Reconciler<R> {
             }
         };
         collected.leases = leases.len();
-        if let Ok(drift) = drift_of(&client, &d.owned).await {
+        if let Ok(drift) = drift_of(&client, &d.desired.subnets).await {
             self.status.update(d.server, &d.name, |v| v.drift = drift);
         }
         // Only the difference goes into the log; the operation checks it again.

@@ -94,10 +94,38 @@ pub fn ipam_scope_of(subnet: &Value) -> Option<u64> {
     subnet.pointer("/user-context/ipam/scope").and_then(Value::as_u64)
 }
 
+/// What IPAM wants one managed server to run: its subnets and, when it is in a failover
+/// relationship rendered as Kea HA (`ha.rs`), its `high-availability` parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub subnets: Vec<Value>,
+    pub ha: Option<Value>,
+}
+
+impl ServerConfig {
+    pub fn of(state: &State, server: ServerId) -> ServerConfig {
+        ServerConfig {
+            subnets: owned_subnets(state, server),
+            ha: crate::ha::ha_config(state, server),
+        }
+    }
+
+    /// What a push records and what says the server already has it. Without HA it is the
+    /// subnets' hash alone, as before HA was rendered.
+    pub fn hash(&self) -> String {
+        match &self.ha {
+            None => config_hash(&self.subnets),
+            Some(ha) => config_hash(&[Value::Array(self.subnets.clone()), ha.clone()]),
+        }
+    }
+}
+
 /// `config` (config-get's arguments, `{"Dhcp4": {...}}`) with IPAM's subnets replaced by
-/// `owned`; every other subnet and setting as it was, but for a subnet of the same prefix
-/// as one of `owned` (imported into IPAM), which `owned` replaces.
-pub fn merge(mut config: Value, owned: &[Value]) -> Result<Value, String> {
+/// `desired`'s, and its HA hook (see `ha::apply`); every other subnet and setting as it
+/// was, but for a subnet of the same prefix as one of IPAM's (imported into IPAM), which
+/// IPAM's replaces.
+pub fn merge(mut config: Value, desired: &ServerConfig) -> Result<Value, String> {
+    let owned = &desired.subnets;
     let dhcp4 = config
         .get_mut("Dhcp4")
         .and_then(Value::as_object_mut)
@@ -117,6 +145,7 @@ pub fn merge(mut config: Value, owned: &[Value]) -> Result<Value, String> {
     };
     subnets.extend(owned.iter().cloned());
     dhcp4.insert("subnet4".into(), Value::Array(subnets));
+    crate::ha::apply(dhcp4, desired.ha.as_ref())?;
     if let Some(map) = config.as_object_mut() {
         map.retain(|k, _| k == "Dhcp4");
     }
@@ -219,7 +248,14 @@ mod tests {
             {"id": 3, "subnet": "10.3.0.0/24", "user-context": {"ipam": {"scope": 3}}},
         ]}});
         let owned = vec![json!({"id": 4, "subnet": "10.4.0.0/24", "user-context": {"ipam": {"scope": 4}}})];
-        let merged = merge(config, &owned).unwrap();
+        let merged = merge(
+            config,
+            &ServerConfig {
+                subnets: owned.clone(),
+                ha: None,
+            },
+        )
+        .unwrap();
         let subnets = merged.pointer("/Dhcp4/subnet4").unwrap().as_array().unwrap();
         assert_eq!(subnets.len(), 2);
         assert_eq!(subnets[0]["id"], 900);
@@ -238,7 +274,14 @@ mod tests {
         ]}});
         let owned =
             vec![json!({"id": 9, "subnet": "192.168.50.0/24", "user-context": {"ipam": {"scope": 9}}})];
-        let merged = merge(config, &owned).unwrap();
+        let merged = merge(
+            config,
+            &ServerConfig {
+                subnets: owned.clone(),
+                ha: None,
+            },
+        )
+        .unwrap();
         let subnets = merged.pointer("/Dhcp4/subnet4").unwrap().as_array().unwrap();
         let ids: Vec<&Value> = subnets.iter().map(|s| &s["id"]).collect();
         assert_eq!(ids, [&json!(77), &json!(9)]);

@@ -24,11 +24,20 @@ impl Dhcp {
                 Event::DhcpReservationDeleted(id) => {
                     servers.extend(self.reservation(*id).and_then(|r| of_scope(r.scope)))
                 }
+                // A relationship is the HA configuration of both its servers (rendered
+                // where both have control agents); a link changes the scope's server.
+                Event::DhcpScopeFailoverSet { scope, .. } => servers.extend(of_scope(*scope)),
+                Event::DhcpFailoverCreated(f) | Event::DhcpFailoverUpdated(f) => {
+                    servers.extend([f.server1, f.server2])
+                }
+                Event::DhcpFailoverDeleted(id) => {
+                    if let Some(f) = self.failover(*id) {
+                        servers.extend([f.server1, f.server2]);
+                    }
+                }
                 // A changed control endpoint is a server to push to. (A server created by
                 // these events has a provisional id and nothing to serve yet.)
                 Event::DhcpServerUpdated(s) => servers.push(s.id),
-                // Failover links and relationships are not part of what a server is given
-                // (no HA hook configuration is rendered), so they touch no server.
                 _ => {}
             }
         }
