@@ -86,6 +86,8 @@ async fn collect(dhcp: &mut DhcpClient<Conn>, server: &str) -> (u64, u64, u64, b
         .find(|c| c.server == server)
         .unwrap_or_else(|| panic!("{server} not collected: {answer:?}"));
     assert!(c.error.is_empty(), "{c:?}");
+    // The server's own statistics agree with the lease list it gave.
+    assert_eq!(c.server_assigned, Some(c.leases), "{c:?}");
     (c.leases, c.new_or_changed, c.ended, c.operation_id != 0)
 }
 

@@ -51,3 +51,47 @@ fn lease(l: &Value) -> Option<ObservedLease> {
         hostname: text("hostname").to_string(),
     })
 }
+
+/// How many addresses the server says are leased, over all its subnets (`stat-lease4-get`,
+/// stat_cmds hook): the collection reports it beside the leases it read, so a server whose
+/// count differs from its lease list shows. None when the hook is not loaded.
+pub async fn assigned_count(client: &KeaClient) -> Result<Option<u64>, KeaError> {
+    let answer = match client.command("stat-lease4-get", None).await {
+        Ok(answer) => answer,
+        Err(KeaError::Refused { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(sum_column(&answer, "assigned-addresses"))
+}
+
+/// The sum of one column of a stat_cmds result set.
+fn sum_column(answer: &Value, column: &str) -> Option<u64> {
+    let set = answer.get("result-set")?;
+    let index = set
+        .get("columns")?
+        .as_array()?
+        .iter()
+        .position(|c| c.as_str() == Some(column))?;
+    let rows = set.get("rows")?.as_array()?;
+    Some(
+        rows.iter()
+            .filter_map(|r| r.get(index).and_then(Value::as_u64))
+            .sum(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assigned_addresses_add_up_over_subnets() {
+        let answer = json!({"result-set": {
+            "columns": ["subnet-id", "total-addresses", "cumulative-assigned-addresses", "assigned-addresses", "declined-addresses"],
+            "rows": [[1, 256, 9, 3, 0], [2, 256, 4, 4, 0]],
+            "timestamp": "2026-12-02 17:00:00"
+        }});
+        assert_eq!(sum_column(&answer, "assigned-addresses"), Some(7));
+        assert_eq!(sum_column(&json!({}), "assigned-addresses"), None);
+    }
+}

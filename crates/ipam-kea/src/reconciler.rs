@@ -10,7 +10,7 @@
 //! recorded with Kea's message and not tried again until IPAM's desired state changes.
 
 use crate::client::KeaClient;
-use crate::leases::all_leases;
+use crate::leases::{all_leases, assigned_count};
 use crate::push::{drift_of, push};
 use crate::render::ServerConfig;
 use ipam_core::delegates::{ObservedLease, RecordDhcpLeasesParams, RecordDhcpPushParams, lease_changes};
@@ -73,6 +73,9 @@ pub struct Collected {
     pub name: String,
     /// Leases the server reported.
     pub leases: usize,
+    /// What the server's own statistics count as leased (stat-lease4-get), when its
+    /// stat_cmds hook is loaded.
+    pub server_assigned: Option<u64>,
     /// Of those, the ones IPAM did not have or had otherwise.
     pub new_or_changed: usize,
     /// Addresses whose lease ended since the last collection.
@@ -360,6 +363,7 @@ impl<R: Recorder> Reconciler<R> {
             }
         };
         collected.leases = leases.len();
+        collected.server_assigned = assigned_count(&client).await.ok().flatten();
         if let Ok(drift) = drift_of(&client, &d.desired.subnets).await {
             self.status.update(d.server, &d.name, |v| v.drift = drift);
         }

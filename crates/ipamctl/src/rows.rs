@@ -325,6 +325,9 @@ impl Row for pb::ServerCollection {
         vec![
             ("SERVER", |c| c.server.clone()),
             ("LEASES", |c| c.leases.to_string()),
+            ("SERVER COUNT", |c| {
+                c.server_assigned.map_or_else(|| "-".into(), |n| n.to_string())
+            }),
             ("NEW/CHANGED", |c| c.new_or_changed.to_string()),
             ("ENDED", |c| c.ended.to_string()),
             ("OPERATION", |c| id(c.operation_id)),

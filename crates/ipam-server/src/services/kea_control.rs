@@ -36,6 +36,7 @@ pub async fn collect_leases(
             ended: c.ended as u64,
             operation_id: c.operation,
             error: c.error.unwrap_or_default(),
+            server_assigned: c.server_assigned,
         })
         .collect();
     Ok(Response::new(pb::CollectLeasesResponse {
