@@ -5,6 +5,7 @@
 //! The binary is found next to the test executable's directory (`target/<profile>/ipamd`),
 //! or at `$IPAMD_BIN`. `make test` (or `cargo test --workspace`) builds it first.
 
+pub mod kea;
 pub mod pki;
 pub mod tmpfs;
 

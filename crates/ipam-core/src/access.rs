@@ -230,11 +230,6 @@ impl Grants {
         self.entries.iter().any(|(_, reach, _)| reach.contains(&scope))
     }
 
-    /// Whether everything may be read (a grant on Global).
-    pub fn reads_everything(&self) -> bool {
-        self.entries.iter().any(|(_, _, at)| *at == AccessScopeId::GLOBAL)
-    }
-
     /// Whether `kind` may run on an object in `scope` (None: on no object).
     pub fn allows(&self, kind: OperationKind, scope: Option<AccessScopeId>) -> bool {
         if admin_only(kind) {
@@ -242,6 +237,25 @@ impl Grants {
         }
         self.entries.iter().any(|(role, reach, _)| {
             role.operations.contains(&kind) && scope.is_none_or(|s| reach.contains(&s))
+        })
+    }
+
+    /// A grant on Global (reads everything), asked without resolving every grant.
+    pub fn global_reader(access: &Access, principal: &str) -> bool {
+        access.policy_of(principal).is_some_and(|p| {
+            p.entries
+                .iter()
+                .any(|&(role, scope)| scope == AccessScopeId::GLOBAL && access.role(role).is_some())
+        })
+    }
+
+    /// IPAM Administrator on Global, asked without resolving every grant (the common
+    /// case on the hot path: an administrator's call needs no other check).
+    pub fn admin_on(access: &Access, principal: &str) -> bool {
+        access.policy_of(principal).is_some_and(|p| {
+            p.entries.iter().any(|&(role, scope)| {
+                scope == AccessScopeId::GLOBAL && access.role(role).is_some_and(|r| r.admin)
+            })
         })
     }
 
@@ -295,10 +309,10 @@ pub fn authorize(
         return Ok(());
     };
     let access = ctx.access();
-    let grants = Grants::of(access, principal);
-    if grants.is_admin() {
+    if Grants::admin_on(access, principal) {
         return Ok(());
     }
+    let grants = Grants::of(access, principal);
     let object_scopes: Vec<AccessScopeId> = if admin_only(kind) || scope_agnostic(kind) {
         Vec::new()
     } else {
@@ -446,10 +460,8 @@ impl<'s> Visibility<'s> {
     pub fn new(state: &'s State, authority: Authority) -> Visibility<'s> {
         let grants = match authority {
             Authority::Server => None,
-            Authority::Principal(p) => {
-                let g = Grants::of(&state.access, p);
-                (!g.reads_everything()).then_some(g)
-            }
+            Authority::Principal(p) if Grants::global_reader(&state.access, p) => None,
+            Authority::Principal(p) => Some(Grants::of(&state.access, p)),
         };
         Visibility { state, grants }
     }

@@ -152,33 +152,12 @@ impl Jobs {
         if !self.inner.accepting.load(Ordering::Acquire) {
             return Err(Fault::new(FaultCode::Unavailable, "the server is shutting down"));
         }
-        // A caller whose roles hold this operation nowhere is refused before its
-        // parameters are even read (a read-only caller learns nothing from validation
-        // errors); the check on each item's object comes in its decision.
-        if let Authority::Principal(principal) = caller.authority() {
-            // The parameters' kind, else the kind asked for.
-            let asked = match &params.params {
-                Some(p) => Some(params_codec::params_kind(p)),
-                None => pb::OperationKind::try_from(kind).ok(),
-            };
-            let refusal = self.inner.engine.read(|s| {
-                let grants = Grants::of(&s.access, principal);
-                match asked.and_then(params_codec::kind_from_pb) {
-                    Some(asked) => (!grants.may_ever(asked)).then(|| {
-                        format!(
-                            "{principal} may not run {} anywhere: it needs the role {}",
-                            asked.name(),
-                            roles_holding(&s.access, asked)
-                        )
-                    }),
-                    None => (!grants.may_run_anything())
-                        .then(|| format!("{principal} may not run any operation: its roles only read")),
-                }
-            });
-            if let Some(message) = refusal {
-                return Err(Fault::permission_denied(message));
-            }
-        }
+        // The parameters' kind, else the kind asked for.
+        let asked = match &params.params {
+            Some(p) => Some(params_codec::params_kind(p)),
+            None => pb::OperationKind::try_from(kind).ok(),
+        };
+        self.may_ever_run(asked, caller)?;
         let decoded = params_codec::decode(kind, Some(&params))?;
         let kind = params_codec::kind_to_pb(decoded.kind());
         // Before anything is written: a job record on an almost full disk is a write too.
@@ -241,6 +220,37 @@ impl Jobs {
         job.read(|op| job.publish(op));
         permit.send(id);
         Ok(job)
+    }
+
+    /// Refuses a caller whose roles hold `asked` nowhere (None: any operation), before its
+    /// parameters are even read (a read-only caller learns nothing from validation
+    /// errors); the check on each item's object comes in its decision. Also for RPCs that
+    /// do work before they submit (ImportServerConfig reads a DHCP server first).
+    pub fn may_ever_run(&self, asked: Option<pb::OperationKind>, caller: &Caller) -> Result<(), Fault> {
+        let Authority::Principal(principal) = caller.authority() else {
+            return Ok(());
+        };
+        let refusal = self.inner.engine.read(|s| {
+            if Grants::admin_on(&s.access, principal) {
+                return None;
+            }
+            let grants = Grants::of(&s.access, principal);
+            match asked.and_then(params_codec::kind_from_pb) {
+                Some(asked) => (!grants.may_ever(asked)).then(|| {
+                    format!(
+                        "{principal} may not run {} anywhere: it needs the role {}",
+                        asked.name(),
+                        roles_holding(&s.access, asked)
+                    )
+                }),
+                None => (!grants.may_run_anything())
+                    .then(|| format!("{principal} may not run any operation: its roles only read")),
+            }
+        });
+        match refusal {
+            Some(message) => Err(Fault::permission_denied(message)),
+            None => Ok(()),
+        }
     }
 
     /// The job holding `request_id`, if any (a claim whose job was lost is no holder).

@@ -77,7 +77,7 @@ fn admit(d: &Dashboard, token: &str) -> Result<Viewer, Refusal> {
         .by_token(token)
         .map_err(|s| refused(StatusCode::UNAUTHORIZED, s.message().to_string()))?;
     if let Authority::Principal(p) = who.authority()
-        && !d.app.engine.read(|s| Grants::of(&s.access, p).reads_everything())
+        && !d.app.engine.read(|s| Grants::global_reader(&s.access, p))
     {
         return Err(refused(
             StatusCode::FORBIDDEN,

@@ -17,7 +17,7 @@ fn admin_or_self(s: &ipam_core::State, who: &auth::Authenticated) -> Option<Stri
     match who.authority() {
         ipam_core::access::Authority::Server => None,
         ipam_core::access::Authority::Principal(p) => {
-            (!Grants::of(&s.access, p).is_admin()).then(|| p.to_string())
+            (!Grants::admin_on(&s.access, p)).then(|| p.to_string())
         }
     }
 }
@@ -37,7 +37,7 @@ pub(super) async fn who_am_i(app: &App, r: Request<pb::WhoAmIRequest>) -> Reply<
                         .unwrap_or_default();
                     (
                         render::grants(&s.access, &entries),
-                        Grants::of(&s.access, p).is_admin(),
+                        Grants::admin_on(&s.access, p),
                     )
                 }
             };

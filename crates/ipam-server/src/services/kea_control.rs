@@ -53,6 +53,10 @@ pub async fn import_server_config(
 ) -> Reply<pb::Operation> {
     let (id, caller) = (super::request_id(&r), crate::auth::caller(&r)?);
     let req = r.into_inner();
+    // Refused before the server is read, as a submit would refuse it.
+    app.jobs
+        .may_ever_run(Some(pb::OperationKind::ImportDhcpScopes), &caller.caller)
+        .map_err(super::fault)?;
     let server = ServerId(req.server_id);
     let control = app
         .query(move |s| s.dhcp.server(server).map(|s| s.control.clone()))

@@ -165,7 +165,7 @@ impl App {
         let Authority::Principal(p) = who.authority() else {
             return Ok(());
         };
-        if self.engine.read(|s| Grants::of(&s.access, p).reads_everything()) {
+        if self.engine.read(|s| Grants::global_reader(&s.access, p)) {
             return Ok(());
         }
         Err(fault(Fault::permission_denied(format!(
@@ -178,7 +178,7 @@ impl App {
         let Authority::Principal(p) = who.authority() else {
             return Ok(());
         };
-        if self.engine.read(|s| Grants::of(&s.access, p).is_admin()) {
+        if self.engine.read(|s| Grants::admin_on(&s.access, p)) {
             return Ok(());
         }
         Err(fault(Fault::permission_denied(format!(

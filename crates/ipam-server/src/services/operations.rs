@@ -32,7 +32,7 @@ impl App {
         match who.authority() {
             Authority::Server => Seen::All,
             Authority::Principal(p) => {
-                if self.engine.read(|s| Grants::of(&s.access, p).reads_everything()) {
+                if self.engine.read(|s| Grants::global_reader(&s.access, p)) {
                     Seen::All
                 } else {
                     Seen::Own(p.to_string())
@@ -61,7 +61,7 @@ impl App {
         let Authority::Principal(p) = who.authority() else {
             return Ok(());
         };
-        if op.principal.eq_ignore_ascii_case(p) || self.engine.read(|s| Grants::of(&s.access, p).is_admin()) {
+        if op.principal.eq_ignore_ascii_case(p) || self.engine.read(|s| Grants::admin_on(&s.access, p)) {
             return Ok(());
         }
         Err(fault(ipam_core::fault::Fault::permission_denied(format!(
