@@ -112,6 +112,9 @@ async fn scopes_reservations_and_replicas_reach_kea() {
         .unwrap()
         .into_inner();
     assert_eq!(pushes(&created), pushed_to("dhcp1.test"));
+    // The item also says what the server runs that IPAM did not push.
+    let drift = &created.items[0].dhcp_pushes[0].drift;
+    assert_eq!(drift, &["subnet 192.168.77.0/24 is not IPAM's".to_string()]);
     let a = created.result.unwrap().record_id;
     let subnet = kea1
         .subnet("10.1.0.0/24")

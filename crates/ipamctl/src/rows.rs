@@ -311,11 +311,15 @@ pub fn dhcp_pushes(pushes: &[pb::DhcpPush]) -> String {
             Ok(pb::DhcpPushState::Failed) => "failed",
             _ => "pending",
         };
-        if p.message.is_empty() {
+        let mut text = if p.message.is_empty() {
             format!("{server} {state}")
         } else {
             format!("{server} {state}: {}", p.message)
+        };
+        if !p.drift.is_empty() {
+            text.push_str(&format!(" (drift: {})", p.drift.join("; ")));
         }
+        text
     };
     pushes.iter().map(one).collect::<Vec<_>>().join(", ")
 }

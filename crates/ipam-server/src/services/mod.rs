@@ -384,6 +384,12 @@ impl App {
     pub fn resolve_pushes(&self, op: &mut pb::Operation) {
         if pushes::has_pushes(op) {
             self.engine.read(|s| pushes::resolve(s, op));
+            let seen = self.kea.servers();
+            for push in op.items.iter_mut().flat_map(|i| i.dhcp_pushes.iter_mut()) {
+                if let Some(view) = seen.get(&ipam_core::ids::ServerId(push.server_id)) {
+                    push.drift.clone_from(&view.drift);
+                }
+            }
         }
     }
 }
