@@ -58,6 +58,12 @@ async fn a_call_without_valid_credentials_is_refused_before_any_work() {
 
     // A revoked and an expired token (expiry in 1970: no waiting).
     let revoked = server.token_for("gone", &[(IPAM_USER, 1)]).await;
+    // Used once first: the server has checked it, and must not go on trusting that check.
+    ipam_as(&server, &revoked)
+        .await
+        .list_blocks(pb::ListBlocksRequest::default())
+        .await
+        .expect("the token works before it is revoked");
     let mut access = server.access().await;
     let listed = access
         .list_tokens(pb::ListTokensRequest {

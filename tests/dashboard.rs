@@ -268,6 +268,9 @@ async fn the_dashboard_shows_an_operation_live() {
     assert_eq!(field(&report, "blocks_charted"), "3", "{report}");
     assert_eq!(field(&report, "markup_as_text"), "true", "{report}");
     assert_eq!(field(&report, "not_reloaded"), "true", "{report}");
+    // Who did it, on the operation's row and on each of its events.
+    assert_eq!(field(&report, "operation_by"), "admin", "{report}");
+    assert_eq!(field(&report, "event_by"), "admin", "{report}");
     let failure = field(&report, "dhcp_failure");
     assert!(
         failure.starts_with("failed: ") && failure.contains("/nonexistent/kea4-ctrl-socket"),

@@ -123,6 +123,8 @@ try {
           [...document.querySelectorAll('#blocks-chart .sub')].some((t) => t.textContent === '<b>lab</b>') &&
           document.querySelector('#blocks-chart b, #blocks-chart foreignObject') === null,
         not_reloaded: window.notReloaded === true,
+        operation_by: tr.querySelector('.by').textContent.trim(),
+        event_by: events[0]?.querySelector('.by').textContent.trim() ?? '',
         dhcp_failure: document.querySelector('#dhcp-servers tr[data-push="failed"] .push').textContent.replace(/[",]/g, ' '),
       };
     },

@@ -22,6 +22,8 @@ pub struct OpSummary {
     pub done: bool,
     pub created_unix_ms: i64,
     pub finished_unix_ms: i64,
+    /// Who started it.
+    pub principal: String,
 }
 
 impl OpSummary {
@@ -37,6 +39,7 @@ impl OpSummary {
             done: op.done,
             created_unix_ms: op.created_unix_ms,
             finished_unix_ms: op.finished_unix_ms,
+            principal: op.principal.clone(),
         }
     }
 }

@@ -11,7 +11,10 @@
 use ipam_core::access::Authority;
 use ipam_jobs::Caller;
 use ipam_store::Engine;
+use parking_lot::Mutex;
 use ring::rand::SecureRandom;
+use std::collections::HashMap;
+use std::sync::Arc;
 use tonic::{Request, Status};
 
 /// How callers are authenticated.
@@ -99,6 +102,32 @@ pub fn caller<T>(request: &Request<T>) -> Result<Authenticated, Status> {
 pub struct Authenticator {
     pub mode: AuthMode,
     pub engine: Engine,
+    /// Tokens checked since the access tables last changed, by key: a call with one of
+    /// them is checked against the kept hash without the tables' lock.
+    pub checked: Arc<Mutex<HashMap<[u8; 8], Checked>>>,
+}
+
+/// A token as the tables said when it was last checked.
+pub struct Checked {
+    secret_sha256: [u8; 32],
+    principal: String,
+    enabled: bool,
+    expires_unix_ms: i64,
+    /// `Engine::access_generation` when it was read: good while that stays the same.
+    generation: u64,
+}
+
+/// At most this many tokens are kept checked; past it the cache starts over.
+const MAX_CHECKED: usize = 4096;
+
+impl Authenticator {
+    pub fn new(mode: AuthMode, engine: Engine) -> Authenticator {
+        Authenticator {
+            mode,
+            engine,
+            checked: Default::default(),
+        }
+    }
 }
 
 impl Authenticator {
@@ -146,13 +175,45 @@ impl Authenticator {
         let secret: [u8; 32] = unhex(secret).ok_or_else(refused)?;
         let presented = sha256(&secret);
         let now = ipam_jobs::record::now_ms();
-        let principal = self.engine.read(|s| {
-            let t = s.access.token_by_key(&key)?;
-            let valid = same(&t.secret_sha256, &presented)
-                && t.enabled
-                && (t.expires_unix_ms == 0 || t.expires_unix_ms > now);
-            valid.then(|| t.principal.clone())
-        });
+        // Read before the tables, so an entry never outlives a change it did not see.
+        let generation = self.engine.access_generation();
+        let known = {
+            let checked = self.checked.lock();
+            checked.get(&key).filter(|c| c.generation == generation).map(|c| {
+                let valid = same(&c.secret_sha256, &presented)
+                    && c.enabled
+                    && (c.expires_unix_ms == 0 || c.expires_unix_ms > now);
+                valid.then(|| c.principal.clone())
+            })
+        };
+        let principal = match known {
+            Some(principal) => principal,
+            None => {
+                let found = self.engine.read(|s| {
+                    s.access.token_by_key(&key).map(|t| Checked {
+                        secret_sha256: t.secret_sha256,
+                        principal: t.principal.clone(),
+                        enabled: t.enabled,
+                        expires_unix_ms: t.expires_unix_ms,
+                        generation,
+                    })
+                });
+                let principal = found.as_ref().and_then(|t| {
+                    let valid = same(&t.secret_sha256, &presented)
+                        && t.enabled
+                        && (t.expires_unix_ms == 0 || t.expires_unix_ms > now);
+                    valid.then(|| t.principal.clone())
+                });
+                if let Some(t) = found {
+                    let mut checked = self.checked.lock();
+                    if checked.len() >= MAX_CHECKED {
+                        checked.clear();
+                    }
+                    checked.insert(key, t);
+                }
+                principal
+            }
+        };
         let principal = principal.ok_or_else(refused)?;
         Ok(Authenticated {
             caller: Caller::principal(&principal),

@@ -104,10 +104,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              make the real principals' tokens with it"
         );
     }
-    let authenticator = Authenticator {
-        mode: args.auth,
-        engine: engine.clone(),
-    };
+    let authenticator = Authenticator::new(args.auth, engine.clone());
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(ipam_proto::FILE_DESCRIPTOR_SET)
         .build_v1()

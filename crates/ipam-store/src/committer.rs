@@ -199,6 +199,7 @@ fn commit_round(
             let count = req.events.len();
             let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
             let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
+            let access_changes = req.events.iter().any(ipam_core::tables::access::changes_access);
             if let Err(refused) = state.apply_append(std::mem::take(&mut req.events), &mut writes) {
                 let reason = format!(
                     "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
@@ -242,6 +243,11 @@ fn commit_round(
                 ));
             }
             let last_seq = state.position();
+            if access_changes {
+                // Under the tables' write lock: a reader that saw the old number read
+                // the tables before this append or after it, never a cache that outlives it.
+                shared.access_generation.fetch_add(1, Ordering::AcqRel);
+            }
             recent.push(last_seq, writes);
             shared.stats.appends.fetch_add(1, Ordering::Relaxed);
             acks.push((

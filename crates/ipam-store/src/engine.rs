@@ -160,6 +160,7 @@ impl Engine {
             watermark,
             conditions,
             past: Default::default(),
+            access_generation: AtomicU64::new(0),
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
@@ -263,6 +264,13 @@ impl Engine {
 
     pub fn durability(&self) -> &Arc<Durability> {
         &self.shared.durability
+    }
+
+    /// A number that moves on whenever the access tables change (tokens, roles, policies,
+    /// access scopes), read without the tables' lock: a cache of authentications is good
+    /// while it stays the same.
+    pub fn access_generation(&self) -> u64 {
+        self.shared.access_generation.load(Ordering::Acquire)
     }
 
     pub fn durable_seq(&self) -> u64 {

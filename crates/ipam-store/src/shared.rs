@@ -87,6 +87,9 @@ pub(crate) struct Shared {
     pub(crate) upkeep: Upkeep,
     /// Past states for time-travel reads.
     pub(crate) past: crate::past::Past,
+    /// Moves on whenever an applied append changes the access tables (see
+    /// `Engine::access_generation`).
+    pub(crate) access_generation: AtomicU64,
 }
 
 impl Shared {

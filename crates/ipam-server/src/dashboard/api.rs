@@ -99,6 +99,8 @@ pub struct OperationRow {
     pub status_message: String,
     pub created_unix_ms: i64,
     pub finished_unix_ms: i64,
+    /// Who started it.
+    pub principal: String,
 }
 
 impl From<&OpSummary> for OperationRow {
@@ -114,6 +116,7 @@ impl From<&OpSummary> for OperationRow {
             status_message: s.status_message.clone(),
             created_unix_ms: s.created_unix_ms,
             finished_unix_ms: s.finished_unix_ms,
+            principal: s.principal.clone(),
         }
     }
 }
@@ -233,6 +236,8 @@ pub struct EventRow {
     pub item: u32,
     pub name: &'static str,
     pub summary: String,
+    /// Who ran the operation that wrote it (empty: no one was named).
+    pub principal: String,
 }
 
 fn event_row(r: &StoredRecord) -> EventRow {
@@ -247,6 +252,7 @@ fn event_row(r: &StoredRecord) -> EventRow {
         item: r.item,
         name,
         summary,
+        principal: String::from_utf8_lossy(&r.principal).into_owned(),
     }
 }
 

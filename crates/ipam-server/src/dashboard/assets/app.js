@@ -89,6 +89,7 @@ function opRow(id) {
     el('td', 'num items'),
     el('td', 'results'),
     el('td', 'time'),
+    el('td', 'by'),
     el('td', 'message'),
   );
   tr.addEventListener('click', () => select(id));
@@ -98,7 +99,7 @@ function opRow(id) {
 }
 
 function fillOpRow(tr, op) {
-  const [, kind, stateCell, progress, items, results, time, message] = tr.children;
+  const [, kind, stateCell, progress, items, results, time, by, message] = tr.children;
   tr.dataset.state = op.state;
   tr.dataset.percent = op.percent;
   tr.classList.toggle('selected', state.selected === op.id);
@@ -113,6 +114,7 @@ function fillOpRow(tr, op) {
   items.textContent = op.items_total ? `${number(op.items_done)} / ${number(op.items_total)}` : '';
   drawResults(results, state.results.get(op.id));
   time.textContent = clock(op.created_unix_ms);
+  by.textContent = op.principal ?? '';
   message.textContent = op.status_message;
   message.title = op.status_message;
 }
@@ -280,6 +282,7 @@ function drawEvents() {
         el('td', 'num', e.seq),
         el('td', 'time', clock(e.commit_unix_us / 1000, true)),
         el('td', 'num', e.operation_id ? `#${e.operation_id}` : ''),
+        el('td', 'by', e.principal ?? ''),
         el('td', 'summary', el('span', 'event-name', e.name), ' ', el('span', 'text', e.summary)),
       );
       tr.dataset.seq = e.seq;
