@@ -29,7 +29,7 @@ test: kea-deps $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
 ## soak: the core's property tests (every append applies, the rules against their oracles) with
 ## many more cases than `make test` runs (CASES=n to choose; release build)
 soak:
-	PROPTEST_CASES=$(or $(CASES),20000) $(CARGO) test --release -p ipam-core --test invariants --test address_space --test dhcp
+	PROPTEST_CASES=$(or $(CASES),20000) $(CARGO) test --release -p ipam-core --test invariants --test address_space --test dhcp --test dhcp_model --test dhcp_kea --test conflict_keys
 
 ## bench: every benchmark at its default size (one with BENCH=name); figures in target/bench/results.json
 bench: kea-deps

@@ -204,6 +204,28 @@ pub fn admin_only(kind: OperationKind) -> bool {
     )
 }
 
+/// Whether `event` changes who may do what (tokens, roles, policies, access scopes and
+/// objects' scopes): what a cache of authentications and grants must not outlive.
+pub fn changes_access(event: &Event) -> bool {
+    use Event as E;
+    matches!(
+        event,
+        E::AccessScopeCreated(_)
+            | E::AccessScopeUpdated(_)
+            | E::AccessScopeDeleted(_)
+            | E::RoleCreated(_)
+            | E::RoleUpdated(_)
+            | E::RoleDeleted(_)
+            | E::AccessPolicyCreated(_)
+            | E::AccessPolicyUpdated(_)
+            | E::AccessPolicyDeleted(_)
+            | E::TokenCreated(_)
+            | E::TokenUpdated(_)
+            | E::TokenDeleted(_)
+            | E::AccessScopeAssigned { .. }
+    )
+}
+
 /// What a principal holds, resolved: each grant's role and the scopes it reaches.
 pub struct Grants {
     entries: Vec<(Role, HashSet<AccessScopeId>, AccessScopeId)>,

@@ -136,7 +136,10 @@ fn lease_records(state: &State, server: ServerId) -> BTreeMap<u32, (Option<u64>,
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     /// Rounds of observations (addresses in and around two scopes, MACs and hostnames from
     /// small sets so that leases change): after each round's changes are recorded, the
@@ -186,7 +189,10 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     /// An imported subnet's pools become the scope's range less its exclusions, exactly
     /// (every address a pool covers is served, no other), with its reservations inside the

@@ -1,7 +1,8 @@
 //! The invariant that keeps one request from taking the server down: every append a
 //! delegate proposes applies to the tables it was decided on. Random sequences of every
-//! operation kind (address space and DHCP mixed, IPv4 and IPv6, valid and invalid
-//! parameters, deletes of rows that others point to; `invariants/generate.rs`) run through
+//! operation kind (address space, DHCP, access control and what the Kea reconciler
+//! records or imports, mixed; IPv4 and IPv6, valid and invalid parameters, deletes of rows
+//! that others point to; `invariants/generate.rs`) run through
 //! the delegates item by item, as the job runner does. Besides "every append applies", each
 //! step checks that a refused append is undone exactly (the same events with one refused
 //! event at the end leave the same state hash), and at the end that a replay of the log

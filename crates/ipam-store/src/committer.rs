@@ -199,7 +199,7 @@ fn commit_round(
             let count = req.events.len();
             let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
             let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
-            let access_changes = req.events.iter().any(ipam_core::tables::access::changes_access);
+            let access_changes = req.events.iter().any(ipam_core::access::changes_access);
             if let Err(refused) = state.apply_append(std::mem::take(&mut req.events), &mut writes) {
                 let reason = format!(
                     "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",

@@ -163,28 +163,6 @@ impl Default for Access {
     }
 }
 
-/// Whether `event` changes who may do what (tokens, roles, policies, access scopes and
-/// objects' scopes): what a cache of authentications and grants must not outlive.
-pub fn changes_access(event: &crate::events::Event) -> bool {
-    use crate::events::Event as E;
-    matches!(
-        event,
-        E::AccessScopeCreated(_)
-            | E::AccessScopeUpdated(_)
-            | E::AccessScopeDeleted(_)
-            | E::RoleCreated(_)
-            | E::RoleUpdated(_)
-            | E::RoleDeleted(_)
-            | E::AccessPolicyCreated(_)
-            | E::AccessPolicyUpdated(_)
-            | E::AccessPolicyDeleted(_)
-            | E::TokenCreated(_)
-            | E::TokenUpdated(_)
-            | E::TokenDeleted(_)
-            | E::AccessScopeAssigned { .. }
-    )
-}
-
 impl Access {
     pub(crate) fn rebuild_indexes(&mut self) {
         let mut index = Index::default();

@@ -14,12 +14,15 @@ use ipam_core::tables::dhcp::scopes::ScopeStatus;
 use ipam_core::tables::dhcp::servers::{DhcpOption, DnsUpdateType};
 use proptest::prelude::*;
 
+#[path = "access_and_kea.rs"]
+mod access_and_kea;
+
 /// The random choices behind one operation; `to_params` reads them against the tables.
 #[derive(Clone, Debug)]
 pub struct Knobs {
-    kind: u8,
-    n: [u8; 6],
-    flags: [bool; 3],
+    pub kind: u8,
+    pub n: [u8; 6],
+    pub flags: [bool; 3],
 }
 
 pub fn knobs() -> impl Strategy<Value = Knobs> {
@@ -42,7 +45,7 @@ fn network(v6: bool, at: u8, deeper: u8) -> Prefix {
 }
 
 /// Picks one of `ids` by `n`, or (one time in eight) an id that does not exist.
-fn pick(ids: &[u64], n: u8) -> u64 {
+pub fn pick(ids: &[u64], n: u8) -> u64 {
     if ids.is_empty() || n % 8 == 7 {
         return 1000 + n as u64;
     }
@@ -51,7 +54,7 @@ fn pick(ids: &[u64], n: u8) -> u64 {
 
 const OWNERS: [ManagedBy; 3] = [ManagedBy::Ipam, ManagedBy::NonMsDhcp, ManagedBy::Others];
 
-fn text(prefix: &str, n: u8) -> String {
+pub fn text(prefix: &str, n: u8) -> String {
     format!("{prefix}{}", n % 4)
 }
 
@@ -514,6 +517,8 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
                 dry_run: k.flags[2],
             }),
         },
+        // Access control and what the Kea reconciler records or imports.
+        39..=45 => access_and_kea::to_params(s, k),
         38 => match b % 3 {
             0 => P::CreateDhcpFilters(CreateDhcpFiltersParams {
                 filters: vec![FilterSpec {
