@@ -485,6 +485,55 @@ async fn an_administrator_of_one_scope_acts_and_sees_inside_it_only() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn only_an_administrator_points_ipamd_at_a_dhcp_servers_control_endpoint() {
+    const DHCP_ADMINISTRATOR: u64 = 4;
+    let server = Server::start();
+    let dhcp_admin = server.token_for("dhcp-admin", &[(DHCP_ADMINISTRATOR, 1)]).await;
+    let mut dhcp = DhcpClient::new(server.channel_as(Some(&dhcp_admin)).await);
+    // A server row is the DHCP administrator's to make...
+    let id = created_id(
+        dhcp.create_server(pb::CreateDhcpServerParams {
+            name: "row.test".into(),
+            ..Default::default()
+        })
+        .await,
+    );
+    // ...but where ipamd sends configuration, as itself, is not.
+    let create = dhcp
+        .create_server(pb::CreateDhcpServerParams {
+            name: "driven.test".into(),
+            control: "kea+unix:///run/kea/kea4-ctrl-socket".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(create.code(), Code::PermissionDenied, "{create:?}");
+    assert!(create.message().contains("control endpoint"), "{create:?}");
+    let edit = dhcp
+        .update_server(pb::UpdateDhcpServerParams {
+            id,
+            modified_properties: vec!["control".into()],
+            control: "kea+http://10.9.9.9:8000/".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(edit.code(), Code::PermissionDenied, "{edit:?}");
+    // The administrator may.
+    server
+        .dhcp()
+        .await
+        .update_server(pb::UpdateDhcpServerParams {
+            id,
+            modified_properties: vec!["control".into()],
+            control: "kea+http://127.0.0.1:1/".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an administrator sets the control endpoint");
+}
+
 async fn start_with_id(ops: &mut OperationsClient<Conn>, network: &str, request_id: &str) -> u64 {
     ops.start_operation(pb::StartOperationRequest {
         kind: pb::OperationKind::CreateRange as i32,

@@ -314,7 +314,34 @@ pub fn decide_item(
 ) -> FaultResult<ItemOutcome> {
     let outcome = params.delegate().run_item(plan, index, ctx)?;
     authorize(ctx, authority, params.kind(), outcome.record)?;
+    if sets_control_endpoint(params) {
+        authorize_admin(ctx, authority, "set a DHCP server's control endpoint")?;
+    }
     Ok(outcome)
+}
+
+/// Whether `params` set or change a DHCP server's control endpoint: where ipamd sends
+/// configuration and lease commands, as itself. That is an administrator's call (a
+/// servers role could otherwise point ipamd at any socket or host it reaches).
+fn sets_control_endpoint(params: &OperationParams) -> bool {
+    match params {
+        OperationParams::CreateDhcpServer(p) => !p.control.is_empty(),
+        OperationParams::EditDhcpServer(p) => p.modified.iter().any(|m| m == "control"),
+        _ => false,
+    }
+}
+
+/// Refuses `authority` unless it is an IPAM Administrator on \Global.
+fn authorize_admin(ctx: &mut Ctx, authority: Authority, what: &str) -> FaultResult<()> {
+    let Authority::Principal(principal) = authority else {
+        return Ok(());
+    };
+    if Grants::admin_on(ctx.access(), principal) {
+        return Ok(());
+    }
+    Err(Fault::permission_denied(format!(
+        "{principal} may not {what}: it needs the role IPAM Administrator on \\Global"
+    )))
 }
 
 /// Checks that `authority` may run item `kind` whose outcome is `record` (the row it

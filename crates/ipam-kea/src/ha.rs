@@ -12,11 +12,12 @@
 //! over) when auto_state_transition is on, else no automatic takeover (`auto-failover`
 //! false). Kea's HA has no MCLT (it updates the partner's leases synchronously instead);
 //! it is kept in user-context for the operator. Kea 2.2 takes one relationship per
-//! server: the one with the lowest id is rendered.
+//! server: the one with the lowest id is rendered, and only where it is its partner's
+//! lowest too (else neither side renders it).
 
 use ipam_core::ids::ServerId;
 use ipam_core::tables::State;
-use ipam_core::tables::dhcp::failovers::FailoverMode;
+use ipam_core::tables::dhcp::failovers::{DhcpFailover, FailoverMode};
 use serde_json::{Map, Value, json};
 
 const HA_LIBRARY: &str = "libdhcp_ha.so";
@@ -34,18 +35,17 @@ fn agent_url(control: &str) -> Option<String> {
 
 /// The `high-availability` parameters of `server`'s relationship, if one is rendered.
 pub fn ha_config(state: &State, server: ServerId) -> Option<Value> {
-    let relationship = state
-        .dhcp
-        .failovers()
-        .filter(|f| f.server1 == server || f.server2 == server)
-        .find(|f| {
-            [f.server1, f.server2].iter().all(|s| {
-                state
-                    .dhcp
-                    .server(*s)
-                    .is_some_and(|s| agent_url(&s.control).is_some())
-            })
-        })?;
+    let relationship = rendered_for(state, server)?;
+    // Both sides must render the same one, or one would wait for a partner that does not
+    // know it (a server in two relationships renders only its lowest).
+    let other = if relationship.server1 == server {
+        relationship.server2
+    } else {
+        relationship.server1
+    };
+    if rendered_for(state, other).map(|f| f.id) != Some(relationship.id) {
+        return None;
+    }
     let primary = state.dhcp.server(relationship.server1)?;
     let partner = state.dhcp.server(relationship.server2)?;
     let this = if server == primary.id { primary } else { partner };
@@ -86,6 +86,22 @@ pub fn ha_config(state: &State, server: ServerId) -> Option<Value> {
             },
         })
     })
+}
+
+/// The lowest-id relationship of `server` whose two servers both have control agents.
+fn rendered_for(state: &State, server: ServerId) -> Option<&DhcpFailover> {
+    state
+        .dhcp
+        .failovers()
+        .filter(|f| f.server1 == server || f.server2 == server)
+        .find(|f| {
+            [f.server1, f.server2].iter().all(|s| {
+                state
+                    .dhcp
+                    .server(*s)
+                    .is_some_and(|s| agent_url(&s.control).is_some())
+            })
+        })
 }
 
 fn library_name(hook: &Value) -> &str {

@@ -33,7 +33,10 @@ pub async fn all_leases(client: &KeaClient) -> Result<Vec<ObservedLease>, KeaErr
             break;
         };
         let full = list.len() as u64 == PAGE;
-        leases.extend(list.iter().filter_map(lease));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        leases.extend(list.iter().filter_map(|l| lease(l, now)));
         if !full {
             break;
         }
@@ -42,7 +45,16 @@ pub async fn all_leases(client: &KeaClient) -> Result<Vec<ObservedLease>, KeaErr
     Ok(leases)
 }
 
-fn lease(l: &Value) -> Option<ObservedLease> {
+/// A lease the server holds now: in the default state (not declined, not reclaimed) and
+/// not expired at `now` (Unix seconds). Kea keeps reclaimed and declined leases in its
+/// store for a while; they are not leases of a client.
+fn lease(l: &Value, now: u64) -> Option<ObservedLease> {
+    let state = l.get("state").and_then(Value::as_u64).unwrap_or(0);
+    let cltt = l.get("cltt").and_then(Value::as_u64).unwrap_or(u64::MAX);
+    let valid = l.get("valid-lft").and_then(Value::as_u64).unwrap_or(0);
+    if state != 0 || cltt.saturating_add(valid) <= now {
+        return None;
+    }
     let address = Addr::parse(l.get("ip-address")?.as_str()?).ok()?;
     let text = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or("");
     Some(ObservedLease {
@@ -83,6 +95,15 @@ fn sum_column(answer: &Value, column: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_live_leases_in_the_default_state_count() {
+        let l = |state: u64, cltt: u64| json!({"ip-address": "10.0.0.5", "state": state, "cltt": cltt, "valid-lft": 100, "hw-address": "aa:bb:cc:dd:ee:ff"});
+        assert!(lease(&l(0, 1000), 1050).is_some());
+        assert!(lease(&l(0, 1000), 1100).is_none(), "expired");
+        assert!(lease(&l(1, 1000), 1050).is_none(), "declined");
+        assert!(lease(&l(2, 1000), 1050).is_none(), "reclaimed");
+    }
 
     #[test]
     fn assigned_addresses_add_up_over_subnets() {

@@ -30,8 +30,13 @@ pub fn push_outcome(state: &State, server: ServerId, seq: u64) -> PushOutcome {
             last_failure: String::new(),
         };
     };
+    // The server accepted a configuration that includes the change, whatever a later try
+    // (of a later change) did.
+    if push.pushed_seq >= seq {
+        return PushOutcome::Pushed;
+    }
     if push.failure.is_empty() {
-        if push.pushed_seq >= seq || push.config_hash == ServerConfig::of(state, server).hash() {
+        if push.config_hash == ServerConfig::of(state, server).hash() {
             return PushOutcome::Pushed;
         }
     } else if push.attempted_seq >= seq {
@@ -121,5 +126,7 @@ mod tests {
                 last_failure: "config-test: bad option".into()
             }
         );
+        // A change the server accepted stays pushed when a later change is refused.
+        assert_eq!(push_outcome(&state, server, 7), PushOutcome::Pushed);
     }
 }

@@ -23,7 +23,12 @@ pub async fn push(client: &KeaClient, desired: &ServerConfig) -> Result<Pushed, 
     })?;
     client.command("config-test", Some(config.clone())).await?;
     client.command("config-set", Some(config.clone())).await?;
-    client.command("config-write", None).await?;
+    // The server runs the configuration now; if it cannot write it to its file, the push
+    // is tried again (a restarted daemon would fall back), not held as refused.
+    client.command("config-write", None).await.map_err(|e| match e {
+        KeaError::Refused { text, .. } => KeaError::Unreachable(format!("config-write: {text}")),
+        other => other,
+    })?;
     Ok(Pushed {
         foreign: drift(&config, &desired.subnets),
     })

@@ -130,6 +130,11 @@ impl KeaStatus {
         Some(done.clone())
     }
 
+    /// Forgets what was seen of servers no longer managed (deleted, or no endpoint).
+    fn keep_only(&self, managed: &[ServerId]) {
+        self.servers.lock().retain(|id, _| managed.contains(id));
+    }
+
     fn update(&self, server: ServerId, name: &str, f: impl FnOnce(&mut ServerView)) {
         let mut servers = self.servers.lock();
         let view = servers.entry(server).or_default();
@@ -250,6 +255,8 @@ impl<R: Recorder> Reconciler<R> {
         let Some((seq, servers)) = self.desired().await else {
             return;
         };
+        self.status
+            .keep_only(&servers.iter().map(|d| d.server).collect::<Vec<_>>());
         let now = Instant::now();
         let mut pushes = tokio::task::JoinSet::new();
         for d in servers {
@@ -395,7 +402,10 @@ impl<R: Recorder> Reconciler<R> {
             }
         }
         let count = collected.leases;
-        self.status.update(d.server, &d.name, |v| v.leases = Some(count));
+        self.status.update(d.server, &d.name, |v| {
+            v.leases = Some(count);
+            v.problem = None;
+        });
         collected
     }
 }

@@ -75,7 +75,7 @@ impl ImportedScope {
         let mut exclusions = Vec::new();
         let mut end = pools[0].1;
         for (i, &(start, last)) in pools.iter().enumerate() {
-            if start > last || start.family() != self.network.family() {
+            if start > last || start.family() != self.network.family() || last.family() != start.family() {
                 return Err(Fault::invalid(
                     format!("pools[{i}]"),
                     format!("{start} - {last} is not a pool of {}", self.network),
