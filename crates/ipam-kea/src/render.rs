@@ -161,24 +161,6 @@ pub fn merge(mut config: Value, desired: &ServerConfig) -> Result<Value, String>
             ));
         }
     }
-    // Kea refuses two subnets with one id; say which of the operator's is in the way
-    // rather than let config-test name only the number.
-    for foreign in &subnets {
-        let id = foreign.get("id").and_then(Value::as_u64);
-        let clash = owned
-            .iter()
-            .find(|o| id.is_some() && o.get("id").and_then(Value::as_u64) == id);
-        if let Some(mine) = clash {
-            return Err(format!(
-                "the server's own subnet {} has id {}, which IPAM gives its scope {} (subnet {}): \
-                 renumber the server's subnet, or import it into IPAM",
-                foreign.get("subnet").and_then(Value::as_str).unwrap_or("?"),
-                id.unwrap_or(0),
-                ipam_scope_of(mine).unwrap_or(0),
-                mine.get("subnet").and_then(Value::as_str).unwrap_or("?"),
-            ));
-        }
-    }
     subnets.extend(owned.iter().cloned());
     dhcp4.insert("subnet4".into(), Value::Array(subnets));
     crate::ha::apply(dhcp4, desired.ha.as_ref())?;
@@ -321,24 +303,6 @@ mod tests {
         let subnets = merged.pointer("/Dhcp4/subnet4").unwrap().as_array().unwrap();
         let ids: Vec<&Value> = subnets.iter().map(|s| &s["id"]).collect();
         assert_eq!(ids, [&json!(77), &json!(9)]);
-    }
-
-    #[test]
-    fn an_operators_subnet_with_an_ipam_id_is_refused_by_name() {
-        let config = json!({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "192.168.1.0/24"}]}});
-        let owned = vec![json!({"id": 1, "subnet": "10.1.0.0/24", "user-context": {"ipam": {"scope": 1}}})];
-        let refused = merge(
-            config,
-            &ServerConfig {
-                subnets: owned,
-                ha: None,
-            },
-        )
-        .unwrap_err();
-        assert!(
-            refused.contains("192.168.1.0/24") && refused.contains("id 1"),
-            "{refused}"
-        );
     }
 
     #[test]
