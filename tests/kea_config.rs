@@ -235,7 +235,13 @@ async fn a_failover_relationship_becomes_kea_high_availability() {
     })
     .await
     .unwrap();
-    assert!(kea2.subnet("10.1.0.0/24").is_some());
+    // One subnet, one Kea subnet id on both partners (HA updates leases by subnet id).
+    let replica = kea2.subnet("10.1.0.0/24").expect("the replica on kea2");
+    assert_eq!(replica["id"], kea1.subnet("10.1.0.0/24").unwrap()["id"]);
+    assert_ne!(
+        replica["user-context"]["ipam"]["scope"], a,
+        "the replica is its own scope"
+    );
 
     // The relationship goes: so does the HA configuration IPAM pushed.
     let failover = created.result.unwrap().record_id;

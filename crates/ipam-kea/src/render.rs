@@ -1,7 +1,8 @@
 //! IPAM's desired state of one Kea server, as the `subnet4` entries IPAM owns, and how they
 //! go into the server's running configuration. Pure: the tables in, JSON out.
 //!
-//! A subnet IPAM owns has `id` = the scope's id and `"user-context": {"ipam": {"scope": id}}`;
+//! A subnet IPAM owns has `id` = the scope's id (a failover partner's copy: the primary's,
+//! see `kea_subnet_id`) and `"user-context": {"ipam": {"scope": id}}`;
 //! every other subnet of the server, and everything outside `subnet4`, is the operator's and
 //! is left as it is (reported as drift, never changed).
 
@@ -42,7 +43,7 @@ fn subnet(state: &State, scope: &DhcpScope) -> Value {
         })
         .collect();
     let mut subnet = json!({
-        "id": scope.id.0,
+        "id": kea_subnet_id(state, scope),
         "subnet": scope.network.to_string(),
         "pools": pools,
         "reservations": reservations,
@@ -53,6 +54,21 @@ fn subnet(state: &State, scope: &DhcpScope) -> Value {
         subnet["valid-lifetime"] = json!(scope.lease_duration_s);
     }
     subnet
+}
+
+/// The scope's Kea subnet id: its own id, but for the partner's copy of a scope of a
+/// failover relationship, which takes the id of the same network on server1. Kea's HA
+/// partners update each other's leases by subnet id, so one subnet has one id on both.
+/// (Scope ids are unique over all servers, so the borrowed id is free on the partner.)
+fn kea_subnet_id(state: &State, scope: &DhcpScope) -> u64 {
+    let primary = state
+        .dhcp
+        .link_of(scope.id)
+        .and_then(|f| state.dhcp.failover(f))
+        .filter(|f| f.server2 == scope.server)
+        .and_then(|f| state.dhcp.scope_on(f.server1, scope.network))
+        .filter(|p| state.dhcp.link_of(p.id) == state.dhcp.link_of(scope.id));
+    primary.map_or(scope.id.0, |p| p.id.0)
 }
 
 fn options(options: &[ipam_core::tables::dhcp::servers::DhcpOption]) -> Vec<Value> {
