@@ -399,7 +399,12 @@ async fn when_the_disk_refuses_writes_reads_answer_at_once_and_health_says_why()
             ipam.create_block(ipam_e2e::block_params(&network)),
         )
         .await
-        .expect("a write on a full disk answers");
+        .unwrap_or_else(|_| {
+            panic!(
+                "a write on a full disk did not answer in 30 s; ipamd's log:\n{}",
+                server.log_text()
+            )
+        });
         if let Err(status) = write {
             failed = Some(status);
             break;
@@ -415,7 +420,7 @@ async fn when_the_disk_refuses_writes_reads_answer_at_once_and_health_says_why()
             ipam.list_blocks(pb::ListBlocksRequest::default()),
         )
         .await
-        .expect("a read never hangs");
+        .unwrap_or_else(|_| panic!("a read hung; ipamd's log:\n{}", server.log_text()));
         match read {
             Ok(reply) => assert!(!reply.into_inner().blocks.is_empty()),
             Err(s) => {

@@ -25,6 +25,7 @@ pub mod record;
 pub mod replay;
 pub mod scrub;
 mod shared;
+mod sled_flush;
 pub mod snapshot;
 pub mod store;
 mod upkeep;

@@ -5,7 +5,9 @@
 
 use crate::error::StoreError;
 use crate::record::{StoredRecord, decode_chunk, encode_chunk};
+use crate::sled_flush::SledFlush;
 use parking_lot::Mutex;
+use std::sync::Arc;
 
 pub trait EventLog: Send + Sync + 'static {
     /// Appends `records` (consecutive, starting at `expected_head + 1`) as one atomic unit.
@@ -43,7 +45,7 @@ pub struct RawChunk {
 /// The log in the sled tree `events`: one value per committed chunk, keyed by the
 /// big-endian sequence number of its first record.
 pub struct SledLog {
-    db: sled::Db,
+    flush: Arc<SledFlush>,
     tree: sled::Tree,
     head: Mutex<u64>,
     chunk_bytes: usize,
@@ -54,7 +56,11 @@ impl SledLog {
     /// segment out to a blob file of its own (one file per write, never fsynced), and a
     /// leaf holds up to 17 values, so chunks are about a 256th of a segment: 32 KiB with
     /// the 8 MiB segments of a new database, 2 KiB with an older one's 512 KiB.
-    pub(crate) fn open(db: sled::Db, segment_size: usize) -> Result<SledLog, StoreError> {
+    pub(crate) fn open(
+        db: &sled::Db,
+        flush: Arc<SledFlush>,
+        segment_size: usize,
+    ) -> Result<SledLog, StoreError> {
         let tree = db.open_tree("events")?;
         let head = match tree.last()? {
             None => 0,
@@ -66,7 +72,7 @@ impl SledLog {
             }
         };
         Ok(SledLog {
-            db,
+            flush,
             tree,
             head: Mutex::new(head),
             chunk_bytes: segment_size / 256,
@@ -97,7 +103,7 @@ impl SledLog {
                 self.tree.insert(key, encode_chunk(&keep))?;
             }
         }
-        self.db.flush()?;
+        self.flush.flush()?;
         *head = seq.min(*head);
         Ok(removed)
     }
@@ -192,7 +198,7 @@ impl EventLog for SledLog {
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.flush.flush()?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 use crate::error::StoreError;
 use crate::kv::Kv;
 use crate::log::SledLog;
+use crate::sled_flush::SledFlush;
 use crate::snapshot::Snapshots;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -76,6 +77,8 @@ impl Default for StoreConfig {
 pub struct Store {
     path: PathBuf,
     db: sled::Db,
+    /// Every flush of `db` goes through it (sled_flush.rs: a failed write must not hang it).
+    flush: Arc<SledFlush>,
     pub log: Arc<SledLog>,
     pub snapshots: Arc<Snapshots>,
     pub jobs: Kv,
@@ -108,13 +111,15 @@ impl Store {
         {
             db.drop_tree(LEGACY_SNAPSHOT_TREE)?;
         }
+        let flush = SledFlush::new(db.clone());
         Ok(Store {
             path: path.to_path_buf(),
-            log: Arc::new(SledLog::open(db.clone(), segment_size)?),
+            log: Arc::new(SledLog::open(&db, flush.clone(), segment_size)?),
             snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
             db,
+            flush,
         })
     }
 
@@ -129,7 +134,7 @@ impl Store {
 
     /// Flushes every tree (outside the flusher: start-up, repair, tools).
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.flush.flush()?;
         Ok(())
     }
 }
