@@ -4,7 +4,7 @@ use crate::report::Figures;
 use crate::{Scale, engine_at};
 use ipam_core::delegates::{CreateBlockParams, OperationParams};
 use ipam_core::{Addr, Ctx, Prefix, State};
-use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, EventLog as _};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -217,6 +217,31 @@ pub async fn history(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow:
         cached,
         "ms",
         &format!("the same read again (cached past state); {params}"),
+        Some("< 100 ms"),
+    );
+    // An address's story: the index lookup (a scan per span band) and reading its events.
+    let inside = (0x2001_0db8u128 << 96) | (5u128 << 90) | (1234u128 << 64) | 1;
+    let started = Instant::now();
+    let story = engine.store().history.address(None, Addr::v6(inside))?;
+    for &seq in &story {
+        anyhow::ensure!(
+            engine
+                .log()
+                .read_from(seq, 1)?
+                .first()
+                .is_some_and(|r| r.seq == seq)
+        );
+    }
+    let story_ms = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(!story.is_empty(), "the address's block is in its story");
+    figures.add(
+        "history_address_ms",
+        story_ms,
+        "ms",
+        &format!(
+            "AddressHistory of an address in one of {total} blocks: the index lookup and reading its {} event(s)",
+            story.len()
+        ),
         Some("< 100 ms"),
     );
     figures.add(

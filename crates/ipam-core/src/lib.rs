@@ -13,6 +13,7 @@ pub mod delegates;
 pub mod events;
 pub mod exec;
 pub mod fault;
+pub mod history;
 pub mod ids;
 pub mod interval;
 pub mod model;

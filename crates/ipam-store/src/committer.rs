@@ -27,6 +27,7 @@ use crate::durability::Durability;
 use crate::record::StoredRecord;
 use crate::shared::Shared;
 use ipam_core::conflict::{Key, conflicts};
+use ipam_core::history::{self, Subject};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -172,6 +173,7 @@ fn commit_round(
     }
     let commit_us = now_micros();
     let mut sequenced: Vec<Sequenced> = Vec::new();
+    let mut subjects: Vec<(u64, Subject)> = Vec::new();
     let mut acks: Vec<(oneshot::Sender<Result<Appended, AppendError>>, Appended)> =
         Vec::with_capacity(round.len());
     {
@@ -200,7 +202,19 @@ fn commit_round(
             let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
             let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
             let access_changes = req.events.iter().any(ipam_core::access::changes_access);
-            if let Err(refused) = state.apply_append(std::mem::take(&mut req.events), &mut writes) {
+            // What each event is about, read on the tables just before it applies.
+            let (indexed, mut next_seq) = (subjects.len(), first_seq);
+            let observed = state.apply_append_observed(
+                std::mem::take(&mut req.events),
+                &mut writes,
+                &mut |tables, event| {
+                    let seq = next_seq;
+                    next_seq += 1;
+                    subjects.extend(history::subjects(tables, event).into_iter().map(|s| (seq, s)));
+                },
+            );
+            if let Err(refused) = observed {
+                subjects.truncate(indexed);
                 let reason = format!(
                     "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
                     req.operation_id,
@@ -284,7 +298,7 @@ fn commit_round(
         .fetch_add(records.len() as u64, Ordering::Relaxed);
     shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
     shared.stats.round_appends.observe(acks.len() as f64);
-    durability.stage(records);
+    durability.stage(records, subjects);
     for (reply, appended) in acks {
         let _ = reply.send(Ok(appended));
     }

@@ -10,11 +10,13 @@
 //! write that must land after some events (a job record that reports them) first calls
 //! `write_through`, which writes the staged records up to there itself.
 
+use crate::address_history::AddressHistory;
 use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::metrics::{Histogram, LATENCY_BUCKETS};
 use crate::record::StoredRecord;
 use crate::watermark::{Mark, Watermark};
+use ipam_core::history::Subject;
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -40,8 +42,9 @@ pub struct Durable {
 pub struct Durability {
     tickets: AtomicU64,
     log: Arc<dyn EventLog>,
-    /// Records sequenced and applied by the committer, not yet written to the log.
-    staged: Mutex<Vec<StoredRecord>>,
+    /// Records sequenced and applied by the committer, not yet written to the log, and
+    /// what their events are about (for the address-history index).
+    staged: Mutex<Staged>,
     /// Held while staged records are written, so they reach the log in order.
     writing: Mutex<()>,
     /// Every record up to this sequence number is in the log (durable or not).
@@ -61,6 +64,14 @@ pub struct Durability {
     pub(crate) flush_seconds: Histogram,
     /// Marked before every flush and written after it, before anyone hears (`watermark.rs`).
     watermark: OnceLock<Arc<Watermark>>,
+    /// Written with the records it indexes (set once, at open; none in unit tests).
+    index: OnceLock<Arc<AddressHistory>>,
+}
+
+#[derive(Default)]
+struct Staged {
+    records: Vec<StoredRecord>,
+    subjects: Vec<(u64, Subject)>,
 }
 
 #[derive(Default)]
@@ -79,7 +90,7 @@ impl Durability {
             tickets: AtomicU64::new(0),
             chunk_bytes: log.chunk_bytes(),
             log,
-            staged: Mutex::new(Vec::new()),
+            staged: Mutex::new(Staged::default()),
             writing: Mutex::new(()),
             written_seq: AtomicU64::new(seq),
             write_failure: Mutex::new(None),
@@ -95,12 +106,18 @@ impl Durability {
             flush_micros: AtomicU64::new(0),
             flush_seconds: Histogram::new(LATENCY_BUCKETS),
             watermark: OnceLock::new(),
+            index: OnceLock::new(),
         })
     }
 
     /// From now on every flush is marked in the watermark (set once, at open).
     pub(crate) fn keep_watermark(&self, watermark: Arc<Watermark>) {
         let _ = self.watermark.set(watermark);
+    }
+
+    /// From now on the subjects staged with records go to `index` as they are written.
+    pub(crate) fn keep_index(&self, index: Arc<AddressHistory>) {
+        let _ = self.index.set(index);
     }
 
     /// Marks the coming flush in sled, after everything it covers was written.
@@ -134,8 +151,12 @@ impl Durability {
 
     /// Called by the committer with the records of a round (sequenced and applied); they
     /// are written to the log before the flush that the returned ticket waits for.
-    pub(crate) fn stage(&self, records: Vec<StoredRecord>) -> u64 {
-        self.staged.lock().extend(records);
+    pub(crate) fn stage(&self, records: Vec<StoredRecord>, subjects: Vec<(u64, Subject)>) -> u64 {
+        {
+            let mut staged = self.staged.lock();
+            staged.records.extend(records);
+            staged.subjects.extend(subjects);
+        }
         self.ticket()
     }
 
@@ -160,7 +181,7 @@ impl Durability {
         if let Some(reason) = self.write_failure() {
             return Err(StoreError::Poisoned(reason));
         }
-        let records = std::mem::take(&mut *self.staged.lock());
+        let Staged { records, subjects } = std::mem::take(&mut *self.staged.lock());
         let mut from = 0;
         while from < records.len() {
             let len = chunk_len(&records[from..], self.chunk_bytes);
@@ -176,7 +197,16 @@ impl Durability {
             self.written_seq.store(chunk[len - 1].seq, Ordering::Release);
             from += len;
         }
-        Ok(self.written_seq.load(Ordering::Acquire))
+        let written = self.written_seq.load(Ordering::Acquire);
+        // After the records, in the same flush: the index never names an event the log
+        // lacks, and its mark says how far it is complete.
+        if let Some(index) = self.index.get()
+            && !records.is_empty()
+            && let Err(e) = index.write(&subjects, written)
+        {
+            return Err(self.fail(format!("writing the address history index failed: {e}")));
+        }
+        Ok(written)
     }
 
     /// Stops every later write for `reason` (the committer found the tables no longer match
@@ -426,7 +456,7 @@ mod tests {
         let d = Durability::new(0, log.clone());
         // 40 appends of 3 records of 1 KiB: about 120 KiB, so several chunks.
         for i in 0..40 {
-            d.stage(append(1 + i * 3, 3, 1024));
+            d.stage(append(1 + i * 3, 3, 1024), Vec::new());
         }
         assert_eq!(log.head(), 0, "staging writes nothing");
         d.write_through(5).unwrap();
@@ -471,7 +501,7 @@ mod tests {
         let log = Arc::new(MemLog::default());
         let d = Durability::new(0, log.clone());
         let flusher = start_flusher(&d);
-        let ticket = d.stage(append(1, 2, 10));
+        let ticket = d.stage(append(1, 2, 10), Vec::new());
         assert!(block_on(d.wait_ticket(ticket)));
         assert!(d.current().seq >= 2);
         assert_eq!(log.head(), 2);
@@ -484,16 +514,16 @@ mod tests {
     fn a_failed_write_stops_all_later_writes_and_fails_the_waiters() {
         let log = Arc::new(MemLog::default());
         let d = Durability::new(0, log.clone());
-        d.stage(append(1, 1, 10));
+        d.stage(append(1, 1, 10), Vec::new());
         d.write_through(1).unwrap();
         log.fail.store(true, Ordering::Relaxed);
-        let ticket = d.stage(append(2, 1, 10));
+        let ticket = d.stage(append(2, 1, 10), Vec::new());
         assert!(d.write_through(2).is_err());
         assert!(d.write_failure().unwrap().contains("disk full"));
         // Even once the disk recovers, nothing after the failure is written: the records it
         // lost would leave a gap.
         log.fail.store(false, Ordering::Relaxed);
-        d.stage(append(3, 1, 10));
+        d.stage(append(3, 1, 10), Vec::new());
         assert!(d.write_through(3).is_err());
         assert_eq!(log.head(), 1);
         let flusher = start_flusher(&d);

@@ -19,7 +19,7 @@ use crate::health::Conditions;
 use crate::history;
 use crate::log::{EventLog, SledLog};
 use crate::metrics::HistogramSnapshot;
-use crate::replay::replay;
+use crate::replay::replay_indexing;
 use crate::scrub::{self, ScrubReport};
 use crate::shared::{EngineConfig, Shared, Stats};
 use crate::snapshot::{self, SkippedSnapshot};
@@ -101,13 +101,33 @@ impl Engine {
             tracing::warn!(seq = s.seq, reason = %s.reason, "snapshot skipped");
         }
         let mut state = snapshot.unwrap_or_default();
+        // The address-history index is complete up to its mark; replay indexes the rest,
+        // which needs the tables as they were at the mark.
+        let mut indexed = store.history.indexed_upto()?;
+        if indexed > head {
+            tracing::warn!(
+                indexed,
+                head,
+                "the address history index is ahead of the log (a repair truncated it): rebuilding it"
+            );
+            store.history.clear()?;
+            indexed = 0;
+        }
+        if state.position() > indexed {
+            tracing::info!(
+                indexed,
+                head,
+                "building the address history index: replaying from the first event (once)"
+            );
+            state = State::default();
+        }
         let snapshot_seq = state.position();
         verify_crcs(
             &*log,
             snapshot_seq.saturating_sub(config.verify_tail) + 1,
             snapshot_seq,
         )?;
-        let replayed = replay(&*log, &mut state, None)?;
+        let replayed = replay_indexing(&*log, &mut state, None, Some(&store.history))?;
         let state_hash = state.hash();
         let report = OpenReport {
             snapshot_seq,
@@ -143,6 +163,7 @@ impl Engine {
         conditions.check_disk();
         let durability = Durability::new(state.position(), log.clone() as Arc<dyn EventLog>);
         durability.keep_watermark(watermark.clone());
+        durability.keep_index(store.history.clone());
         let rows = state.row_count();
         let shared = Arc::new(Shared {
             state: RwLock::new(state),

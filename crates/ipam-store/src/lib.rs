@@ -5,6 +5,7 @@
 //! current by the committer, the one place that orders appends and applies them; the
 //! flusher writes them to the log and makes them durable in groups.
 
+pub mod address_history;
 pub mod append;
 pub mod check;
 mod committer;

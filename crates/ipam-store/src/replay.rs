@@ -4,9 +4,11 @@
 //! splitting sled's page reads from decoding, measured no faster: replay is CPU-bound on
 //! two cores.)
 
+use crate::address_history::{AddressHistory, BUILD_BATCH};
 use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::record::visit_chunk;
+use ipam_core::history::{self, Subject};
 use ipam_core::{Event, State};
 use std::ops::ControlFlow;
 use std::sync::mpsc;
@@ -23,6 +25,22 @@ type Decoded = Result<Vec<(u64, bool, Event)>, StoreError>;
 /// head), returning the number of events applied. Stops at the first record that is
 /// corrupt, does not decode or does not apply, naming its sequence number.
 pub fn replay(log: &dyn EventLog, state: &mut State, upto: Option<u64>) -> Result<u64, StoreError> {
+    replay_indexing(log, state, upto, None)
+}
+
+/// `replay`, also writing to `index` what every event after its mark is about (at open:
+/// the events committed after the index was last written, or all of them to build it).
+pub(crate) fn replay_indexing(
+    log: &dyn EventLog,
+    state: &mut State,
+    upto: Option<u64>,
+    index: Option<&AddressHistory>,
+) -> Result<u64, StoreError> {
+    let indexed = match index {
+        Some(index) => index.indexed_upto()?,
+        None => u64::MAX,
+    };
+    let mut subjects: Vec<(u64, Subject)> = Vec::new();
     let upto = upto.unwrap_or(u64::MAX).min(log.head());
     if state.position() >= upto {
         return Ok(0);
@@ -37,6 +55,9 @@ pub fn replay(log: &dyn EventLog, state: &mut State, upto: Option<u64>) -> Resul
         for batch in decoded_rx {
             for (seq, end_of_batch, event) in batch? {
                 writes.clear();
+                if seq > indexed {
+                    subjects.extend(history::subjects(state, &event).into_iter().map(|s| (seq, s)));
+                }
                 state.apply(event, &mut writes).map_err(|e| StoreError::Apply {
                     seq,
                     reason: e.to_string(),
@@ -44,11 +65,23 @@ pub fn replay(log: &dyn EventLog, state: &mut State, upto: Option<u64>) -> Resul
                 state.set_position(seq);
                 complete = end_of_batch;
                 applied += 1;
+                if let Some(index) = index
+                    && end_of_batch
+                    && subjects.len() >= BUILD_BATCH
+                {
+                    index.write(&subjects, seq)?;
+                    subjects.clear();
+                }
             }
         }
         Ok::<(), StoreError>(())
     });
     result?;
+    if let Some(index) = index
+        && state.position() > indexed
+    {
+        index.write(&subjects, state.position())?;
+    }
     if state.position() < upto {
         return Err(StoreError::Corrupt {
             seq: state.position() + 1,

@@ -2,6 +2,7 @@
 //! problems grow with them): `events` (the log), `jobs` (operation records) and `meta`;
 //! and the directory `snapshots` with one file per snapshot (see `snapshot.rs`).
 
+use crate::address_history::AddressHistory;
 use crate::error::StoreError;
 use crate::kv::Kv;
 use crate::log::SledLog;
@@ -83,6 +84,8 @@ pub struct Store {
     pub snapshots: Arc<Snapshots>,
     pub jobs: Kv,
     pub meta: Kv,
+    /// What each event is about, for address histories (`address_history.rs`).
+    pub history: Arc<AddressHistory>,
 }
 
 impl Store {
@@ -118,6 +121,7 @@ impl Store {
             snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
+            history: Arc::new(AddressHistory::open(&db)?),
             db,
             flush,
         })

@@ -246,3 +246,48 @@ async fn a_past_state_is_the_tables_after_the_whole_append_that_holds_the_positi
     assert!(at_first >= 1);
     engine.shutdown();
 }
+
+#[tokio::test]
+async fn the_address_history_index_follows_commits_and_is_built_again_when_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || EngineConfig {
+        snapshot_every: 2,
+        ..Default::default()
+    };
+    let inside = ipam_core::Addr::parse("10.1.2.3").unwrap();
+    let story = {
+        let engine = open(dir.path(), config());
+        for (i, p) in ["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16", "10.1.2.0/24"]
+            .iter()
+            .enumerate()
+        {
+            let req = decide(&engine, &block(p), i as u64 + 1);
+            engine.commit(req).await.unwrap();
+        }
+        let story = engine.store().history.address(None, inside).unwrap();
+        engine.shutdown();
+        story
+    };
+    // The three blocks that hold 10.1.2.3, and the adoptions among them; not 192.168/16.
+    assert!(story.len() >= 3, "{story:?}");
+    assert!(!story.contains(&3), "{story:?}");
+
+    // A directory without the index (an older version's): the open replays from the first
+    // event, past the snapshots, and builds the same index.
+    let store = Store::open(
+        dir.path(),
+        &StoreConfig {
+            cache_bytes: 16 << 20,
+        },
+    )
+    .unwrap();
+    store.history.clear().unwrap();
+    let (engine, report) = Engine::open(store, config()).unwrap();
+    assert_eq!(
+        report.snapshot_seq, 0,
+        "replayed from the start to build the index"
+    );
+    assert_eq!(engine.store().history.address(None, inside).unwrap(), story);
+    assert_eq!(engine.store().history.indexed_upto().unwrap(), engine.head());
+    engine.shutdown();
+}

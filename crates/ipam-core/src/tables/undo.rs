@@ -56,6 +56,18 @@ impl State {
     /// If one is refused, the tables, the id counters, the position and `writes` are left
     /// exactly as they were before the first.
     pub fn apply_append(&mut self, events: Vec<Event>, writes: &mut Vec<Key>) -> Result<(), AppendRefused> {
+        self.apply_append_observed(events, writes, &mut |_, _| {})
+    }
+
+    /// `apply_append`, showing each event to `observe` on the tables just before it applies
+    /// (the address-history index reads what a delete removes). On a refusal the caller
+    /// drops what it observed: nothing of the append happened.
+    pub fn apply_append_observed(
+        &mut self,
+        events: Vec<Event>,
+        writes: &mut Vec<Key>,
+        observe: &mut dyn FnMut(&State, &Event),
+    ) -> Result<(), AppendRefused> {
         let count = events.len();
         let (position, last_ids, written) = (self.position, self.last_ids.clone(), writes.len());
         let mut undo: Vec<Undo> = Vec::new();
@@ -64,6 +76,7 @@ impl State {
             if count > 1 {
                 undo.push(self.undo_of(&event));
             }
+            observe(self, &event);
             if let Err(error) = self.apply(event, writes) {
                 undo.pop();
                 let undo_failed = self.roll_back(undo).err();

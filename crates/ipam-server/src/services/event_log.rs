@@ -134,6 +134,15 @@ impl EventLog for App {
         Ok(Response::new(logged_event(r)?))
     }
 
+    async fn address_history(
+        &self,
+        request: Request<pb::AddressHistoryRequest>,
+    ) -> Result<Response<pb::AddressHistoryReply>, Status> {
+        self.require_global_read(&auth::caller(&request)?, "address histories")?;
+        let reply = super::address_history::address_history(&self.engine, request.into_inner()).await?;
+        Ok(Response::new(reply))
+    }
+
     async fn get_head(&self, request: Request<pb::GetHeadRequest>) -> Result<Response<pb::LogHead>, Status> {
         let with_hash = request.into_inner().with_state_hash;
         let (head, hash) = self

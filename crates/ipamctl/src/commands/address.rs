@@ -54,6 +54,23 @@ pub enum AddressCmd {
     Show {
         id: u64,
     },
+    /// An address's story, oldest first: its records, the blocks and ranges that held it,
+    /// reservations and leases; or, with --mac or --name instead of an address, every event
+    /// that MAC address or device name appeared in.
+    History {
+        /// The address (leave out with --mac or --name).
+        address: Option<String>,
+        #[arg(long, conflicts_with_all = ["address", "name"])]
+        mac: Option<String>,
+        #[arg(long, conflicts_with_all = ["address", "mac"])]
+        name: Option<String>,
+        /// The address space (0 = every space).
+        #[arg(long, default_value_t = 0)]
+        space: u64,
+        /// At most this many events (0 = all of them, page by page).
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+    },
     /// Allocate the first free address of a range.
     Allocate {
         range: u64,
@@ -127,6 +144,22 @@ pub async fn run(c: &Client, cmd: AddressCmd) -> anyhow::Result<()> {
             )
         }
         AddressCmd::Show { id } => show!(c, ipam, get_address, id),
+        AddressCmd::History {
+            address,
+            mac,
+            name,
+            space,
+            limit,
+        } => {
+            use pb::address_history_request::Subject;
+            let subject = match (address, mac, name) {
+                (Some(a), None, None) => Subject::Address(a),
+                (None, Some(m), None) => Subject::Mac(m),
+                (None, None, Some(n)) => Subject::DeviceName(n),
+                _ => anyhow::bail!("give an address, --mac or --name"),
+            };
+            super::events::history(c, subject, space, limit).await
+        }
         AddressCmd::Allocate {
             range,
             mac,
