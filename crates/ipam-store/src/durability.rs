@@ -198,13 +198,11 @@ impl Durability {
             from += len;
         }
         let written = self.written_seq.load(Ordering::Acquire);
-        // After the records, in the same flush: the index never names an event the log
-        // lacks, and its mark says how far it is complete.
+        // After the records: the index never names an event the log lacks.
         if let Some(index) = self.index.get()
             && !records.is_empty()
-            && let Err(e) = index.write(&subjects, written)
         {
-            return Err(self.fail(format!("writing the address history index failed: {e}")));
+            index.add(&subjects, written);
         }
         Ok(written)
     }

@@ -96,13 +96,8 @@ impl Engine {
         let baseline = history::check(&store)?;
         let log = store.log.clone();
         let head = log.head();
-        let (snapshot, skipped) = store.snapshots.load_newest(head)?;
-        for s in &skipped {
-            tracing::warn!(seq = s.seq, reason = %s.reason, "snapshot skipped");
-        }
-        let mut state = snapshot.unwrap_or_default();
         // The address-history index is complete up to its mark; replay indexes the rest,
-        // which needs the tables as they were at the mark.
+        // so it starts from a snapshot at or before the mark (`address_history.rs`).
         let mut indexed = store.history.indexed_upto()?;
         if indexed > head {
             tracing::warn!(
@@ -113,14 +108,24 @@ impl Engine {
             store.history.clear()?;
             indexed = 0;
         }
-        if state.position() > indexed {
+        let newest = store.snapshots.list()?.into_iter().filter(|&s| s <= head).max();
+        let start_at = match newest {
+            Some(newest) if newest > indexed => indexed,
+            _ => head,
+        };
+        if start_at < head && indexed == 0 {
             tracing::info!(
-                indexed,
                 head,
                 "building the address history index: replaying from the first event (once)"
             );
-            state = State::default();
         }
+        let (snapshot, mut skipped) = store.snapshots.load_newest(start_at)?;
+        // Those between the mark and the head are only newer than the index needs.
+        skipped.retain(|s| s.seq <= start_at || s.seq > head);
+        for s in &skipped {
+            tracing::warn!(seq = s.seq, reason = %s.reason, "snapshot skipped");
+        }
+        let mut state = snapshot.unwrap_or_default();
         let snapshot_seq = state.position();
         verify_crcs(
             &*log,
@@ -435,6 +440,9 @@ impl Engine {
         if let Err(e) = self.log.sync() {
             tracing::error!(error = %e, "final flush failed");
         }
+        // Whatever the index holds in memory becomes a run: the next open replays nothing
+        // for it.
+        self.shared.store.history.persist();
         if self.poisoned().is_none()
             && let Err(e) = self.seal_watermark()
         {

@@ -4,7 +4,7 @@
 //! splitting sled's page reads from decoding, measured no faster: replay is CPU-bound on
 //! two cores.)
 
-use crate::address_history::{AddressHistory, BUILD_BATCH};
+use crate::address_history::AddressHistory;
 use crate::error::StoreError;
 use crate::log::EventLog;
 use crate::record::visit_chunk;
@@ -67,9 +67,9 @@ pub(crate) fn replay_indexing(
                 applied += 1;
                 if let Some(index) = index
                     && end_of_batch
-                    && subjects.len() >= BUILD_BATCH
+                    && subjects.len() >= 4096
                 {
-                    index.write(&subjects, seq)?;
+                    index.add(&subjects, seq);
                     subjects.clear();
                 }
             }
@@ -80,7 +80,7 @@ pub(crate) fn replay_indexing(
     if let Some(index) = index
         && state.position() > indexed
     {
-        index.write(&subjects, state.position())?;
+        index.add(&subjects, state.position());
     }
     if state.position() < upto {
         return Err(StoreError::Corrupt {

@@ -121,7 +121,7 @@ impl Store {
             snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
-            history: Arc::new(AddressHistory::open(&db)?),
+            history: Arc::new(AddressHistory::open(&path.join("address_history"))?),
             db,
             flush,
         })
