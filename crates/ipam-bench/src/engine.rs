@@ -220,7 +220,7 @@ pub async fn history(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow:
         Some("< 100 ms"),
     );
     // An address's story: the index lookup (a scan per span band) and reading its events.
-    let inside = (0x2001_0db8u128 << 96) | (5u128 << 90) | (1234u128 << 64) | 1;
+    let inside = (0x2001_0db8u128 << 96) | (5u128 << 90) | (7u128 << 64) | 1;
     let started = Instant::now();
     let story = engine.store().history.address(None, Addr::v6(inside))?;
     for &seq in &story {
