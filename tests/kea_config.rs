@@ -252,4 +252,52 @@ async fn a_failover_relationship_becomes_kea_high_availability() {
     .await
     .unwrap();
     assert!(ha_hook(&kea1).is_none() && ha_hook(&kea2).is_none());
+
+    // Load balancing: both partners allocate, so a linked scope's pools are split between
+    // the HA classes of the two servers, on both of them.
+    let b = created_id(
+        dhcp.create_scope(scope(server1, "10.2.0.0/24", "10.2.0.10", "10.2.0.209"))
+            .await,
+    );
+    let balanced = dhcp
+        .create_failover(pb::CreateDhcpFailoverParams {
+            name: "balanced".into(),
+            server1_id: server1,
+            server2_id: server2,
+            mode: pb::FailoverMode::LoadBalance as i32,
+            mclt_s: 3600,
+            scope_ids: vec![b],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for (name, state, message) in pushes(&balanced) {
+        assert_eq!(state, pb::DhcpPushState::Pushed, "{name}: {message}");
+    }
+    dhcp.replicate_scope(pb::ReplicateScopeParams {
+        scope_ids: vec![b],
+        dry_run: false,
+    })
+    .await
+    .unwrap();
+    let want = json!([
+        {"pool": "10.2.0.10-10.2.0.109", "client-class": "HA_dhcp1.test"},
+        {"pool": "10.2.0.110-10.2.0.209", "client-class": "HA_dhcp2.test"},
+    ]);
+    for kea in [&kea1, &kea2] {
+        assert_eq!(ha_hook(kea).unwrap()["mode"], "load-balancing");
+        let pools: Vec<Value> = kea.subnet("10.2.0.0/24").expect("the balanced scope")["pools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                json!({
+                    "pool": p["pool"].as_str().unwrap().replace(' ', ""),
+                    "client-class": p["client-class"],
+                })
+            })
+            .collect();
+        assert_eq!(Value::Array(pools), want);
+    }
 }

@@ -7,7 +7,10 @@
 //! The mapping from the spec's relationship (ADM_DhcpFailoverTable, ipam-model §2.5):
 //! HotStandby -> "hot-standby" (server1 primary, server2 standby), LoadBalance ->
 //! "load-balancing" (server1 primary, server2 secondary; Kea 2.2 splits the load evenly,
-//! so server1_percentage is recorded in user-context only); the state switch interval ->
+//! so server1_percentage is recorded in user-context only). Both load-balancing partners
+//! allocate, so each pool of a linked scope is split in two halves served to the client
+//! classes `HA_<server1>` and `HA_<server2>` (Kea's ARM, load-balancing configuration):
+//! without it both could lease one address to two clients. The state switch interval ->
 //! `max-response-delay` (how long a silent partner is waited for before this server takes
 //! over) when auto_state_transition is on, else no automatic takeover (`auto-failover`
 //! false). Kea's HA has no MCLT (it updates the partner's leases synchronously instead);
@@ -18,6 +21,7 @@
 use ipam_core::ids::ServerId;
 use ipam_core::tables::State;
 use ipam_core::tables::dhcp::failovers::{DhcpFailover, FailoverMode};
+use ipam_core::tables::dhcp::scopes::DhcpScope;
 use serde_json::{Map, Value, json};
 
 const HA_LIBRARY: &str = "libdhcp_ha.so";
@@ -86,6 +90,27 @@ pub fn ha_config(state: &State, server: ServerId) -> Option<Value> {
             },
         })
     })
+}
+
+/// The client classes a linked scope's pools are split between, when its server renders
+/// a load-balancing relationship for it: `HA_` + the name of server1, then of server2 (the
+/// classes Kea's HA hook assigns each client to).
+pub fn load_balancing_classes(state: &State, scope: &DhcpScope) -> Option<[String; 2]> {
+    let link = state.dhcp.link_of(scope.id)?;
+    let relationship = rendered_for(state, scope.server)?;
+    if relationship.id != link || relationship.mode != FailoverMode::LoadBalance {
+        return None;
+    }
+    let other = if relationship.server1 == scope.server {
+        relationship.server2
+    } else {
+        relationship.server1
+    };
+    if rendered_for(state, other).map(|f| f.id) != Some(relationship.id) {
+        return None;
+    }
+    let class = |s: ServerId| state.dhcp.server(s).map(|s| format!("HA_{}", s.name));
+    Some([class(relationship.server1)?, class(relationship.server2)?])
 }
 
 /// The lowest-id relationship of `server` whose two servers both have control agents.

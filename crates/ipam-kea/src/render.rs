@@ -26,9 +26,10 @@ pub fn owned_subnets(state: &State, server: ServerId) -> Vec<Value> {
 }
 
 fn subnet(state: &State, scope: &DhcpScope) -> Value {
+    let classes = crate::ha::load_balancing_classes(state, scope);
     let pools: Vec<Value> = pool_spans(scope.span(), &scope.exclusions)
         .into_iter()
-        .map(|p| json!({ "pool": format!("{} - {}", v4(p.start), v4(p.end)) }))
+        .flat_map(|p| split_between(p, classes.as_ref()))
         .collect();
     let reservations: Vec<Value> = state
         .dhcp
@@ -80,6 +81,29 @@ fn options(options: &[ipam_core::tables::dhcp::servers::DhcpOption]) -> Vec<Valu
 
 fn v4(value: u128) -> Addr {
     Addr::new(Family::V4, value)
+}
+
+/// One pool as Kea's entries: whole, or with load-balancing partners' `classes` its lower
+/// half for the first and its upper half for the second (a single address goes to the
+/// first).
+fn split_between(pool: Span, classes: Option<&[String; 2]>) -> Vec<Value> {
+    let entry = |span: Span| json!({ "pool": format!("{} - {}", v4(span.start), v4(span.end)) });
+    let Some([first, second]) = classes else {
+        return vec![entry(pool)];
+    };
+    let with_class = |span: Span, class: &str| {
+        let mut e = entry(span);
+        e["client-class"] = json!(class);
+        e
+    };
+    if pool.start == pool.end {
+        return vec![with_class(pool, first)];
+    }
+    let mid = pool.start + (pool.end - pool.start) / 2;
+    vec![
+        with_class(Span::new(pool.start, mid), first),
+        with_class(Span::new(mid + 1, pool.end), second),
+    ]
 }
 
 /// `range` less `exclusions` (sorted, non-overlapping, inside it): Kea's pools.
@@ -226,8 +250,11 @@ fn same_subnet(wanted: &Value, running: &Value) -> bool {
             .and_then(Value::as_array)
             .map(|l| {
                 l.iter()
-                    .filter_map(|p| p.get("pool").and_then(Value::as_str))
-                    .map(|p| p.replace(' ', ""))
+                    .filter_map(|p| {
+                        let pool = p.get("pool").and_then(Value::as_str)?.replace(' ', "");
+                        let class = p.get("client-class").and_then(Value::as_str).unwrap_or("");
+                        Some(format!("{pool} {class}"))
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -260,6 +287,28 @@ fn same_subnet(wanted: &Value, running: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_balanced_pools_split_in_halves_that_cover_the_pool_once() {
+        let classes = ["HA_a".to_string(), "HA_b".to_string()];
+        for (start, end) in [(10u128, 10u128), (10, 11), (10, 12), (10, 209)] {
+            let halves = split_between(Span::new(start, end), Some(&classes));
+            let mut covered = Vec::new();
+            for (h, class) in halves.iter().zip(["HA_a", "HA_b"]) {
+                assert_eq!(h["client-class"], class);
+                let text = h["pool"].as_str().unwrap();
+                let (a, b) = text.split_once(" - ").unwrap();
+                let (a, b) = (Addr::parse(a).unwrap().value(), Addr::parse(b).unwrap().value());
+                covered.extend(a..=b);
+            }
+            assert_eq!(covered, (start..=end).collect::<Vec<_>>(), "{start}-{end}");
+        }
+        assert!(
+            split_between(Span::new(1, 9), None)[0]
+                .get("client-class")
+                .is_none()
+        );
+    }
 
     #[test]
     fn pools_leave_out_exclusions() {
