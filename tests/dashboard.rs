@@ -277,6 +277,12 @@ async fn the_dashboard_shows_an_operation_live() {
         "{report}"
     );
 
+    // The search box tells an address's story: its block, its range, its record.
+    let story = field(&report, "story");
+    for event in ["BlockCreated", "RangeCreated", "AddressCreated"] {
+        assert!(story.contains(event), "{event} in the story {story}: {report}");
+    }
+
     // The server agrees with what the page showed.
     let done = ops
         .get_operation(pb::GetOperationRequest {

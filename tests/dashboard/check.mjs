@@ -8,7 +8,8 @@
 // started over gRPC and the number of items it has. It waits until the page shows that
 // operation at 100% and SUCCEEDED with every item's result, the event tail shows its
 // events and the table counts include its rows; takes a full-page screenshot; prints one
-// JSON line with what it saw; exits 0. Any failure exits non-zero with the reason on
+// JSON line with what it saw (also the story the address-history search shows for one
+// address); exits 0. Any failure exits non-zero with the reason on
 // stderr. Every wait is on a page condition, with a timeout.
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
@@ -97,6 +98,15 @@ try {
   // tests/dashboard.rs made a DHCP server whose control socket does not exist: its failed
   // push shows, in the reconciler's words.
   await page.waitForSelector('#dhcp-servers tr[data-push="failed"]', WAIT);
+  // An address's story, from the search box: tests/dashboard.rs made 192.168.10.7 inside
+  // the block 192.168.10.0/24 and the range 192.168.10.0/25.
+  await page.fill('#story-q', '192.168.10.7');
+  await page.click('#story-form button[type="submit"]');
+  await page.waitForFunction(() => Number(document.getElementById('story-card').dataset.events) >= 3, null, WAIT);
+  const story = await page.evaluate(() =>
+    [...document.querySelectorAll('#story tr .event-name')].map((n) => n.textContent).join(' '),
+  );
+
   const seen = await page.evaluate(
     ({ row, id }) => {
       const tr = document.querySelector(row);
@@ -130,6 +140,7 @@ try {
     },
     { row, id },
   );
+  seen.story = story;
   await page.screenshot({ path: screenshot, fullPage: true });
   if (problems.length) throw new Error(problems.join('\n'));
   console.log(JSON.stringify(seen));

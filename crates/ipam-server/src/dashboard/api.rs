@@ -37,6 +37,7 @@ pub fn routes() -> Router<Dashboard> {
         .route("/operations/{id}", get(operation))
         .route("/events", get(events))
         .route("/tables", get(tables))
+        .route("/address-history", get(address_history))
 }
 
 /// An error as JSON: `{"error": "..."}` with its HTTP status.
@@ -285,6 +286,75 @@ async fn events(
     Ok(Json(log_tail(&d.app, 0, durable, limit).await?))
 }
 
+/// Events an address-history search shows.
+const STORY_EVENTS: usize = 200;
+
+/// `%XX` and `+` of a query string's value, decoded (invalid escapes stay as they are).
+fn url_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An address's story for the search box: `?q=` an address, a MAC address or a name.
+#[derive(Serialize)]
+struct StoryView {
+    subject: String,
+    events: Vec<EventRow>,
+    more: bool,
+}
+
+async fn address_history(
+    State(d): State<Dashboard>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<StoryView>, ApiError> {
+    use crate::services::address_history::{Lookup, story};
+    let text = query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == "q")
+        .map(|(_, value)| url_decode(value))
+        .unwrap_or_default();
+    let lookup = Lookup::guess(&text).ok_or_else(|| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            "q: give an address, a MAC address or a device name".into(),
+        )
+    })?;
+    let engine = d.app.engine.clone();
+    let subject = lookup.describe();
+    let (records, more) = tokio::task::spawn_blocking(move || story(&engine, &lookup, 0, STORY_EVENTS))
+        .await
+        .map_err(unavailable)?
+        .map_err(unavailable)?;
+    Ok(Json(StoryView {
+        subject,
+        events: records.iter().map(event_row).collect(),
+        more,
+    }))
+}
+
 /// Rows in one table.
 #[derive(Serialize, Clone, Debug)]
 pub struct TableCount {
@@ -474,6 +544,17 @@ mod tests {
         );
         assert_eq!(query_number(Some("limit=9999"), "limit", 50, 500).ok(), Some(500));
         assert!(query_number(Some("limit=-1"), "limit", 50, 500).is_err());
+    }
+
+    #[test]
+    fn search_text_is_url_decoded() {
+        assert_eq!(url_decode("00%3A11%3Aaa+b"), "00:11:aa b");
+        assert_eq!(
+            url_decode("printer%2"),
+            "printer%2",
+            "a cut escape stays as it is"
+        );
+        assert_eq!(url_decode("%zz%41"), "%zzA");
     }
 
     #[test]

@@ -9,20 +9,42 @@ use ipam_core::history::parse_mac;
 use ipam_core::ids::SpaceId;
 use ipam_proto::pb;
 use ipam_proto::pb::address_history_request::Subject;
-use ipam_store::{Engine, EventLog as _};
+use ipam_store::{Engine, EventLog as _, StoreError, StoredRecord};
 use tonic::Status;
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
 /// What to look up, checked: bad input names its field.
-enum Lookup {
+pub enum Lookup {
     Address(Option<SpaceId>, Addr),
     Mac(u64),
     Name(String),
 }
 
 impl Lookup {
+    /// What a search box's text asks for: an address (in any space), else a MAC address,
+    /// else a device name.
+    pub fn guess(text: &str) -> Option<Lookup> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        if let Ok(addr) = Addr::parse(text) {
+            return Some(Lookup::Address(None, addr));
+        }
+        Some(parse_mac(text).map_or_else(|| Lookup::Name(text.to_string()), Lookup::Mac))
+    }
+
+    /// What it looks for, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Lookup::Address(_, a) => format!("address {a}"),
+            Lookup::Mac(m) => format!("MAC address {}", mac_text(*m)),
+            Lookup::Name(n) => format!("name {n:?}"),
+        }
+    }
+
     /// The answer for a subject no event is about: NOT_FOUND, naming the field.
     fn nothing_found(&self) -> Fault {
         match self {
@@ -31,10 +53,18 @@ impl Lookup {
                 "address",
                 format!("any event about {a} in address space {}", space.0),
             ),
-            Lookup::Mac(m) => Fault::not_found("mac", format!("any event with MAC address {m:012x}")),
+            Lookup::Mac(m) => Fault::not_found("mac", format!("any event with MAC address {}", mac_text(*m))),
             Lookup::Name(n) => Fault::not_found("device_name", format!("any event naming {n:?}")),
         }
     }
+}
+
+fn mac_text(mac: u64) -> String {
+    let b = mac.to_be_bytes();
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[2], b[3], b[4], b[5], b[6], b[7]
+    )
 }
 
 fn lookup(req: &pb::AddressHistoryRequest) -> Result<Lookup, Fault> {
@@ -60,6 +90,38 @@ fn lookup(req: &pb::AddressHistoryRequest) -> Result<Lookup, Fault> {
     }
 }
 
+/// The events of `lookup`'s story after `after`, at most `limit`, oldest first, and
+/// whether more follow. Blocking: reads the index and the log.
+pub fn story(
+    engine: &Engine,
+    lookup: &Lookup,
+    after: u64,
+    limit: usize,
+) -> Result<(Vec<StoredRecord>, bool), StoreError> {
+    let index = &engine.store().history;
+    let seqs = match lookup {
+        Lookup::Address(space, addr) => index.address(*space, *addr),
+        Lookup::Mac(mac) => index.mac(*mac),
+        Lookup::Name(name) => index.name(name),
+    }?;
+    // The index is added to as records are written, just before their flush: only what is
+    // durable is history.
+    let durable = engine.durable_seq();
+    let mut wanted = seqs.into_iter().filter(|&s| s > after && s <= durable);
+    let mut records = Vec::new();
+    for seq in wanted.by_ref() {
+        match engine.log().read_from(seq, 1)?.into_iter().next() {
+            Some(r) if r.seq == seq => records.push(r),
+            // Lost to storage damage and accepted by a repair: its loss is in the log.
+            _ => continue,
+        }
+        if records.len() == limit {
+            break;
+        }
+    }
+    Ok((records, wanted.next().is_some()))
+}
+
 pub async fn address_history(
     engine: &Engine,
     req: pb::AddressHistoryRequest,
@@ -72,38 +134,14 @@ pub async fn address_history(
     let engine = engine.clone();
     let after = req.after_seq;
     tokio::task::spawn_blocking(move || {
-        let index = &engine.store().history;
-        let seqs = match &lookup {
-            Lookup::Address(space, addr) => index.address(*space, *addr),
-            Lookup::Mac(mac) => index.mac(*mac),
-            Lookup::Name(name) => index.name(name),
-        }
-        .map_err(|e| Status::unavailable(e.to_string()))?;
-        // The index is written with the records, just before their flush: only what is
-        // durable is history.
-        let durable = engine.durable_seq();
-        let mut wanted = seqs.into_iter().filter(|&s| s > after && s <= durable);
-        let mut events = Vec::new();
-        for seq in wanted.by_ref() {
-            let records = engine
-                .log()
-                .read_from(seq, 1)
-                .map_err(|e| Status::data_loss(e.to_string()))?;
-            match records.first() {
-                Some(r) if r.seq == seq => events.push(logged_event(r)?),
-                // Lost to storage damage and accepted by a repair: its loss is in the log.
-                _ => continue,
-            }
-            if events.len() == limit {
-                break;
-            }
-        }
-        if events.is_empty() && after == 0 {
+        let (records, more) =
+            story(&engine, &lookup, after, limit).map_err(|e| Status::unavailable(e.to_string()))?;
+        if records.is_empty() && after == 0 {
             return Err(fault(lookup.nothing_found()));
         }
         Ok(pb::AddressHistoryReply {
-            events,
-            more: wanted.next().is_some(),
+            events: records.iter().map(logged_event).collect::<Result<_, _>>()?,
+            more,
         })
     })
     .await

@@ -2,7 +2,7 @@
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
 mod access;
-mod address_history;
+pub mod address_history;
 pub mod admin;
 mod backup;
 pub mod dhcp;

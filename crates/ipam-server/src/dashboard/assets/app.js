@@ -275,27 +275,52 @@ function drawEvents() {
   const rows = state.events
     .slice()
     .reverse()
-    .map((e) => {
-      const tr = el(
-        'tr',
-        null,
-        el('td', 'num', e.seq),
-        el('td', 'time', clock(e.commit_unix_us / 1000, true)),
-        el('td', 'num', e.operation_id ? `#${e.operation_id}` : ''),
-        el('td', 'by', e.principal ?? ''),
-        el('td', 'summary', el('span', 'event-name', e.name), ' ', el('span', 'text', e.summary)),
-      );
-      tr.dataset.seq = e.seq;
-      tr.dataset.op = e.operation_id;
-      if (e.operation_id) {
-        tr.classList.add('link');
-        tr.addEventListener('click', () => select(e.operation_id));
-      }
-      return tr;
-    });
+    .map(eventRow);
   $('events').replaceChildren(...rows);
   $('events-empty').hidden = rows.length > 0;
 }
+
+// --- an address's story ---------------------------------------------------------------
+
+function eventRow(e) {
+  const tr = el(
+    'tr',
+    null,
+    el('td', 'num', e.seq),
+    el('td', 'time', clock(e.commit_unix_us / 1000, true)),
+    el('td', 'num', e.operation_id ? `#${e.operation_id}` : ''),
+    el('td', 'by', e.principal ?? ''),
+    el('td', 'summary', el('span', 'event-name', e.name), ' ', el('span', 'text', e.summary)),
+  );
+  tr.dataset.seq = e.seq;
+  tr.dataset.op = e.operation_id;
+  if (e.operation_id) {
+    tr.classList.add('link');
+    tr.addEventListener('click', () => select(e.operation_id));
+  }
+  return tr;
+}
+
+$('story-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const q = $('story-q').value.trim();
+  if (!q) return;
+  const response = await fetch(`/api/address-history?q=${encodeURIComponent(q)}`);
+  const body = await response.json();
+  if (!response.ok) {
+    $('story').replaceChildren();
+    $('story-note').textContent = body.error ?? `HTTP ${response.status}`;
+    return;
+  }
+  $('story-subject').textContent = `${body.subject}, oldest first`;
+  $('story').replaceChildren(...body.events.map(eventRow));
+  $('story-note').textContent = body.events.length
+    ? body.more
+      ? `The first ${body.events.length} events; ipamctl address history lists them all.`
+      : ''
+    : `No event is about ${body.subject}.`;
+  $('story-card').dataset.events = body.events.length;
+});
 
 // --- tables and blocks -----------------------------------------------------------------
 
