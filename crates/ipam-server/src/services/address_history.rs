@@ -1,7 +1,7 @@
 //! AddressHistory: an address's story (or a MAC address's, or a device name's) from the
 //! address-history index (`ipam_store::address_history`), rendered as logged events.
 
-use super::event_log::logged_event;
+use super::logged_event::logged_event;
 use super::fault;
 use ipam_core::Addr;
 use ipam_core::fault::Fault;

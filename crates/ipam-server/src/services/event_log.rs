@@ -4,10 +4,10 @@ use super::{App, fault};
 use crate::auth;
 use crate::status;
 use ipam_core::fault::Fault;
-use ipam_proto::event_codec;
 use ipam_proto::pb;
 use ipam_proto::pb::event_log_server::EventLog;
-use ipam_store::{EventLog as _, StoredRecord};
+use super::logged_event::logged_event;
+use ipam_store::EventLog as _;
 use std::pin::Pin;
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
@@ -16,21 +16,6 @@ use tonic::{Request, Response, Status};
 
 /// Records read from the log per step of a subscription.
 const READ_BATCH: usize = 1024;
-
-pub fn logged_event(r: &StoredRecord) -> Result<pb::LoggedEvent, Status> {
-    let event = event_codec::decode(r.schema_version as u32, &r.payload)
-        .map_err(|e| Status::data_loss(format!("event {} does not decode: {e}", r.seq)))?;
-    Ok(pb::LoggedEvent {
-        seq: r.seq,
-        commit_unix_us: r.commit_unix_us,
-        operation_id: r.operation_id,
-        item: r.item,
-        schema_version: r.schema_version as u32,
-        principal: r.principal_str().to_string(),
-        summary: event.summary(),
-        event: Some(event_codec::to_pb(&event)),
-    })
-}
 
 #[tonic::async_trait]
 impl EventLog for App {

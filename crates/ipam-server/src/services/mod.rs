@@ -8,6 +8,7 @@ mod backup;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
+mod logged_event;
 mod kea_control;
 pub mod operations;
 mod pushes;
