@@ -1,8 +1,8 @@
 //! AddressHistory: an address's story (or a MAC address's, or a device name's) from the
 //! address-history index (`ipam_store::address_history`), rendered as logged events.
 
-use super::logged_event::logged_event;
 use super::fault;
+use super::logged_event::logged_event;
 use ipam_core::Addr;
 use ipam_core::fault::Fault;
 use ipam_core::history::parse_mac;

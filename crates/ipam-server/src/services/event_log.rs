@@ -1,12 +1,12 @@
 //! The EventLog service: the log's history and its live tail, event by event.
 
+use super::logged_event::logged_event;
 use super::{App, fault};
 use crate::auth;
 use crate::status;
 use ipam_core::fault::Fault;
 use ipam_proto::pb;
 use ipam_proto::pb::event_log_server::EventLog;
-use super::logged_event::logged_event;
 use ipam_store::EventLog as _;
 use std::pin::Pin;
 use tokio::sync::mpsc;

@@ -8,8 +8,8 @@ mod backup;
 pub mod dhcp;
 pub mod event_log;
 pub mod ipam;
-mod logged_event;
 mod kea_control;
+mod logged_event;
 pub mod operations;
 mod pushes;
 

@@ -265,12 +265,17 @@ fn freeze(t: &mut Tables) -> Arc<Frozen> {
 
 /// The writer thread: each frozen table becomes a run; then runs of similar size merge.
 fn write_runs(dir: &Path, tables: &RwLock<Tables>, jobs: mpsc::Receiver<Job>) {
+    // After a failed write no later table becomes a run either: runs must continue one
+    // another, or a merge across the hole would claim events no run holds. The tables stay
+    // in memory (and are queried); the next open replays past the mark.
+    let mut failed = false;
     for job in jobs {
         let frozen = match job {
             Job::Sync(reply) => {
                 let _ = reply.send(());
                 continue;
             }
+            Job::Write(_) if failed => continue,
             Job::Write(frozen) => frozen,
         };
         let mut sorted = frozen.records.clone();
@@ -283,9 +288,9 @@ fn write_runs(dir: &Path, tables: &RwLock<Tables>, jobs: mpsc::Receiver<Job>) {
                 t.frozen.retain(|f| !Arc::ptr_eq(f, &frozen));
                 t.runs.push(Arc::new(run));
             }
-            // It stays frozen (queried from memory); the next open replays past the mark.
             Err(e) => {
-                tracing::error!(error = %e, "cannot write an address history run");
+                tracing::error!(error = %e, "cannot write an address history run; the index stays in memory until the next start");
+                failed = true;
                 continue;
             }
         }
@@ -295,13 +300,18 @@ fn write_runs(dir: &Path, tables: &RwLock<Tables>, jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// While the newest run is at least half the size of the one before it, merges the two.
+/// Runs past which the two newest merge whatever their sizes (runs of a few entries, from
+/// restarts that added little, would otherwise pile up).
+const MAX_RUNS: usize = 16;
+
+/// While the newest run is at least half the size of the one before it (or there are more
+/// than MAX_RUNS), merges the two.
 fn merge_similar(dir: &Path, tables: &RwLock<Tables>) -> Result<(), StoreError> {
     loop {
         let (older, newer) = {
             let t = tables.read();
             let n = t.runs.len();
-            if n < 2 || t.runs[n - 1].count * 2 < t.runs[n - 2].count {
+            if n < 2 || (t.runs[n - 1].count * 2 < t.runs[n - 2].count && n <= MAX_RUNS) {
                 return Ok(());
             }
             (t.runs[n - 2].clone(), t.runs[n - 1].clone())
