@@ -144,11 +144,19 @@ async fn an_address_tells_its_story_and_a_mac_or_name_finds_theirs() {
     let by_mac = history(&server, Subject::Mac("AA-BB-CC-00-00-01".into()), 0, 0)
         .await
         .unwrap();
-    assert_eq!(kinds(&by_mac).first().map(String::as_str), Some("AddressCreated"));
+    assert_eq!(
+        kinds(&by_mac),
+        ["AddressCreated", "AddressUpdated", "AddressDeleted"]
+    );
     let by_name = history(&server, Subject::DeviceName("PRINTER-2".into()), 0, 0)
         .await
         .unwrap();
-    assert_eq!(kinds(&by_name), ["AddressUpdated"]);
+    assert_eq!(kinds(&by_name), ["AddressUpdated", "AddressDeleted"]);
+    // The name it had before: given, then taken away by the update.
+    let old_name = history(&server, Subject::DeviceName("printer-1".into()), 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(kinds(&old_name), ["AddressCreated", "AddressUpdated"]);
 
     // The index is on disk: the same story after a restart, and events after it join.
     server.stop();
@@ -273,7 +281,16 @@ async fn a_reserved_address_tells_of_its_scope_reservation_and_their_removal() {
     let by_mac = history(&server, Subject::Mac("00:11:22:33:44:55".into()), 0, 0)
         .await
         .unwrap();
-    assert!(kinds(&by_mac).contains(&"DhcpReservationPut".to_string()));
+    // The reservation gave the address record its MAC, and its deletion took it back.
+    assert_eq!(
+        kinds(&by_mac),
+        [
+            "AddressCreated",
+            "DhcpReservationPut",
+            "DhcpReservationDeleted",
+            "AddressUpdated"
+        ]
+    );
     let by_name = history(&server, Subject::DeviceName("Camera-7".into()), 0, 0)
         .await
         .unwrap();

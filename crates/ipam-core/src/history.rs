@@ -74,6 +74,27 @@ pub fn subjects(state: &State, event: &Event) -> Vec<Subject> {
             addr: a.address(),
         })
     };
+    // An address record or a reservation as it is before the event: its address, MAC and
+    // name.
+    let old_address = |id: AddressId| -> Vec<Subject> {
+        let Some(a) = state.addresses.get(id) else {
+            return Vec::new();
+        };
+        let record = a.record();
+        let mut subjects = vec![Subject::Address {
+            space: record.space,
+            addr: record.address,
+        }];
+        subjects.extend(record.mac.map(Subject::Mac));
+        subjects.extend(Subject::name(&record.device_name));
+        subjects
+    };
+    let old_reservation = |r: &crate::tables::dhcp::reservations::DhcpReservation| -> Vec<Subject> {
+        let mut subjects: Vec<Subject> = address_of(r.address).into_iter().collect();
+        subjects.extend(parse_mac(&r.client_id).map(Subject::Mac));
+        subjects.extend(Subject::name(&r.name));
+        subjects
+    };
     match event {
         Event::BlockCreated(b) => out.push(block_span(b)),
         Event::BlockUpdated(b) => {
@@ -93,7 +114,8 @@ pub fn subjects(state: &State, event: &Event) -> Vec<Subject> {
         }
         Event::AddressCreated(a) | Event::AddressUpdated(a) => {
             if let Event::AddressUpdated(_) = event {
-                out.extend(address_of(a.id));
+                // The MAC and name it had: a history of those shows them going.
+                out.extend(old_address(a.id));
             }
             out.push(Subject::Address {
                 space: a.space,
@@ -102,7 +124,7 @@ pub fn subjects(state: &State, event: &Event) -> Vec<Subject> {
             out.extend(a.mac.map(Subject::Mac));
             out.extend(Subject::name(&a.device_name));
         }
-        Event::AddressDeleted(id) => out.extend(address_of(*id)),
+        Event::AddressDeleted(id) => out.extend(old_address(*id)),
         Event::AddressesMapped { addresses, .. } => {
             out.extend(addresses.iter().filter_map(|id| address_of(*id)));
         }
@@ -110,14 +132,14 @@ pub fn subjects(state: &State, event: &Event) -> Vec<Subject> {
             if let Event::DhcpReservationUpdated(_) = event
                 && let Some(old) = state.dhcp.reservation(r.id)
             {
-                out.extend(address_of(old.address));
+                out.extend(old_reservation(old));
             }
             out.extend(address_of(r.address));
             out.extend(parse_mac(&r.client_id).map(Subject::Mac));
             out.extend(Subject::name(&r.name));
         }
         Event::DhcpReservationDeleted(id) => {
-            out.extend(state.dhcp.reservation(*id).and_then(|r| address_of(r.address)));
+            out.extend(state.dhcp.reservation(*id).into_iter().flat_map(old_reservation));
         }
         _ => {}
     }

@@ -203,7 +203,7 @@ fn commit_round(
             let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
             let access_changes = req.events.iter().any(ipam_core::access::changes_access);
             // What each event is about, read on the tables just before it applies.
-            let (indexed, mut next_seq) = (subjects.len(), first_seq);
+            let (subjects_before, mut next_seq) = (subjects.len(), first_seq);
             let observed = state.apply_append_observed(
                 std::mem::take(&mut req.events),
                 &mut writes,
@@ -214,7 +214,7 @@ fn commit_round(
                 },
             );
             if let Err(refused) = observed {
-                subjects.truncate(indexed);
+                subjects.truncate(subjects_before);
                 let reason = format!(
                     "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
                     req.operation_id,

@@ -64,8 +64,11 @@ pub struct Durability {
     pub(crate) flush_seconds: Histogram,
     /// Marked before every flush and written after it, before anyone hears (`watermark.rs`).
     watermark: OnceLock<Arc<Watermark>>,
-    /// Written with the records it indexes (set once, at open; none in unit tests).
+    /// Given the subjects of records once a flush made them durable (set once, at open;
+    /// none in unit tests), so that no run of the index names an event a crash can lose.
     index: OnceLock<Arc<AddressHistory>>,
+    /// Subjects of records written to the log and not yet covered by a flush.
+    unflushed: Mutex<Vec<(u64, Subject)>>,
 }
 
 #[derive(Default)]
@@ -107,6 +110,7 @@ impl Durability {
             flush_seconds: Histogram::new(LATENCY_BUCKETS),
             watermark: OnceLock::new(),
             index: OnceLock::new(),
+            unflushed: Mutex::new(Vec::new()),
         })
     }
 
@@ -115,7 +119,7 @@ impl Durability {
         let _ = self.watermark.set(watermark);
     }
 
-    /// From now on the subjects staged with records go to `index` as they are written.
+    /// From now on the subjects staged with records go to `index` once they are durable.
     pub(crate) fn keep_index(&self, index: Arc<AddressHistory>) {
         let _ = self.index.set(index);
     }
@@ -198,11 +202,8 @@ impl Durability {
             from += len;
         }
         let written = self.written_seq.load(Ordering::Acquire);
-        // After the records: the index never names an event the log lacks.
-        if let Some(index) = self.index.get()
-            && !records.is_empty()
-        {
-            index.add(&subjects, written);
+        if self.index.get().is_some() && !subjects.is_empty() {
+            self.unflushed.lock().extend(subjects);
         }
         Ok(written)
     }
@@ -294,9 +295,12 @@ impl Durability {
             let flushed = self.write_staged().and_then(|seq| {
                 let mark = self.mark_flush()?;
                 let started = Instant::now();
+                // Taken before the flush: what is written by then, this flush covers.
+                let covered = self.take_unflushed();
                 self.log
                     .sync()
                     .map_err(|e| self.fail(format!("flushing the log failed: {e}")))?;
+                self.index_durable(covered);
                 let took = started.elapsed();
                 // Before the waiters hear: whatever is acknowledged is in the watermark.
                 self.record_flush(seq, mark)?;
@@ -330,6 +334,28 @@ impl Durability {
                 return;
             }
         }
+    }
+
+    /// The subjects written so far, and the last sequence number written with them.
+    fn take_unflushed(&self) -> (Vec<(u64, Subject)>, u64) {
+        // Under the write lock: a write in progress has either written its records and
+        // their subjects, or neither yet.
+        let _in_order = self.writing.lock();
+        let subjects = std::mem::take(&mut *self.unflushed.lock());
+        (subjects, self.written_seq.load(Ordering::Acquire))
+    }
+
+    fn index_durable(&self, (subjects, upto): (Vec<(u64, Subject)>, u64)) {
+        if let Some(index) = self.index.get() {
+            index.add(&subjects, upto);
+        }
+    }
+
+    /// After a flush made outside the flusher (the engine's shutdown): every record written
+    /// is durable, so its subjects go to the index.
+    pub(crate) fn index_all_written(&self) {
+        let covered = self.take_unflushed();
+        self.index_durable(covered);
     }
 
     fn publish_blocking(&self) {

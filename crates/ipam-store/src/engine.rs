@@ -103,7 +103,7 @@ impl Engine {
             tracing::warn!(
                 indexed,
                 head,
-                "the address history index is ahead of the log (a repair truncated it): rebuilding it"
+                "the address history index is ahead of the log (the log was cut by a tool, or an older version indexed unflushed events before a crash): rebuilding it"
             );
             store.history.clear()?;
             indexed = 0;
@@ -120,8 +120,12 @@ impl Engine {
             );
         }
         let (snapshot, mut skipped) = store.snapshots.load_newest(start_at)?;
-        // Those between the mark and the head are only newer than the index needs.
+        // Those between the mark and the head are only newer than the index needs; those
+        // past the head are ahead of the log itself.
         skipped.retain(|s| s.seq <= start_at || s.seq > head);
+        for s in skipped.iter_mut().filter(|s| s.seq > head) {
+            s.reason = format!("ahead of the log head {head}");
+        }
         for s in &skipped {
             tracing::warn!(seq = s.seq, reason = %s.reason, "snapshot skipped");
         }
@@ -437,8 +441,9 @@ impl Engine {
                 Err(e) => tracing::error!(error = %e, "final flush failed"),
             }
         }
-        if let Err(e) = self.log.sync() {
-            tracing::error!(error = %e, "final flush failed");
+        match self.log.sync() {
+            Ok(()) => self.durability().index_all_written(),
+            Err(e) => tracing::error!(error = %e, "final flush failed"),
         }
         // Whatever the index holds in memory becomes a run: the next open replays nothing
         // for it.

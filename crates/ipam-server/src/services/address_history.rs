@@ -134,8 +134,12 @@ pub async fn address_history(
     let engine = engine.clone();
     let after = req.after_seq;
     tokio::task::spawn_blocking(move || {
-        let (records, more) =
-            story(&engine, &lookup, after, limit).map_err(|e| Status::unavailable(e.to_string()))?;
+        let (records, more) = story(&engine, &lookup, after, limit).map_err(|e| match e {
+            StoreError::Poisoned(_) | StoreError::Sled(_) | StoreError::Io(_) => {
+                Status::unavailable(e.to_string())
+            }
+            _ => Status::data_loss(e.to_string()),
+        })?;
         if records.is_empty() && after == 0 {
             return Err(fault(lookup.nothing_found()));
         }

@@ -16,8 +16,11 @@
 //!
 //! What the run files cover is the index's mark. At open, replay indexes every event past
 //! it, starting from a snapshot at or before it (`Engine::open`), so a crash loses nothing
-//! but replay time; a directory without runs replays from its first event once, and a mark
-//! past the log's head (a repair truncated the log) drops the runs and builds them again.
+//! but replay time. The flusher hands subjects over only once their flush is done, so no
+//! run names an event a crash can lose. A directory without runs replays from its first
+//! event once, and a mark past the log's head (a log cut by a tool) drops the runs and
+//! builds them again. Events lost to damage and accepted by `ipamd repair` keep their
+//! entries; a lookup skips what the log no longer has.
 //!
 //! Entries are fixed-size records (`REC` bytes), sorted bytewise:
 //! * `a` family value:16 space:8 seq:8 for an address;
@@ -148,9 +151,11 @@ impl AddressHistory {
 
     /// Adds the subjects of the events up to `upto` (those after the last call).
     pub(crate) fn add(&self, entries: &[(u64, Subject)], upto: u64) {
+        // Encoded before the lock: lookups hold it while they scan the table.
+        let encoded: Vec<Rec> = entries.iter().map(|(seq, s)| encode(*seq, s)).collect();
         let full = {
             let mut t = self.tables.write();
-            t.table.extend(entries.iter().map(|(seq, s)| encode(*seq, s)));
+            t.table.extend(encoded);
             t.table_upto = t.table_upto.max(upto);
             (t.table.len() >= TABLE_ENTRIES).then(|| freeze(&mut t))
         };

@@ -164,7 +164,11 @@ impl Run {
 
     /// Its records in order (for a merge).
     pub(super) fn records(&self) -> Result<impl Iterator<Item = Result<Rec, StoreError>> + '_, StoreError> {
-        let mut reader = BufReader::with_capacity(1 << 20, &self.file);
+        // A handle of its own: `self.file`'s position was moved by the checks at open, and
+        // lookups read it at explicit offsets only.
+        let file = File::open(&self.path)
+            .map_err(|e| StoreError::Io(format!("reading {}: {e}", self.path.display())))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut header = [0u8; HEADER];
         reader
             .read_exact(&mut header)

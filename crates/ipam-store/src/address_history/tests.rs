@@ -147,3 +147,22 @@ fn a_damaged_or_unfinished_run_is_dropped_at_open() {
     assert_eq!(idx.indexed_upto().unwrap(), 0, "built again by replay");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn runs_from_an_earlier_process_merge_with_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let idx = AddressHistory::open(dir.path()).unwrap();
+        idx.add(&[(1, Subject::Mac(7))], 1);
+        idx.persist();
+    }
+    let idx = AddressHistory::open(dir.path()).unwrap();
+    idx.add(&[(2, Subject::Mac(7))], 2);
+    idx.persist();
+    // Two runs of one entry each: similar sizes, so they merge into one file.
+    let runs = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(runs, 1, "the reopened run merged with the new one");
+    assert_eq!(idx.mac(7).unwrap(), [1, 2]);
+    drop(idx);
+    assert_eq!(AddressHistory::open(dir.path()).unwrap().mac(7).unwrap(), [1, 2]);
+}
