@@ -26,11 +26,16 @@ pub fn owned_subnets(state: &State, server: ServerId) -> Vec<Value> {
 }
 
 fn subnet(state: &State, scope: &DhcpScope) -> Value {
-    let classes = crate::ha::load_balancing_classes(state, scope);
-    let pools: Vec<Value> = pool_spans(scope.span(), &scope.exclusions)
-        .into_iter()
-        .flat_map(|p| split_between(p, classes.as_ref()))
-        .collect();
+    let spans = pool_spans(scope.span(), &scope.exclusions);
+    let pools: Vec<Value> = match crate::ha::load_balancing_classes(state, scope) {
+        None => spans.into_iter().map(pool_entry).collect(),
+        // Both partners cut their pools at the halves of server1's: if the copies drifted
+        // apart, still no address is served to both classes.
+        Some(classes) => {
+            let primary = primary_scope(state, scope);
+            balanced(&spans, &pool_spans(primary.span(), &primary.exclusions), &classes)
+        }
+    };
     let reservations: Vec<Value> = state
         .dhcp
         .reservations_of(scope.id)
@@ -62,14 +67,20 @@ fn subnet(state: &State, scope: &DhcpScope) -> Value {
 /// partners update each other's leases by subnet id, so one subnet has one id on both.
 /// (Scope ids are unique over all servers, so the borrowed id is free on the partner.)
 fn kea_subnet_id(state: &State, scope: &DhcpScope) -> u64 {
-    let primary = state
+    primary_scope(state, scope).id.0
+}
+
+/// The scope itself, or for the partner's copy of a failover scope, the same network's
+/// scope on server1 (under the same relationship).
+fn primary_scope<'a>(state: &'a State, scope: &'a DhcpScope) -> &'a DhcpScope {
+    state
         .dhcp
         .link_of(scope.id)
         .and_then(|f| state.dhcp.failover(f))
         .filter(|f| f.server2 == scope.server)
         .and_then(|f| state.dhcp.scope_on(f.server1, scope.network))
-        .filter(|p| state.dhcp.link_of(p.id) == state.dhcp.link_of(scope.id));
-    primary.map_or(scope.id.0, |p| p.id.0)
+        .filter(|p| state.dhcp.link_of(p.id) == state.dhcp.link_of(scope.id))
+        .unwrap_or(scope)
 }
 
 fn options(options: &[ipam_core::tables::dhcp::servers::DhcpOption]) -> Vec<Value> {
@@ -83,27 +94,57 @@ fn v4(value: u128) -> Addr {
     Addr::new(Family::V4, value)
 }
 
-/// One pool as Kea's entries: whole, or with load-balancing partners' `classes` its lower
-/// half for the first and its upper half for the second (a single address goes to the
-/// first).
-fn split_between(pool: Span, classes: Option<&[String; 2]>) -> Vec<Value> {
-    let entry = |span: Span| json!({ "pool": format!("{} - {}", v4(span.start), v4(span.end)) });
-    let Some([first, second]) = classes else {
-        return vec![entry(pool)];
-    };
-    let with_class = |span: Span, class: &str| {
-        let mut e = entry(span);
-        e["client-class"] = json!(class);
+fn pool_entry(span: Span) -> Value {
+    json!({ "pool": format!("{} - {}", v4(span.start), v4(span.end)) })
+}
+
+/// Who serves each address under load balancing: each of server1's pools in halves, the
+/// lower for the first class and the upper for the second (a single address goes to the
+/// first). Sorted.
+fn halves(canonical: &[Span]) -> Vec<(Span, usize)> {
+    let mut out = Vec::new();
+    for p in canonical {
+        if p.start == p.end {
+            out.push((*p, 0));
+        } else {
+            let mid = p.start + (p.end - p.start) / 2;
+            out.push((Span::new(p.start, mid), 0));
+            out.push((Span::new(mid + 1, p.end), 1));
+        }
+    }
+    out
+}
+
+/// `pools` as Kea's entries for a load-balancing partner: cut at the `halves` of the
+/// `canonical` (server1's) pools, each piece for that half's class; a piece outside every
+/// canonical pool (server1 never serves it) goes to the second class.
+fn balanced(pools: &[Span], canonical: &[Span], classes: &[String; 2]) -> Vec<Value> {
+    let entry = |span: Span, class: usize| {
+        let mut e = pool_entry(span);
+        e["client-class"] = json!(classes[class]);
         e
     };
-    if pool.start == pool.end {
-        return vec![with_class(pool, first)];
+    let halves = halves(canonical);
+    let mut out = Vec::new();
+    for p in pools {
+        let mut next = Some(p.start);
+        for (half, class) in &halves {
+            let Some(from) = next else { break };
+            if half.end < from || half.start > p.end {
+                continue;
+            }
+            if half.start > from {
+                out.push(entry(Span::new(from, half.start - 1), 1));
+            }
+            let to = half.end.min(p.end);
+            out.push(entry(Span::new(half.start.max(from), to), *class));
+            next = (to < p.end).then(|| to + 1);
+        }
+        if let Some(from) = next {
+            out.push(entry(Span::new(from, p.end), 1));
+        }
     }
-    let mid = pool.start + (pool.end - pool.start) / 2;
-    vec![
-        with_class(Span::new(pool.start, mid), first),
-        with_class(Span::new(mid + 1, pool.end), second),
-    ]
+    out
 }
 
 /// `range` less `exclusions` (sorted, non-overlapping, inside it): Kea's pools.
@@ -291,23 +332,52 @@ mod tests {
     #[test]
     fn load_balanced_pools_split_in_halves_that_cover_the_pool_once() {
         let classes = ["HA_a".to_string(), "HA_b".to_string()];
+        // (start, end, class) of each piece Kea gets.
+        let pieces = |pools: &[Span], canonical: &[Span]| -> Vec<(u128, u128, String)> {
+            balanced(pools, canonical, &classes)
+                .iter()
+                .map(|e| {
+                    let (a, b) = e["pool"].as_str().unwrap().split_once(" - ").unwrap();
+                    let value = |t: &str| Addr::parse(t).unwrap().value();
+                    (
+                        value(a),
+                        value(b),
+                        e["client-class"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect()
+        };
         for (start, end) in [(10u128, 10u128), (10, 11), (10, 12), (10, 209)] {
-            let halves = split_between(Span::new(start, end), Some(&classes));
-            let mut covered = Vec::new();
-            for (h, class) in halves.iter().zip(["HA_a", "HA_b"]) {
-                assert_eq!(h["client-class"], class);
-                let text = h["pool"].as_str().unwrap();
-                let (a, b) = text.split_once(" - ").unwrap();
-                let (a, b) = (Addr::parse(a).unwrap().value(), Addr::parse(b).unwrap().value());
-                covered.extend(a..=b);
-            }
+            let pool = [Span::new(start, end)];
+            let got = pieces(&pool, &pool);
+            let covered: Vec<u128> = got.iter().flat_map(|(a, b, _)| *a..=*b).collect();
             assert_eq!(covered, (start..=end).collect::<Vec<_>>(), "{start}-{end}");
+            assert_eq!(got[0].2, "HA_a");
         }
-        assert!(
-            split_between(Span::new(1, 9), None)[0]
-                .get("client-class")
-                .is_none()
-        );
+        // A partner whose copy drifted: cut at server1's halves, so no address has both
+        // classes across the two servers.
+        let server1 = [Span::new(10, 209)];
+        let class_of = |v: u128, pieces: &[(u128, u128, String)]| {
+            pieces
+                .iter()
+                .find(|(a, b, _)| *a <= v && v <= *b)
+                .map(|p| p.2.clone())
+        };
+        for drifted in [
+            vec![Span::new(10, 199)],
+            vec![Span::new(5, 215)],
+            vec![Span::new(100, 120), Span::new(150, 230)],
+        ] {
+            let (mine, theirs) = (pieces(&server1, &server1), pieces(&drifted, &server1));
+            for v in 0..300u128 {
+                if let (Some(a), Some(b)) = (class_of(v, &mine), class_of(v, &theirs)) {
+                    assert_eq!(a, b, "address {v} in {drifted:?}");
+                }
+            }
+            let covered: Vec<u128> = theirs.iter().flat_map(|(a, b, _)| *a..=*b).collect();
+            let want: Vec<u128> = drifted.iter().flat_map(|p| p.start..=p.end).collect();
+            assert_eq!(covered, want, "every address of {drifted:?} once");
+        }
     }
 
     #[test]
