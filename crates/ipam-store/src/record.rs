@@ -99,6 +99,29 @@ impl<P: AsRef<[u8]>> StoredRecord<P> {
         std::str::from_utf8(self.principal.as_ref()).unwrap_or("")
     }
 
+    /// The record as the API's LoggedEvent: its event decoded and summarised for people
+    /// (what the event log's streams, address histories and `ipamctl explain` show).
+    pub fn logged_event(&self) -> Result<ipam_proto::pb::LoggedEvent, StoreError> {
+        use ipam_proto::event_codec;
+        let event =
+            event_codec::decode(u32::from(self.schema_version), self.payload.as_ref()).map_err(|e| {
+                StoreError::Decode {
+                    seq: self.seq,
+                    reason: e.to_string(),
+                }
+            })?;
+        Ok(ipam_proto::pb::LoggedEvent {
+            seq: self.seq,
+            commit_unix_us: self.commit_unix_us,
+            operation_id: self.operation_id,
+            item: self.item,
+            schema_version: u32::from(self.schema_version),
+            principal: self.principal_str().to_string(),
+            summary: event.summary(),
+            event: Some(event_codec::to_pb(&event)),
+        })
+    }
+
     /// The envelope fields after the checksum, as stored (the principal, then the payload,
     /// follow them).
     fn envelope(&self) -> [u8; HEADER_LEN - 8] {

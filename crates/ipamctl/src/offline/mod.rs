@@ -273,18 +273,7 @@ fn events_of(store: &Store, id: u64, from: u64, until: Option<u64>) -> anyhow::R
         let Some(last) = records.last() else { break };
         next = last.seq + 1;
         for r in records.iter().filter(|r| r.operation_id == id && r.seq <= head) {
-            let event = ipam_proto::event_codec::decode(r.schema_version as u32, &r.payload)
-                .with_context(|| format!("event {} does not decode", r.seq))?;
-            out.push(pb::LoggedEvent {
-                seq: r.seq,
-                commit_unix_us: r.commit_unix_us,
-                operation_id: r.operation_id,
-                item: r.item,
-                schema_version: r.schema_version as u32,
-                principal: r.principal_str().to_string(),
-                summary: event.summary(),
-                event: Some(ipam_proto::event_codec::to_pb(&event)),
-            });
+            out.push(r.logged_event()?);
         }
     }
     Ok(out)
