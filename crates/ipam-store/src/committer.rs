@@ -245,6 +245,8 @@ fn commit_round(
                 }
                 return;
             }
+            // The utilization series sample the figures this append moved (`trends.rs`).
+            state.close_append(commit_us);
             for (i, payload) in payloads.into_iter().enumerate() {
                 let seq = first_seq + i as u64;
                 sequenced.push((

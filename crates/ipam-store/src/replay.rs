@@ -18,8 +18,8 @@ const DECODE_BATCH: usize = 4096;
 /// Hand-overs in flight: enough to ride out a stall of either side.
 const IN_FLIGHT: usize = 4;
 
-/// Decoded records handed to the applier: (seq, ends its append, event).
-type Decoded = Result<Vec<(u64, bool, Event)>, StoreError>;
+/// Decoded records handed to the applier: (seq, ends its append, commit time, event).
+type Decoded = Result<Vec<(u64, bool, i64, Event)>, StoreError>;
 
 /// Applies every record after `state`'s position up to `upto` (inclusive; `None` = the
 /// head), returning the number of events applied. Stops at the first record that is
@@ -53,7 +53,7 @@ pub(crate) fn replay_indexing(
         scope.spawn(move || read_and_decode(log, from, upto, decoded_tx));
         let mut writes = Vec::new();
         for batch in decoded_rx {
-            for (seq, end_of_batch, event) in batch? {
+            for (seq, end_of_batch, commit_us, event) in batch? {
                 writes.clear();
                 if seq > indexed {
                     subjects.extend(history::subjects(state, &event).into_iter().map(|s| (seq, s)));
@@ -63,6 +63,10 @@ pub(crate) fn replay_indexing(
                     reason: e.to_string(),
                 })?;
                 state.set_position(seq);
+                if end_of_batch {
+                    // As the committer does once an append has applied (`trends.rs`).
+                    state.close_append(commit_us);
+                }
                 complete = end_of_batch;
                 applied += 1;
                 if let Some(index) = index
@@ -125,7 +129,7 @@ fn read_and_decode(log: &dyn EventLog, from: u64, upto: u64, tx: mpsc::SyncSende
                 }
                 match ipam_proto::event_codec::decode(record.schema_version as u32, record.payload) {
                     Ok(event) => {
-                        batch.push((record.seq, record.end_of_batch, event));
+                        batch.push((record.seq, record.end_of_batch, record.commit_unix_us, event));
                         next = record.seq + 1;
                         ControlFlow::Continue(())
                     }

@@ -74,12 +74,17 @@ async fn committed_blocks_survive_restart_with_and_without_snapshots() {
         let parent_of_16 = engine.read(|s| s.blocks.get(ipam_core::ids::BlockId(2)).unwrap().block.parent);
         assert_eq!(parent_of_16, ipam_core::ids::BlockId(4));
         let hash = engine.read(|s| s.hash());
+        let trends = engine.read(|s| s.trends.clone());
         engine.shutdown();
-        hash
+        (hash, trends)
     };
+    let (hash, trends) = hash;
+    // Every block and the Default space's IPv4 figures have a series.
+    assert_eq!(trends.len(), 6);
 
     let engine = open(dir.path(), EngineConfig::default());
     assert_eq!(engine.read(|s| (s.blocks.len(), s.hash())), (5, hash));
+    assert_eq!(engine.read(|s| s.trends.clone()), trends, "snapshot and replay keep the series");
     assert!(engine.last_snapshot_seq() > 0, "a snapshot was used");
     engine.store().snapshots.clear().unwrap();
     engine.shutdown();
@@ -105,6 +110,7 @@ async fn committed_blocks_survive_restart_with_and_without_snapshots() {
     assert_eq!(report.snapshot_seq, 0);
     assert_eq!(report.state_hash, hash);
     assert_eq!(engine.read(|s| s.hash()), hash);
+    assert_eq!(engine.read(|s| s.trends.clone()), trends, "a full replay rebuilds the series");
     engine.shutdown();
 }
 

@@ -79,6 +79,9 @@ pub enum Command {
     /// Access control: whoami, tokens, access scopes, roles, policies.
     #[command(subcommand)]
     Access(commands::access::AccessCmd),
+    /// Utilization over time: `utilization history BLOCK --step day`.
+    #[command(subcommand)]
+    Utilization(commands::utilization::UtilizationCmd),
     /// Operations: list, show, watch, cancel.
     #[command(subcommand)]
     Op(OpCmd),
@@ -117,6 +120,7 @@ impl Command {
             Command::Filter(c) => commands::filter::run(client, c).await,
             Command::Policy(c) => commands::policy::run(client, c).await,
             Command::Access(c) => commands::access::run(client, c).await,
+            Command::Utilization(c) => commands::utilization::run(client, c).await,
             Command::Op(c) => commands::op::run(client, c).await,
             Command::Events(c) => commands::events::run(client, c).await,
             Command::Status => commands::status::run(client).await,

@@ -114,7 +114,7 @@ pub fn parse_at(text: &str) -> anyhow::Result<pb::AsOf> {
 }
 
 /// Milliseconds since 1970 of a UTC date or date and time.
-fn parse_utc(text: &str) -> Option<i64> {
+pub fn parse_utc(text: &str) -> Option<i64> {
     let text = text.strip_suffix('Z').unwrap_or(text);
     let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00"));
     let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());

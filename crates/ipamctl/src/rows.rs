@@ -91,6 +91,24 @@ impl Row for pb::IpBlock {
     }
 }
 
+impl Row for pb::UtilizationPoint {
+    fn columns() -> Vec<Column<Self>> {
+        fn figure(p: &pb::UtilizationPoint, f: fn(&pb::Utilization) -> String) -> String {
+            p.utilization.as_ref().map_or(String::new(), f)
+        }
+        vec![
+            ("FROM", |p| time_ms(p.start_unix_ms)),
+            ("TO", |p| time_ms(p.end_unix_ms)),
+            ("TOTAL", |p| figure(p, |u| u.total.to_string())),
+            ("ASSIGNED", |p| figure(p, |u| u.assigned.to_string())),
+            ("UTILIZED", |p| figure(p, |u| u.utilized.to_string())),
+            ("%ASSIGNED", |p| figure(p, |u| format!("{:.1}%", u.percent_assigned))),
+            ("%UTILIZED", |p| figure(p, |u| format!("{:.1}%", u.percent_utilized))),
+            ("UNIT", |p| figure(p, |u| u.unit.clone())),
+        ]
+    }
+}
+
 impl Row for pb::IpRange {
     fn columns() -> Vec<Column<Self>> {
         vec![

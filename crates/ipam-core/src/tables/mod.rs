@@ -2,7 +2,8 @@
 //! table. `apply` is the one place that changes them (`apply.rs` for the address space,
 //! `dhcp/apply.rs` for DHCP, `undo.rs` for a whole append at once); ids come from
 //! `id_assignment.rs`, the utilization roll-ups from `utilization.rs`, the state hash from
-//! `state_hash.rs`.
+//! `state_hash.rs`, the
+//! utilization series from `trends.rs`.
 
 pub mod access;
 mod access_apply;
@@ -15,6 +16,7 @@ mod id_assignment;
 pub mod ranges;
 pub mod rows;
 mod state_hash;
+pub mod trends;
 mod undo;
 mod utilization;
 
@@ -51,6 +53,8 @@ pub struct State {
     pub addresses: Addresses,
     pub dhcp: Dhcp,
     pub access: Access,
+    /// Utilization series, sampled as appends close (`trends.rs`); not in the hash.
+    pub trends: trends::Trends,
 }
 
 impl Default for State {
@@ -68,6 +72,7 @@ impl Default for State {
             addresses: Addresses::default(),
             dhcp: Dhcp::default(),
             access: Access::default(),
+            trends: trends::Trends::default(),
         }
     }
 }

@@ -29,6 +29,7 @@
 //! holder of such an address but the deepest takes one back.
 
 use super::State;
+use super::trends::Owner;
 use crate::addr::{Family, Span};
 use crate::ids::{BlockId, RangeId, SpaceId};
 use crate::tables::ranges::IpRange;
@@ -115,6 +116,9 @@ impl State {
     ) {
         let any = new.or(old).expect("a range before or after");
         let (space, family) = (any.space, any.family());
+        for r in old.into_iter().chain(new) {
+            self.trends.mark(Owner::Range(r.id));
+        }
         let mut shared = Vec::new();
         for r in old.into_iter().chain(new) {
             shared.extend(self.addresses.shared_in(space, family, r.span()));
@@ -211,6 +215,7 @@ impl State {
             return;
         };
         adjust(&mut entry.stats.utilized, 1, sign);
+        self.trends.mark(Owner::Range(id));
         let (counted, parent) = (entry.range.counted_in_block(), entry.range.parent_block);
         if counted {
             self.chain(parent, 0, 1, sign);
@@ -255,6 +260,8 @@ impl State {
     }
 
     fn hang_block(&mut self, id: BlockId, parent: BlockId, sign: Sign) {
+        // A block's series starts when it is hung and ends (all zero) when it is taken away.
+        self.trends.mark(Owner::Block(id));
         let entry = self.blocks.get(id).expect("the block exists");
         let (stats, space, family, size) = (
             entry.stats,
@@ -275,6 +282,7 @@ impl State {
             }
             self.chain(parent, stats.assigned, stats.utilized, sign);
         } else {
+            self.trends.mark(Owner::Space(space, family));
             let s = self.spaces.stats_mut(space, family);
             adjust(&mut s.block_total, size, sign);
             adjust(&mut s.assigned, stats.assigned, sign);
@@ -290,6 +298,7 @@ impl State {
         let mut cur = from;
         let mut root = None;
         while cur.is_set() {
+            self.trends.mark(Owner::Block(cur));
             let entry = self.blocks.get_mut(cur).expect("ancestor exists");
             adjust(&mut entry.stats.assigned, assigned, sign);
             adjust(&mut entry.stats.utilized, utilized, sign);
@@ -297,6 +306,7 @@ impl State {
             cur = entry.block.parent;
         }
         if let Some((space, family)) = root {
+            self.trends.mark(Owner::Space(space, family));
             let s = self.spaces.stats_mut(space, family);
             adjust(&mut s.assigned, assigned, sign);
             adjust(&mut s.utilized, utilized, sign);

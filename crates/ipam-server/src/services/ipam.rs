@@ -14,6 +14,8 @@ use ipam_proto::{params_codec, parse_addr, parse_optional_addr};
 use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
+pub(super) use super::utilization::utilization_history;
+
 type Reply<T> = Result<Response<T>, Status>;
 
 pub(super) async fn get_address_space(app: &App, r: Request<pb::GetByIdRequest>) -> Reply<pb::AddressSpace> {

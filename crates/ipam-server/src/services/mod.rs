@@ -12,6 +12,7 @@ mod kea_control;
 mod logged_event;
 pub mod operations;
 mod pushes;
+mod utilization;
 
 use crate::auth::{self, Authenticated};
 use crate::status;
@@ -422,6 +423,7 @@ macro_rules! grpc_services {
             free_addresses(FreeAddressesRequest) -> FreeAddressesResponse;
             get_address(GetByIdRequest) -> IpAddressRecord;
             list_addresses(ListAddressesRequest) -> ListAddressesResponse;
+            utilization_history(UtilizationHistoryRequest) -> UtilizationHistoryResponse;
         }
         service_impl! {
             pb::dhcp_server::Dhcp, dhcp, [$($dhcp)*],

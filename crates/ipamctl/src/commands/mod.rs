@@ -23,6 +23,7 @@ pub mod server;
 pub mod space;
 pub mod status;
 pub mod superscope;
+pub mod utilization;
 
 use crate::client::status_error;
 use clap::{Args, ValueEnum};
