@@ -13,6 +13,7 @@ mod kea;
 mod load;
 mod memory;
 mod report;
+mod trends;
 
 use clap::{Parser, ValueEnum};
 use ipam_store::{Engine, EngineConfig, Store, StoreConfig};
@@ -72,6 +73,7 @@ const ALL: &[&str] = &[
     "append",
     "replay",
     "history",
+    "trends",
     "range_map",
     "snapshot_load",
     "memory",
@@ -169,6 +171,7 @@ fn main() -> anyhow::Result<()> {
                 "append" => engine::append(cli.scale, &dir, &mut figures).await,
                 "replay" => engine::replay(cli.scale, &dir, &mut figures).await,
                 "history" => engine::history(cli.scale, &dir, &mut figures).await,
+                "trends" => trends::trends(cli.scale, &mut figures),
                 "range_map" => address_space::range_map(cli.scale, &dir, &mut figures).await,
                 "snapshot_load" => address_space::snapshot_load(cli.scale, &dir, &mut figures).await,
                 "memory" => memory::memory(cli.scale, &mut figures),
