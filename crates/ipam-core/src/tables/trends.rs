@@ -95,7 +95,8 @@ impl Series {
             if s.hour < cutoff {
                 // The last sample of this day stands for the day, stamped with its last hour.
                 let day = s.hour / 24;
-                while i + 1 < samples.len() && samples[i + 1].hour / 24 == day && samples[i + 1].hour < cutoff {
+                while i + 1 < samples.len() && samples[i + 1].hour / 24 == day && samples[i + 1].hour < cutoff
+                {
                     i += 1;
                     s = samples[i];
                 }
@@ -197,7 +198,10 @@ impl Trends {
 
     /// Every sample of `owner`, oldest first (empty when it never had figures).
     pub fn samples(&self, owner: Owner) -> Vec<Sample> {
-        self.series.get(&owner).map(|s| s.samples().collect()).unwrap_or_default()
+        self.series
+            .get(&owner)
+            .map(|s| s.samples().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -322,10 +326,9 @@ impl State {
                 let s = self.spaces.stats(id, family);
                 (s.block_total, s.assigned, s.utilized)
             }
-            Owner::Block(id) => self
-                .blocks
-                .get(id)
-                .map_or((0, 0, 0), |e| (e.block.span().size(), e.stats.assigned, e.stats.utilized)),
+            Owner::Block(id) => self.blocks.get(id).map_or((0, 0, 0), |e| {
+                (e.block.span().size(), e.stats.assigned, e.stats.utilized)
+            }),
             Owner::Range(id) => self
                 .ranges
                 .get(id)
@@ -375,7 +378,10 @@ mod tests {
         let samples = [s(25, 1), s(30, 2), s(24 * 3 + 1, 7)];
         let (points, more) = trend(&samples, Step::Day, 0, 24 * 4, 10);
         assert!(!more);
-        let got: Vec<_> = points.iter().map(|p| (p.start_hour, p.figures.utilized)).collect();
+        let got: Vec<_> = points
+            .iter()
+            .map(|p| (p.start_hour, p.figures.utilized))
+            .collect();
         assert_eq!(got, vec![(24, 2), (48, 2), (72, 7), (96, 7)]);
         let (points, more) = trend(&samples, Step::Day, 0, 24 * 4, 2);
         assert_eq!((points.len(), more), (2, true));
