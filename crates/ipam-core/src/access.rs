@@ -53,6 +53,7 @@ pub fn builtin_roles() -> Vec<Role> {
         K::CreateBlock,
         K::UpdateBlock,
         K::DeleteBlock,
+        K::SetBlockThresholds,
     ];
     let ranges: &[K] = &[
         K::CreateRange,
@@ -61,6 +62,7 @@ pub fn builtin_roles() -> Vec<Role> {
         K::DeleteRange,
         K::RemapRange,
         K::AllocateRange,
+        K::SetRangeThresholds,
     ];
     let addresses: &[K] = &[
         K::CreateAddress,

@@ -4,6 +4,7 @@
 //! the same (state, parameters) always gives the same events (replay re-execution relies
 //! on it).
 
+use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use crate::addr::Prefix;
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
@@ -137,6 +138,18 @@ impl<'s> Ctx<'s> {
     pub fn block(&mut self, id: BlockId) -> Option<&'s BlockEntry> {
         self.read(Key::row(Table::Blocks, id.0));
         self.state.blocks.get(id)
+    }
+
+    /// The thresholds set for `target` itself (read under the key its event writes).
+    pub fn thresholds(&mut self, target: ThresholdTarget) -> Thresholds {
+        let key = match target {
+            ThresholdTarget::EveryBlock => Key::row(Table::Blocks, 0),
+            ThresholdTarget::EveryRange => Key::row(Table::Ranges, 0),
+            ThresholdTarget::Block(id) => Key::row(Table::Blocks, id.0),
+            ThresholdTarget::Range(id) => Key::row(Table::Ranges, id.0),
+        };
+        self.read(key);
+        self.state.thresholds.get(target)
     }
 
     pub fn blocks_intersecting(&mut self, space: SpaceId, family: Family, span: Span) -> Vec<&'s BlockEntry> {

@@ -44,6 +44,8 @@ macro_rules! for_each_operation {
                 DeleteAddress(delete_address::DeleteAddressParams) = delete_address(DeleteAddressParams) => Addresses;
                 AllocateAddress(allocate_address::AllocateAddressParams) = allocate_address(AllocateAddressParams) => Addresses;
                 AllocateRange(allocate_range::AllocateRangeParams) = allocate_range(AllocateRangeParams) => Ranges;
+                SetBlockThresholds(set_block_thresholds::SetBlockThresholdsParams) = set_block_thresholds(SetBlockThresholdsParams) => Blocks;
+                SetRangeThresholds(set_range_thresholds::SetRangeThresholdsParams) = set_range_thresholds(SetRangeThresholdsParams) => Ranges;
             }
             Dhcp {
                 CreateDhcpServer(create_dhcp_server::CreateDhcpServerParams) = create_server(CreateDhcpServerParams) => DhcpServers;

@@ -9,6 +9,7 @@ use crate::ids::{
 mod summary;
 
 use crate::model::Overlap;
+use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use crate::tables::access::{AccessPolicy, AccessScope, ObjectRef, Role, Token};
 use crate::tables::address_spaces::AddressSpace;
 use crate::tables::addresses::IpAddressRecord;
@@ -117,6 +118,12 @@ pub enum Event {
         object: ObjectRef,
         scope: AccessScopeId,
     },
+    /// Utilization thresholds of every block, every range, or one of them (unset fields
+    /// inherit the default; both unset clears a row's own pair).
+    UtilizationThresholdsSet {
+        target: ThresholdTarget,
+        thresholds: Thresholds,
+    },
 }
 
 /// What a `HistoryLost` event records.
@@ -193,6 +200,7 @@ impl Event {
             Event::TokenUpdated(_) => "TokenUpdated",
             Event::TokenDeleted(_) => "TokenDeleted",
             Event::AccessScopeAssigned { .. } => "AccessScopeAssigned",
+            Event::UtilizationThresholdsSet { .. } => "UtilizationThresholdsSet",
         }
     }
 
@@ -251,6 +259,13 @@ impl Event {
             Event::TokenCreated(x) | Event::TokenUpdated(x) => r(Table::Tokens, x.id.0),
             Event::TokenDeleted(id) => r(Table::Tokens, id.0),
             Event::AccessScopeAssigned { object, .. } => r(object.kind.table(), object.id),
+            // The defaults are about no row: id 0 of the table they cover.
+            Event::UtilizationThresholdsSet { target, .. } => match *target {
+                ThresholdTarget::EveryBlock => r(Table::Blocks, 0),
+                ThresholdTarget::EveryRange => r(Table::Ranges, 0),
+                ThresholdTarget::Block(id) => r(Table::Blocks, id.0),
+                ThresholdTarget::Range(id) => r(Table::Ranges, id.0),
+            },
         }
     }
 
@@ -386,6 +401,11 @@ impl Event {
                 visit(object.kind.table(), &mut object.id, false);
                 visit(T::AccessScopes, &mut scope.0, false);
             }
+            Event::UtilizationThresholdsSet { target, .. } => match target {
+                ThresholdTarget::Block(id) => visit(T::Blocks, &mut id.0, false),
+                ThresholdTarget::Range(id) => visit(T::Ranges, &mut id.0, false),
+                ThresholdTarget::EveryBlock | ThresholdTarget::EveryRange => {}
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `Event::summary`: one line per event for people.
 
 use super::*;
+use crate::tables::thresholds::ThresholdTarget;
 
 impl Event {
     /// One line for people, e.g. in `ipamctl events tail` and the dashboard.
@@ -161,6 +162,20 @@ impl Event {
                 } else {
                     format!("{:?} {} inherits its access scope", object.kind, object.id)
                 }
+            }
+            Event::UtilizationThresholdsSet { target, thresholds } => {
+                let whose = match target {
+                    ThresholdTarget::EveryBlock => "every block".to_string(),
+                    ThresholdTarget::EveryRange => "every range".to_string(),
+                    ThresholdTarget::Block(id) => format!("block {id}"),
+                    ThresholdTarget::Range(id) => format!("range {id}"),
+                };
+                let pct = |p: Option<u8>| p.map_or("unset".to_string(), |p| format!("{p} %"));
+                format!(
+                    "utilization thresholds of {whose}: under {}, over {}",
+                    pct(thresholds.under),
+                    pct(thresholds.over)
+                )
             }
             Event::HistoryLost(loss) => {
                 let events = if loss.events() == 0 {

@@ -7,4 +7,5 @@ pub mod dhcp;
 pub mod failover_overlap;
 pub mod range_mapping;
 pub mod replication;
+pub mod thresholds;
 pub mod validate;

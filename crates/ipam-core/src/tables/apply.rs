@@ -307,6 +307,21 @@ impl State {
             }
             // Each lost event may have created a row: no id it could have used is used again.
             Event::HistoryLost(loss) => self.last_ids.iter_mut().for_each(|id| *id += loss.events()),
+            Event::UtilizationThresholdsSet { target, thresholds } => {
+                use super::thresholds::ThresholdTarget as T;
+                let key = match target {
+                    T::Block(id) if self.blocks.get(id).is_none() => return fail(format!("no block {id}")),
+                    T::Range(id) if self.ranges.get(id).is_none() => return fail(format!("no range {id}")),
+                    T::Block(id) => Key::row(Table::Blocks, id.0),
+                    T::Range(id) => Key::row(Table::Ranges, id.0),
+                    // Row 0 of a table is never a row: the key of its default thresholds.
+                    T::EveryBlock => Key::row(Table::Blocks, 0),
+                    T::EveryRange => Key::row(Table::Ranges, 0),
+                };
+                writes.push(key);
+                self.thresholds.set(target, thresholds);
+                self.mark_threshold_target(target);
+            }
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())

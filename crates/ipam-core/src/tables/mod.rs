@@ -16,6 +16,7 @@ mod id_assignment;
 pub mod ranges;
 pub mod rows;
 mod state_hash;
+pub mod thresholds;
 pub mod trends;
 mod undo;
 mod utilization;
@@ -55,6 +56,9 @@ pub struct State {
     pub access: Access,
     /// Utilization series, sampled as appends close (`trends.rs`); not in the hash.
     pub trends: trends::Trends,
+    /// Utilization thresholds (rows), and the alerts they raise (derived, not hashed).
+    pub thresholds: thresholds::ThresholdTable,
+    pub alerts: thresholds::Alerts,
 }
 
 impl Default for State {
@@ -73,6 +77,8 @@ impl Default for State {
             dhcp: Dhcp::default(),
             access: Access::default(),
             trends: trends::Trends::default(),
+            thresholds: thresholds::ThresholdTable::default(),
+            alerts: thresholds::Alerts::default(),
         }
     }
 }

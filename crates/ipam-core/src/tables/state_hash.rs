@@ -27,6 +27,10 @@ impl State {
         }
         self.addresses.hash_into(&mut h);
         self.dhcp.hash_into(&mut h);
+        // Like access control: only once a threshold was set, so older hashes stay.
+        if !self.thresholds.is_pristine() {
+            self.thresholds.hash_into(&mut h);
+        }
         // Access control adds to the hash only once something of it was created, so the
         // hash of a log from before it stays the same.
         let initial = [AccessScopeId::GLOBAL.0, crate::access::BUILTIN_ROLES, 0, 0];

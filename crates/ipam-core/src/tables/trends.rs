@@ -177,7 +177,7 @@ pub struct Trends {
 }
 
 impl Trends {
-    pub(super) fn mark(&mut self, owner: Owner) {
+    pub(crate) fn mark(&mut self, owner: Owner) {
         self.marked.push(owner);
         // Bounded by the owners even where nothing closes appends (an applier without
         // record times, such as `replay reexecute`).
@@ -315,6 +315,7 @@ impl State {
                 }
             }
         }
+        self.judge_alerts(&marked, commit_us);
         marked.clear();
         self.trends.marked = marked;
     }

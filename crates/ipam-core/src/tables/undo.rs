@@ -308,6 +308,10 @@ impl State {
                 .map_or_else(Undo::default, |old| Undo::of(E::DhcpPolicyCreated(old.clone()))),
             // It moves only the id counters, which the append's undo restores as a whole.
             E::HistoryLost(_) => Undo::default(),
+            E::UtilizationThresholdsSet { target, .. } => Undo::of(E::UtilizationThresholdsSet {
+                target: *target,
+                thresholds: self.thresholds.get(*target),
+            }),
             E::AccessScopeCreated(s) => Undo::of(E::AccessScopeDeleted(s.id)),
             E::AccessScopeUpdated(s) => acc
                 .scope(s.id)

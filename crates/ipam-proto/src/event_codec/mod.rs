@@ -25,6 +25,7 @@ use prost::Message;
 
 mod access;
 mod dhcp;
+pub mod thresholds;
 use access::*;
 pub use access::{object_type_from_pb, object_type_to_pb};
 use dhcp::*;
@@ -410,6 +411,9 @@ pub fn to_pb(event: &Event) -> pb::Event {
         Event::AccessScopeAssigned { object, scope } => {
             Kind::AccessScopeAssigned(assigned_row(object, *scope))
         }
+        Event::UtilizationThresholdsSet { target, thresholds: t } => {
+            Kind::UtilizationThresholdsSet(thresholds::encode(*target, *t))
+        }
         Event::HistoryLost(loss) => Kind::HistoryLost(pb::HistoryLost {
             first_seq: loss.first_seq,
             last_seq: loss.last_seq,
@@ -514,6 +518,7 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             let (object, scope) = assigned_from(e)?;
             Event::AccessScopeAssigned { object, scope }
         }
+        Kind::UtilizationThresholdsSet(e) => thresholds::decode(e)?,
         Kind::HistoryLost(e) => Event::HistoryLost(HistoryLoss {
             first_seq: e.first_seq,
             last_seq: e.last_seq,

@@ -1,5 +1,6 @@
 //! Every event through the codec and back, and old payloads upcast.
 
+use ipam_core::tables::thresholds::{ThresholdTarget, Thresholds};
 use super::*;
 use ipam_core::addr::Addr;
 use proptest::prelude::*;
@@ -75,6 +76,17 @@ fn block_events_round_trip() {
             parent: BlockId(7),
         },
         Event::BlockDeleted(BlockId(9)),
+        Event::UtilizationThresholdsSet {
+            target: ThresholdTarget::Block(BlockId(7)),
+            thresholds: Thresholds {
+                under: Some(20),
+                over: None,
+            },
+        },
+        Event::UtilizationThresholdsSet {
+            target: ThresholdTarget::EveryRange,
+            thresholds: Thresholds::default(),
+        },
         Event::AddressSpaceCreated(AddressSpace {
             id: SpaceId(2),
             name: "tenant".into(),

@@ -9,7 +9,9 @@ use crate::wire::{parse_addr, parse_optional_addr, parse_prefix};
 use ipam_core::delegates::*;
 use ipam_core::fault::Fault;
 use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
+use crate::event_codec::thresholds::percent;
 use ipam_core::tables::address_spaces::SpaceKind;
+use ipam_core::tables::thresholds::Thresholds;
 
 /// An AddressSpaceType (UNSPECIFIED = `default`).
 fn space_kind(field: &str, value: i32, default: Option<SpaceKind>) -> Result<Option<SpaceKind>, Fault> {
@@ -289,6 +291,37 @@ impl FromWire for AllocateRangeParams {
             assignment: assignment_from("assignment", m.assignment)?,
             description: m.description.clone(),
             owner: m.owner.clone(),
+        })
+    }
+}
+
+/// Under and over thresholds from the wire, each at most 100 %.
+fn thresholds(under: Option<u32>, over: Option<u32>) -> Result<Thresholds, Fault> {
+    let pct = |field: &str, v| percent(v).map_err(|reason| Fault::invalid(field, reason));
+    Ok(Thresholds {
+        under: pct("under_percent", under)?,
+        over: pct("over_percent", over)?,
+    })
+}
+
+impl FromWire for SetBlockThresholdsParams {
+    type Wire = pb::SetBlockThresholdsParams;
+
+    fn from_wire(m: &pb::SetBlockThresholdsParams) -> Result<Self, Fault> {
+        Ok(SetBlockThresholdsParams {
+            id: BlockId(m.block_id),
+            thresholds: thresholds(m.under_percent, m.over_percent)?,
+        })
+    }
+}
+
+impl FromWire for SetRangeThresholdsParams {
+    type Wire = pb::SetRangeThresholdsParams;
+
+    fn from_wire(m: &pb::SetRangeThresholdsParams) -> Result<Self, Fault> {
+        Ok(SetRangeThresholdsParams {
+            id: RangeId(m.range_id),
+            thresholds: thresholds(m.under_percent, m.over_percent)?,
         })
     }
 }

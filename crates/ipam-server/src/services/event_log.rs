@@ -21,6 +21,15 @@ const READ_BATCH: usize = 1024;
 impl EventLog for App {
     type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::LoggedEvent, Status>> + Send>>;
     type BackupStream = ReceiverStream<Result<pb::BackupChunk, Status>>;
+    type WatchAlertsStream = ReceiverStream<Result<pb::AlertChange, Status>>;
+
+    async fn watch_alerts(
+        &self,
+        request: Request<pb::WatchAlertsRequest>,
+    ) -> Result<Response<Self::WatchAlertsStream>, Status> {
+        let changes = super::alerts::watch(self, request).await?;
+        Ok(Response::new(ReceiverStream::new(changes)))
+    }
 
     /// The log up to the durable head at the start of the call, in the export format.
     async fn backup(

@@ -14,6 +14,7 @@ use ipam_proto::{params_codec, parse_addr, parse_optional_addr};
 use ipam_proto::{pb, render};
 use tonic::{Request, Response, Status};
 
+pub(super) use super::alerts::{list_alerts, list_thresholds};
 pub(super) use super::utilization::utilization_history;
 
 type Reply<T> = Result<Response<T>, Status>;

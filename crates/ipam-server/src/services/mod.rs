@@ -2,6 +2,7 @@
 //! (every write is an operation) or read the tables, render the answer, map faults.
 
 mod access;
+mod alerts;
 pub mod address_history;
 pub mod admin;
 mod backup;
@@ -424,6 +425,8 @@ macro_rules! grpc_services {
             get_address(GetByIdRequest) -> IpAddressRecord;
             list_addresses(ListAddressesRequest) -> ListAddressesResponse;
             utilization_history(UtilizationHistoryRequest) -> UtilizationHistoryResponse;
+            list_thresholds(ListThresholdsRequest) -> ListThresholdsResponse;
+            list_alerts(ListAlertsRequest) -> ListAlertsResponse;
         }
         service_impl! {
             pb::dhcp_server::Dhcp, dhcp, [$($dhcp)*],
