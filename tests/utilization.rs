@@ -31,7 +31,10 @@ async fn points(server: &Server, owner: Owner, step: pb::TrendStep) -> Vec<pb::U
 }
 
 fn last(points: &[pb::UtilizationPoint]) -> pb::Utilization {
-    points.last().and_then(|p| p.utilization.clone()).expect("a point")
+    points
+        .last()
+        .and_then(|p| p.utilization.clone())
+        .expect("a point")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -81,14 +84,21 @@ async fn trends_end_with_the_live_figures_and_survive_restarts() {
         for step in [pb::TrendStep::Hour, pb::TrendStep::Day, pb::TrendStep::Week] {
             let got = points(&server, owner, step).await;
             let end = last(&got);
-            assert_eq!((end.assigned, end.utilized), (256, 2), "{owner:?} {step:?}: {got:?}");
+            assert_eq!(
+                (end.assigned, end.utilized),
+                (256, 2),
+                "{owner:?} {step:?}: {got:?}"
+            );
             for p in &got {
                 assert!(p.start_unix_ms < p.end_unix_ms, "{p:?}");
                 let u = p.utilization.as_ref().unwrap();
                 assert!(u.utilized <= u.assigned && u.assigned <= u.total, "{p:?}");
             }
             // Steps are consecutive: each starts where the one before ended.
-            assert!(got.windows(2).all(|w| w[0].end_unix_ms == w[1].start_unix_ms), "{got:?}");
+            assert!(
+                got.windows(2).all(|w| w[0].end_unix_ms == w[1].start_unix_ms),
+                "{got:?}"
+            );
             before.push(got);
         }
     }
@@ -132,11 +142,35 @@ async fn bad_trend_requests_name_their_field() {
     let block = created_id(ipam.create_block(block_params("10.0.0.0/16")).await);
     let good = ask(Owner::BlockId(block), pb::TrendStep::Day);
     let cases = [
-        (pb::UtilizationHistoryRequest { owner: None, ..good.clone() }, "owner"),
+        (
+            pb::UtilizationHistoryRequest {
+                owner: None,
+                ..good.clone()
+            },
+            "owner",
+        ),
         (ask(Owner::BlockId(0), pb::TrendStep::Day), "block_id"),
-        (pb::UtilizationHistoryRequest { step: 9, ..good.clone() }, "step"),
-        (pb::UtilizationHistoryRequest { limit: 20_000, ..good.clone() }, "limit"),
-        (pb::UtilizationHistoryRequest { from_unix_ms: -1, ..good.clone() }, "from_unix_ms"),
+        (
+            pb::UtilizationHistoryRequest {
+                step: 9,
+                ..good.clone()
+            },
+            "step",
+        ),
+        (
+            pb::UtilizationHistoryRequest {
+                limit: 20_000,
+                ..good.clone()
+            },
+            "limit",
+        ),
+        (
+            pb::UtilizationHistoryRequest {
+                from_unix_ms: -1,
+                ..good.clone()
+            },
+            "from_unix_ms",
+        ),
         (
             pb::UtilizationHistoryRequest {
                 from_unix_ms: 2_000,

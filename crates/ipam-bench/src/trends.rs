@@ -4,7 +4,9 @@
 
 use crate::Scale;
 use crate::report::Figures;
-use ipam_core::delegates::{CreateAddressParams, CreateBlockParams, CreateRangeParams, DeleteAddressParams, OperationParams};
+use ipam_core::delegates::{
+    CreateAddressParams, CreateBlockParams, CreateRangeParams, DeleteAddressParams, OperationParams,
+};
 use ipam_core::ids::{AddressId, BlockId, SpaceId};
 use ipam_core::tables::trends::{Owner, Step, trend};
 use ipam_core::{Addr, Ctx, Family, Prefix, State};
@@ -96,7 +98,12 @@ pub fn trends(scale: Scale, figures: &mut Figures) -> anyhow::Result<()> {
         for _ in 0..1 + next() % 4 {
             let r = next() % ranges as u64;
             let value = 0x0a00_0000 + (r as u32) * 256 + 1 + (next() % 254) as u32;
-            if state.addresses.at(SpaceId::DEFAULT, Addr::v4(value)).next().is_some() {
+            if state
+                .addresses
+                .at(SpaceId::DEFAULT, Addr::v4(value))
+                .next()
+                .is_some()
+            {
                 continue;
             }
             apply(&mut state, address(value), at);
@@ -106,7 +113,11 @@ pub fn trends(scale: Scale, figures: &mut Figures) -> anyhow::Result<()> {
         }
         if next() % 3 == 0 && !held.is_empty() {
             let id = held.swap_remove((next() as usize) % held.len());
-            apply(&mut state, OperationParams::DeleteAddress(DeleteAddressParams { id }), at);
+            apply(
+                &mut state,
+                OperationParams::DeleteAddress(DeleteAddressParams { id }),
+                at,
+            );
             appends += 1;
         }
     }
@@ -117,7 +128,14 @@ pub fn trends(scale: Scale, figures: &mut Figures) -> anyhow::Result<()> {
         let (points, _) = trend(&series, Step::Day, 0, last_hour, 1_000);
         points
             .iter()
-            .map(|p| ipam_proto::render::utilization(Family::V4, p.figures.total, p.figures.assigned, p.figures.utilized))
+            .map(|p| {
+                ipam_proto::render::utilization(
+                    Family::V4,
+                    p.figures.total,
+                    p.figures.assigned,
+                    p.figures.utilized,
+                )
+            })
             .collect::<Vec<_>>()
     };
     let started = Instant::now();
@@ -132,7 +150,12 @@ pub fn trends(scale: Scale, figures: &mut Figures) -> anyhow::Result<()> {
         points.len()
     );
     let last = points.last().expect("a point");
-    anyhow::ensure!(last.utilized == held.len() as u64, "{} utilized, {} held", last.utilized, held.len());
+    anyhow::ensure!(
+        last.utilized == held.len() as u64,
+        "{} utilized, {} held",
+        last.utilized,
+        held.len()
+    );
     let params = format!(
         "block of {ranges} ranges, {days} days of churn ({appends} appends, {} addresses at the end); its series holds {samples} samples (hourly for the last 35 days, daily before); {} series in all",
         held.len(),

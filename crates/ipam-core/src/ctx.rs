@@ -4,7 +4,6 @@
 //! the same (state, parameters) always gives the same events (replay re-execution relies
 //! on it).
 
-use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use crate::addr::Prefix;
 use crate::addr::{Family, Span};
 use crate::conflict::Key;
@@ -26,6 +25,7 @@ use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::DhcpServer;
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::ranges::RangeEntry;
+use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 
 pub struct Ctx<'s> {
     state: &'s State,

@@ -84,7 +84,11 @@ async fn committed_blocks_survive_restart_with_and_without_snapshots() {
 
     let engine = open(dir.path(), EngineConfig::default());
     assert_eq!(engine.read(|s| (s.blocks.len(), s.hash())), (5, hash));
-    assert_eq!(engine.read(|s| s.trends.clone()), trends, "snapshot and replay keep the series");
+    assert_eq!(
+        engine.read(|s| s.trends.clone()),
+        trends,
+        "snapshot and replay keep the series"
+    );
     assert!(engine.last_snapshot_seq() > 0, "a snapshot was used");
     engine.store().snapshots.clear().unwrap();
     engine.shutdown();
@@ -110,7 +114,11 @@ async fn committed_blocks_survive_restart_with_and_without_snapshots() {
     assert_eq!(report.snapshot_seq, 0);
     assert_eq!(report.state_hash, hash);
     assert_eq!(engine.read(|s| s.hash()), hash);
-    assert_eq!(engine.read(|s| s.trends.clone()), trends, "a full replay rebuilds the series");
+    assert_eq!(
+        engine.read(|s| s.trends.clone()),
+        trends,
+        "a full replay rebuilds the series"
+    );
     engine.shutdown();
 }
 

@@ -102,9 +102,74 @@ impl Row for pb::UtilizationPoint {
             ("TOTAL", |p| figure(p, |u| u.total.to_string())),
             ("ASSIGNED", |p| figure(p, |u| u.assigned.to_string())),
             ("UTILIZED", |p| figure(p, |u| u.utilized.to_string())),
-            ("%ASSIGNED", |p| figure(p, |u| format!("{:.1}%", u.percent_assigned))),
-            ("%UTILIZED", |p| figure(p, |u| format!("{:.1}%", u.percent_utilized))),
+            ("%ASSIGNED", |p| {
+                figure(p, |u| format!("{:.1}%", u.percent_assigned))
+            }),
+            ("%UTILIZED", |p| {
+                figure(p, |u| format!("{:.1}%", u.percent_utilized))
+            }),
             ("UNIT", |p| figure(p, |u| u.unit.clone())),
+        ]
+    }
+}
+
+fn target_text(kind: i32, id: u64) -> String {
+    match pb::ThresholdTarget::try_from(kind) {
+        Ok(pb::ThresholdTarget::EveryBlock) => "every block".into(),
+        Ok(pb::ThresholdTarget::EveryRange) => "every range".into(),
+        Ok(pb::ThresholdTarget::Block) => format!("block {id}"),
+        Ok(pb::ThresholdTarget::Range) => format!("range {id}"),
+        Err(_) => format!("{kind}? {id}"),
+    }
+}
+
+fn pct(p: Option<u32>) -> String {
+    p.map_or("-".into(), |p| format!("{p}%"))
+}
+
+fn level_text(level: i32) -> String {
+    match pb::AlertLevel::try_from(level) {
+        Ok(pb::AlertLevel::None) => "-".into(),
+        Ok(pb::AlertLevel::Under) => "under".into(),
+        Ok(pb::AlertLevel::Over) => "over".into(),
+        Err(_) => level.to_string(),
+    }
+}
+
+impl Row for pb::ThresholdRow {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("FOR", |t| target_text(t.target, t.id)),
+            ("UNDER", |t| pct(t.under_percent)),
+            ("OVER", |t| pct(t.over_percent)),
+        ]
+    }
+}
+
+impl Row for pb::Alert {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("OBJECT", |a| target_text(a.kind, a.id)),
+            ("NAME", |a| a.name.clone()),
+            ("LEVEL", |a| level_text(a.level)),
+            ("UTILIZED", |a| format!("{:.1}%", a.percent_utilized)),
+            ("UNDER", |a| pct(a.under_percent)),
+            ("OVER", |a| pct(a.over_percent)),
+            ("SINCE", |a| time_ms(a.since_unix_ms)),
+            ("SEQ", |a| a.since_seq.to_string()),
+        ]
+    }
+}
+
+impl Row for pb::AlertChange {
+    fn columns() -> Vec<Column<Self>> {
+        vec![
+            ("SEQ", |a| a.seq.to_string()),
+            ("TIME", |a| time_ms(a.unix_ms)),
+            ("OBJECT", |a| target_text(a.kind, a.id)),
+            ("FROM", |a| level_text(a.from)),
+            ("TO", |a| level_text(a.to)),
+            ("UTILIZED", |a| format!("{:.1}%", a.percent_utilized)),
         ]
     }
 }

@@ -9,7 +9,6 @@ use crate::ids::{
 mod summary;
 
 use crate::model::Overlap;
-use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use crate::tables::access::{AccessPolicy, AccessScope, ObjectRef, Role, Token};
 use crate::tables::address_spaces::AddressSpace;
 use crate::tables::addresses::IpAddressRecord;
@@ -22,6 +21,7 @@ use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::{DhcpServer, ServerPush};
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::ranges::IpRange;
+use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

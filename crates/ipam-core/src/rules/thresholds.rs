@@ -10,7 +10,12 @@ use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 
 /// Checks `t` (percent 0-100; under below over), then sets it for `target` unless it is
 /// set already.
-pub fn set(ctx: &mut Ctx, target: ThresholdTarget, t: Thresholds, object: String) -> FaultResult<ItemOutcome> {
+pub fn set(
+    ctx: &mut Ctx,
+    target: ThresholdTarget,
+    t: Thresholds,
+    object: String,
+) -> FaultResult<ItemOutcome> {
     for (field, value) in [("under_percent", t.under), ("over_percent", t.over)] {
         if let Some(v) = value.filter(|&v| v > 100) {
             return Err(Fault::invalid(field, format!("{v} is more than 100 %")));
@@ -33,6 +38,9 @@ pub fn set(ctx: &mut Ctx, target: ThresholdTarget, t: Thresholds, object: String
     if ctx.thresholds(target) == t {
         return Ok(ItemOutcome::done(ItemAction::Unchanged, object, record));
     }
-    ctx.emit(Event::UtilizationThresholdsSet { target, thresholds: t });
+    ctx.emit(Event::UtilizationThresholdsSet {
+        target,
+        thresholds: t,
+    });
     Ok(ItemOutcome::done(ItemAction::Updated, object, record))
 }

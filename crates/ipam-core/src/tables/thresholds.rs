@@ -97,8 +97,16 @@ impl ThresholdTable {
             (ThresholdTarget::EveryBlock, self.every_block),
             (ThresholdTarget::EveryRange, self.every_range),
         ];
-        out.extend(self.blocks.iter().map(|(&id, &t)| (ThresholdTarget::Block(id), t)));
-        out.extend(self.ranges.iter().map(|(&id, &t)| (ThresholdTarget::Range(id), t)));
+        out.extend(
+            self.blocks
+                .iter()
+                .map(|(&id, &t)| (ThresholdTarget::Block(id), t)),
+        );
+        out.extend(
+            self.ranges
+                .iter()
+                .map(|(&id, &t)| (ThresholdTarget::Range(id), t)),
+        );
         out
     }
 

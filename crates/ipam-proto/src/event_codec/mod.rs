@@ -411,9 +411,10 @@ pub fn to_pb(event: &Event) -> pb::Event {
         Event::AccessScopeAssigned { object, scope } => {
             Kind::AccessScopeAssigned(assigned_row(object, *scope))
         }
-        Event::UtilizationThresholdsSet { target, thresholds: t } => {
-            Kind::UtilizationThresholdsSet(thresholds::encode(*target, *t))
-        }
+        Event::UtilizationThresholdsSet {
+            target,
+            thresholds: t,
+        } => Kind::UtilizationThresholdsSet(thresholds::encode(*target, *t)),
         Event::HistoryLost(loss) => Kind::HistoryLost(pb::HistoryLost {
             first_seq: loss.first_seq,
             last_seq: loss.last_seq,

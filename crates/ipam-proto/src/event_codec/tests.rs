@@ -1,8 +1,8 @@
 //! Every event through the codec and back, and old payloads upcast.
 
-use ipam_core::tables::thresholds::{ThresholdTarget, Thresholds};
 use super::*;
 use ipam_core::addr::Addr;
+use ipam_core::tables::thresholds::{ThresholdTarget, Thresholds};
 use proptest::prelude::*;
 
 /// A valid encoded event to mutate.

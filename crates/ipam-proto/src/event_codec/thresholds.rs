@@ -41,7 +41,12 @@ pub(super) fn decode(e: pb::UtilizationThresholdsSet) -> Result<Event, WireError
         Ok(pb::ThresholdTarget::EveryRange) => ThresholdTarget::EveryRange,
         Ok(pb::ThresholdTarget::Block) => ThresholdTarget::Block(BlockId(e.id)),
         Ok(pb::ThresholdTarget::Range) => ThresholdTarget::Range(RangeId(e.id)),
-        Err(_) => return Err(WireError::field("target", format!("{} is not a threshold target", e.target))),
+        Err(_) => {
+            return Err(WireError::field(
+                "target",
+                format!("{} is not a threshold target", e.target),
+            ));
+        }
     };
     let thresholds = Thresholds {
         under: percent(e.under_percent).map_err(|r| WireError::field("under_percent", r))?,

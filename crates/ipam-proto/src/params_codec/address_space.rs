@@ -4,12 +4,12 @@
 use super::{FromWire, exclusions, mac, required_id};
 use crate::enums::{assignment_from, managed_by_from};
 use crate::event_codec::category_from_u32;
+use crate::event_codec::thresholds::percent;
 use crate::pb;
 use crate::wire::{parse_addr, parse_optional_addr, parse_prefix};
 use ipam_core::delegates::*;
 use ipam_core::fault::Fault;
 use ipam_core::ids::{AddressId, BlockId, RangeId, SpaceId};
-use crate::event_codec::thresholds::percent;
 use ipam_core::tables::address_spaces::SpaceKind;
 use ipam_core::tables::thresholds::Thresholds;
 

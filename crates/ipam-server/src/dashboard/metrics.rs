@@ -227,7 +227,55 @@ pub async fn render(d: &Dashboard) -> String {
             );
         }
     }
+    alerts(&mut out, engine);
     out
+}
+
+/// Utilization alerts: how many per level, and one gauge per alert (its percent utilized)
+/// for a pager's rule to name the block or range.
+fn alerts(out: &mut String, engine: &ipam_store::Engine) {
+    let alerts: Vec<ipam_proto::pb::Alert> = engine.read(|s| {
+        s.alerts
+            .active()
+            .map(|a| crate::services::alert_pb(s, a))
+            .collect()
+    });
+    family(
+        out,
+        "ipam_utilization_alerts",
+        "gauge",
+        "Blocks and ranges outside their utilization thresholds, by level.",
+    );
+    for (level, name) in [
+        (ipam_proto::pb::AlertLevel::Under, "under"),
+        (ipam_proto::pb::AlertLevel::Over, "over"),
+    ] {
+        let n = alerts.iter().filter(|a| a.level == level as i32).count();
+        sample(out, "ipam_utilization_alerts", &format!("level=\"{name}\""), n);
+    }
+    family(
+        out,
+        "ipam_utilization_alert_percent",
+        "gauge",
+        "Percent utilized of each block or range with an alert.",
+    );
+    for a in &alerts {
+        let kind = if a.kind == ipam_proto::pb::ThresholdTarget::Range as i32 {
+            "range"
+        } else {
+            "block"
+        };
+        let level = if a.level == ipam_proto::pb::AlertLevel::Over as i32 {
+            "over"
+        } else {
+            "under"
+        };
+        let labels = format!(
+            "kind=\"{kind}\",id=\"{}\",name=\"{}\",space=\"{}\",level=\"{level}\"",
+            a.id, a.name, a.address_space_id
+        );
+        sample(out, "ipam_utilization_alert_percent", &labels, a.percent_utilized);
+    }
 }
 
 /// The acknowledged watermark, the free-space guard and the background scrub.

@@ -100,7 +100,11 @@ pub(super) async fn list_thresholds(
                 .into_iter()
                 .filter_map(|(target, t)| {
                     let (kind, id) = target_to_pb(target);
-                    let table = if kind == pb::ThresholdTarget::Range { Table::Ranges } else { Table::Blocks };
+                    let table = if kind == pb::ThresholdTarget::Range {
+                        Table::Ranges
+                    } else {
+                        Table::Blocks
+                    };
                     if id != 0 && !seen.sees_row(table, id) {
                         return None;
                     }

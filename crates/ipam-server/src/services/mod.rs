@@ -3,6 +3,7 @@
 
 mod access;
 mod alerts;
+pub use alerts::alert_pb;
 pub mod address_history;
 pub mod admin;
 mod backup;

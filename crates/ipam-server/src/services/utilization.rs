@@ -42,7 +42,11 @@ pub(super) async fn utilization_history(
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    let to_ms = if req.to_unix_ms == 0 { now_ms } else { req.to_unix_ms };
+    let to_ms = if req.to_unix_ms == 0 {
+        now_ms
+    } else {
+        req.to_unix_ms
+    };
     if req.from_unix_ms > to_ms {
         return Err(invalid("from_unix_ms", format!("is after to_unix_ms ({to_ms})")));
     }
@@ -52,7 +56,13 @@ pub(super) async fn utilization_history(
         Some(Named::RangeId(id)) => (Owner::Range(RangeId(id)), "range_id", Table::Ranges, id, "range"),
         Some(Named::AddressSpaceId(id)) => {
             let owner = Owner::Space(SpaceId(id), family.unwrap_or(Family::V4));
-            (owner, "address_space_id", Table::AddressSpaces, id, "address space")
+            (
+                owner,
+                "address_space_id",
+                Table::AddressSpaces,
+                id,
+                "address space",
+            )
         }
         None => {
             return Err(invalid(
