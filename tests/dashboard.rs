@@ -186,6 +186,14 @@ async fn setup(server: &Server) {
     })
     .await
     .expect("create range");
+    // Every range over 20 % utilized has an alert: the /25 below, at 40 of 128, has one.
+    ipam.set_range_thresholds(pb::SetRangeThresholdsParams {
+        range_id: 0,
+        under_percent: None,
+        over_percent: Some(20),
+    })
+    .await
+    .expect("set thresholds");
     for host in 1..=40 {
         ipam.create_address(pb::CreateAddressParams {
             address: format!("192.168.10.{host}"),
@@ -238,10 +246,11 @@ async fn the_dashboard_shows_an_operation_live() {
     check.expect_ready(Duration::from_secs(90));
 
     let mut ops = server.ops().await;
+    let before = server.head().await.durable_seq;
     let op = start(&mut ops, many_ranges(ITEMS))
         .await
         .expect("start the operation");
-    check.send(&format!("{} {ITEMS}", op.id));
+    check.send(&format!("{} {ITEMS} {before}", op.id));
 
     let (status, report) = check.finish(Duration::from_secs(180));
     if !status.success() {
@@ -281,6 +290,23 @@ async fn the_dashboard_shows_an_operation_live() {
     let story = field(&report, "story");
     for event in ["BlockCreated", "RangeCreated", "AddressCreated"] {
         assert!(story.contains(event), "{event} in the story {story}: {report}");
+    }
+
+    // The browsing panels: the tree down to a range's addresses, its alert, the trend, the
+    // operation's page and the time slider.
+    assert!(field(&report, "tree_roots").contains("192.168.10.0/24"), "{report}");
+    assert_eq!(field(&report, "range_addresses"), "40", "{report}");
+    assert_eq!(field(&report, "range_alert"), "over-utilized", "{report}");
+    assert!(field(&report, "range_path").contains("192.168.10.0/24"), "{report}");
+    assert_ne!(field(&report, "trend_points"), "0", "{report}");
+    assert_eq!(field(&report, "alerts"), "1", "{report}");
+    assert_eq!(field(&report, "operation_params"), "CreateRanges", "{report}");
+    assert_ne!(field(&report, "operation_events"), "0", "{report}");
+    assert_eq!(field(&report, "past_label"), format!("as of event {before}"), "{report}");
+    for name in ["story", "tree", "trend", "range", "alerts", "operation", "time"] {
+        let png = std::fs::read(screenshot.with_file_name(format!("dashboard-{name}.png")))
+            .unwrap_or_else(|e| panic!("the {name} panel's screenshot: {e}"));
+        assert!(png.starts_with(b"\x89PNG"), "{name}");
     }
 
     // The server agrees with what the page showed.

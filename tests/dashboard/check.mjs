@@ -33,6 +33,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox'],
 });
 let failed = false;
+// The wait in progress, named in the failure.
+let step = 'start';
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
@@ -42,10 +44,12 @@ try {
 
   await page.goto(url);
   // Signed out, the page shows the sign-in form and nothing of the server.
+  step = "await page.waitForSelector('#login:not([hidden])', WAIT);";
   await page.waitForSelector('#login:not([hidden])', WAIT);
   if (await page.isVisible('#main')) throw new Error('the tables show before signing in');
   await page.fill('#token', process.env.IPAM_TOKEN ?? '');
   await page.click('#login-form button[type="submit"]');
+  step = 'await page.waitForSelector(\'body[data-connected="true"]\', WAIT);';
   await page.waitForSelector('body[data-connected="true"]', WAIT);
   if ((await page.evaluate(() => document.cookie)).includes('ipam_session')) {
     throw new Error('the session cookie is readable by the page (it must be HttpOnly)');
@@ -58,8 +62,8 @@ try {
   });
   console.log('ready');
 
-  const [id, items] = (await readLine()).split(/\s+/).map(Number);
-  if (!Number.isInteger(id) || !Number.isInteger(items)) throw new Error('expected "<operation id> <items>" on stdin');
+  const [id, items, before] = (await readLine()).split(/\s+/).map(Number);
+  if (![id, items, before].every(Number.isInteger)) throw new Error('expected "<operation id> <items> <seq before it>" on stdin');
   const row = `#ops tr[data-op-id="${id}"]`;
 
   // Every percentage the row shows on its way to 100.
@@ -79,7 +83,9 @@ try {
     note();
   }, row);
 
+  step = 'await page.waitForSelector(`${row}[data-state="SUCCEEDED"][data-percent="100"]`, WAIT);';
   await page.waitForSelector(`${row}[data-state="SUCCEEDED"][data-percent="100"]`, WAIT);
+  step = 'waitForFunction ({ row, items }) => {';
   await page.waitForFunction(
     ({ row, items }) => {
       const results = document.querySelector(`${row} .results`);
@@ -88,7 +94,9 @@ try {
     { row, items },
     WAIT,
   );
+  step = 'await page.waitForSelector(`#events tr[data-op="${id}"]`, WAIT);';
   await page.waitForSelector(`#events tr[data-op="${id}"]`, WAIT);
+  step = 'waitForFunction (items) => Number(document.querySelector(\'#counts [data-table="ranges"]\')?';
   await page.waitForFunction(
     (items) => Number(document.querySelector('#counts [data-table="ranges"]')?.dataset.rows) >= items,
     items,
@@ -97,11 +105,13 @@ try {
 
   // tests/dashboard.rs made a DHCP server whose control socket does not exist: its failed
   // push shows, in the reconciler's words.
+  step = 'await page.waitForSelector(\'#dhcp-servers tr[data-push="failed"]\', WAIT);';
   await page.waitForSelector('#dhcp-servers tr[data-push="failed"]', WAIT);
   // An address's story, from the search box: tests/dashboard.rs made 192.168.10.7 inside
   // the block 192.168.10.0/24 and the range 192.168.10.0/25.
   await page.fill('#story-q', '192.168.10.7');
   await page.click('#story-form button[type="submit"]');
+  step = "await page.waitForFunction(() => Number(document.getElementById('story-card').dataset.even";
   await page.waitForFunction(() => Number(document.getElementById('story-card').dataset.events) >= 3, null, WAIT);
   const story = await page.evaluate(() =>
     [...document.querySelectorAll('#story tr .event-name')].map((n) => n.textContent).join(' '),
@@ -142,11 +152,76 @@ try {
   );
   seen.story = story;
   await page.screenshot({ path: screenshot, fullPage: true });
+
+  // One screenshot per panel: <screenshot>-<panel>.png.
+  const panel = async (selector, name) => page.locator(selector).screenshot({ path: screenshot.replace(/\.png$/, `-${name}.png`) });
+  await panel('#story-card', 'story');
+  // The address space as a tree: the roots, a block's ranges (and its trend), a range's addresses.
+  step = 'await page.waitForSelector(\'#tree tr[data-kind="block"]\', WAIT);';
+  await page.waitForSelector('#tree tr[data-kind="block"]', WAIT);
+  seen.tree_roots = await page.evaluate(() =>
+    [...document.querySelectorAll('#tree tr[data-kind="block"] .object')].map((n) => n.textContent).join(' '),
+  );
+  const lab = await page.evaluate(
+    () => [...document.querySelectorAll('#tree tr[data-kind="block"]')].find((tr) => tr.querySelector('.object').textContent === '192.168.10.0/24')?.dataset.id,
+  );
+  if (!lab) throw new Error(`192.168.10.0/24 is not among the roots: ${seen.tree_roots}`);
+  await page.click(`#tree tr[data-kind="block"][data-id="${lab}"]`);
+  step = 'await page.waitForSelector(\'#tree tr[data-kind="range"]\', WAIT);';
+  await page.waitForSelector('#tree tr[data-kind="range"]', WAIT);
+  step = "await page.waitForFunction(() => Number(document.getElementById('trend-card').dataset.poin";
+  await page.waitForFunction(() => Number(document.getElementById('trend-card').dataset.points) > 0, null, WAIT);
+  seen.trend_points = await page.evaluate(() => Number(document.getElementById('trend-card').dataset.points));
+  await panel('#tree-card', 'tree');
+  await panel('#trend-card', 'trend');
+  await page.click('#tree tr[data-kind="range"]');
+  step = 'await page.waitForFunction(() => document.querySelectorAll(\'#tree tr[data-kind="address"]\'';
+  await page.waitForFunction(() => document.querySelectorAll('#tree tr[data-kind="address"]').length >= 40, null, WAIT);
+  seen.range_addresses = await page.evaluate(() => document.querySelectorAll('#tree tr[data-kind="address"]').length);
+  seen.range_alert = await page.evaluate(() => document.querySelector('#tree-node .pill.alert')?.textContent ?? '');
+  seen.range_path = await page.evaluate(() => document.getElementById('tree-path').textContent);
+  await panel('#tree-card', 'range');
+  step = 'await page.waitForSelector(\'#alerts tr[data-level="over"]\', WAIT);';
+  await page.waitForSelector('#alerts tr[data-level="over"]', WAIT);
+  seen.alerts = await page.evaluate(() => Number(document.getElementById('alerts-card').dataset.alerts));
+  await panel('#alerts-card', 'alerts');
+
+  // The operation's page: its parameters and the events it committed.
+  await page.click(row);
+  step = "await page.waitForFunction(() => Number(document.getElementById('detail').dataset.events) ";
+  await page.waitForFunction(() => Number(document.getElementById('detail').dataset.events) > 0, null, WAIT);
+  seen.operation_params = (await page.textContent('#detail-params')).split('(')[0].trim();
+  seen.operation_events = await page.evaluate(() => document.querySelectorAll('#detail-events tr').length);
+  await panel('#detail', 'operation');
+
+  // The time slider: as of the event before the operation, the tree and the tables show
+  // the plan without its ranges; back to now, with them.
+  await page.evaluate((seq) => {
+    const slider = document.getElementById('at');
+    slider.value = seq;
+    slider.dispatchEvent(new Event('change'));
+  }, before);
+  step = 'await page.waitForSelector(`#tree-card[data-live="false"][data-position="${before}"]`, WAI';
+  await page.waitForSelector(`#tree-card[data-live="false"][data-position="${before}"]`, WAIT);
+  step = 'await page.waitForFunction(() => document.querySelector(\'#counts [data-table="ranges"]\')?.';
+  await page.waitForFunction(() => document.querySelector('#counts [data-table="ranges"]')?.dataset.rows === '1', null, WAIT);
+  seen.past_ranges = 1;
+  seen.past_label = (await page.textContent('#at-label')).replace(/,/g, '');
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-time.png'), fullPage: true });
+  await page.click('#at-live');
+  step = 'await page.waitForSelector(\'#tree-card[data-live="true"]\', WAIT);';
+  await page.waitForSelector('#tree-card[data-live="true"]', WAIT);
+    step = "back to now: the counts show the operation's ranges again";
+  await page.waitForFunction(
+    (items) => Number(document.querySelector('#counts [data-table="ranges"]')?.dataset.rows) > items,
+    items,
+    WAIT,
+  );
   if (problems.length) throw new Error(problems.join('\n'));
   console.log(JSON.stringify(seen));
 } catch (e) {
   failed = true;
-  console.error(`dashboard check failed: ${e.stack ?? e}`);
+  console.error(`dashboard check failed at ${step}: ${e.stack ?? e}`);
 } finally {
   await browser.close();
 }

@@ -59,12 +59,12 @@ impl From<ipam_core::fault::Fault> for ApiError {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> ApiError {
     ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
 }
 
 /// A non-negative integer query parameter (`?limit=20`), at most `max`.
-fn query_number(query: Option<&str>, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+pub(super) fn query_number(query: Option<&str>, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
     let value = query
         .unwrap_or_default()
         .split('&')
@@ -83,7 +83,7 @@ fn query_number(query: Option<&str>, name: &str, default: usize, max: usize) -> 
 }
 
 /// Protobuf enum names without their type prefix: `OPERATION_STATE_RUNNING` -> `RUNNING`.
-fn short_name(name: &'static str, prefix: &str) -> &'static str {
+pub(super) fn short_name(name: &'static str, prefix: &str) -> &'static str {
     name.strip_prefix(prefix).unwrap_or(name)
 }
 
@@ -241,7 +241,7 @@ pub struct EventRow {
     pub principal: String,
 }
 
-fn event_row(r: &StoredRecord) -> EventRow {
+pub(super) fn event_row(r: &StoredRecord) -> EventRow {
     let (name, summary) = match event_codec::decode(r.schema_version as u32, &r.payload) {
         Ok(event) => (event.name(), event.summary()),
         Err(e) => ("Undecodable", format!("does not decode: {e}")),
@@ -441,7 +441,7 @@ fn count(s: &Tables, table: Table) -> (&'static str, &'static str, usize) {
     }
 }
 
-fn tables_view(s: &Tables) -> TablesView {
+pub(super) fn tables_view(s: &Tables) -> TablesView {
     let tables = Table::ALL
         .iter()
         .map(|&t| {

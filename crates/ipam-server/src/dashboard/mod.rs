@@ -13,6 +13,7 @@
 //! * `/metrics`: Prometheus text for a scraper (`metrics.rs`), beside the page.
 
 mod api;
+mod browse;
 mod metrics;
 pub mod session;
 mod stream;
@@ -42,6 +43,7 @@ pub struct Dashboard {
 /// Every route of the dashboard's HTTP server.
 pub fn router(dashboard: Dashboard) -> Router {
     let api = api::routes()
+        .merge(browse::routes())
         .merge(stream::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             dashboard.clone(),
@@ -82,6 +84,10 @@ fn assets() -> Router<Dashboard> {
         .route(
             "/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/app.js")) }),
+        )
+        .route(
+            "/browse.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/browse.js")) }),
         )
         .route(
             "/style.css",

@@ -14,7 +14,8 @@ const state = {
   ops: new Map(), // id -> operation row (as the server sent it)
   results: new Map(), // id -> item counts of a finished operation
   events: [], // oldest first
-  tables: null,
+  tables: null, // what the tables card shows (the past, with the time slider)
+  liveTables: null, // the newest from the stream
   head: 0,
   selected: null,
   rate: [],
@@ -252,6 +253,7 @@ async function loadDetail(id) {
       return tr;
     }),
   );
+  loadCommitted(id);
   const shown = detail.items.length;
   $('detail-more').textContent = shown < detail.items_total ? `Showing the first ${number(shown)} of ${number(detail.items_total)} items.` : '';
 }
@@ -327,7 +329,7 @@ $('story-form').addEventListener('submit', async (event) => {
 function drawTables() {
   const t = state.tables;
   if (!t) return;
-  $('tables-position').textContent = `at event ${number(t.position)}`;
+  $('tables-position').textContent = `${browse.at ? 'as of' : 'at'} event ${number(t.position)}`;
   $('counts').replaceChildren(
     ...t.tables.map((c) => {
       const box = el('div', c.rows ? 'count-box' : 'count-box zero', el('strong', null, number(c.rows)), el('span', null, c.label));
@@ -456,17 +458,24 @@ function follow() {
     state.events = [];
     mergeOperations(hello.operations);
     mergeEvents(hello.events);
-    state.tables = hello.tables;
+    state.liveTables = hello.tables;
+    if (!browse.at) state.tables = hello.tables;
     state.head = Math.max(state.head, hello.tables.position);
-    redraw('ops', 'events', 'tables', 'head');
+    redraw('ops', 'events', 'tables', 'head', 'slider');
+    browseRefresh();
     connected(true, `live · v${hello.version}`);
   });
   on('operations', mergeOperations);
   on('events', mergeEvents);
   on('tables', (tables) => {
-    state.tables = tables;
     state.head = Math.max(state.head, tables.position);
-    redraw('tables', 'head');
+    redraw('head', 'slider');
+    // While the time slider shows the past, the tables card shows it too.
+    state.liveTables = tables;
+    if (browse.at) return;
+    state.tables = tables;
+    redraw('tables');
+    browseLiveChange();
   });
   on('signed_out', (why) => {
     source.close();
@@ -526,5 +535,8 @@ $('sign-out').addEventListener('click', async () => {
   location.reload();
 });
 
-window.addEventListener('resize', () => redraw('tables'));
+window.addEventListener('resize', () => {
+  redraw('tables');
+  drawBrowse();
+});
 start();
