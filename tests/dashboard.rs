@@ -294,15 +294,25 @@ async fn the_dashboard_shows_an_operation_live() {
 
     // The browsing panels: the tree down to a range's addresses, its alert, the trend, the
     // operation's page and the time slider.
-    assert!(field(&report, "tree_roots").contains("192.168.10.0/24"), "{report}");
+    assert!(
+        field(&report, "tree_roots").contains("192.168.10.0/24"),
+        "{report}"
+    );
     assert_eq!(field(&report, "range_addresses"), "40", "{report}");
     assert_eq!(field(&report, "range_alert"), "over-utilized", "{report}");
-    assert!(field(&report, "range_path").contains("192.168.10.0/24"), "{report}");
+    assert!(
+        field(&report, "range_path").contains("192.168.10.0/24"),
+        "{report}"
+    );
     assert_ne!(field(&report, "trend_points"), "0", "{report}");
     assert_eq!(field(&report, "alerts"), "1", "{report}");
     assert_eq!(field(&report, "operation_params"), "CreateRanges", "{report}");
     assert_ne!(field(&report, "operation_events"), "0", "{report}");
-    assert_eq!(field(&report, "past_label"), format!("as of event {before}"), "{report}");
+    assert_eq!(
+        field(&report, "past_label"),
+        format!("as of event {before}"),
+        "{report}"
+    );
     for name in ["story", "tree", "trend", "range", "alerts", "operation", "time"] {
         let png = std::fs::read(screenshot.with_file_name(format!("dashboard-{name}.png")))
             .unwrap_or_else(|e| panic!("the {name} panel's screenshot: {e}"));

@@ -64,7 +64,12 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// A non-negative integer query parameter (`?limit=20`), at most `max`.
-pub(super) fn query_number(query: Option<&str>, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+pub(super) fn query_number(
+    query: Option<&str>,
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
     let value = query
         .unwrap_or_default()
         .split('&')

@@ -212,7 +212,10 @@ fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result
     let (selected, path, family) = match node {
         None => (None, Vec::new(), Family::V4),
         Some(Owner::Block(id)) => {
-            let found = s.blocks.get(id).ok_or_else(|| not_found(format!("block {id} (at this position)")))?;
+            let found = s
+                .blocks
+                .get(id)
+                .ok_or_else(|| not_found(format!("block {id} (at this position)")))?;
             let mut chain = s.blocks.ancestry(id);
             chain.reverse();
             chain.pop();
@@ -220,7 +223,10 @@ fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result
             (block_node(s, id), path, found.block.family())
         }
         Some(Owner::Range(id)) => {
-            let found = s.ranges.get(id).ok_or_else(|| not_found(format!("range {id} (at this position)")))?;
+            let found = s
+                .ranges
+                .get(id)
+                .ok_or_else(|| not_found(format!("range {id} (at this position)")))?;
             let mut chain = s.blocks.ancestry(found.range.parent_block);
             chain.reverse();
             let path = chain.into_iter().filter_map(|b| block_node(s, b)).collect();
@@ -238,7 +244,8 @@ fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result
             points
                 .into_iter()
                 .map(|p| {
-                    let u = render::utilization(family, p.figures.total, p.figures.assigned, p.figures.utilized);
+                    let u =
+                        render::utilization(family, p.figures.total, p.figures.assigned, p.figures.utilized);
                     TrendPoint {
                         start_unix_ms: i64::from(p.start_hour) * 3_600_000,
                         percent_assigned: u.percent_assigned,
@@ -283,7 +290,11 @@ fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result
     })
 }
 
-fn trend_points(samples: &[ipam_core::tables::trends::Sample], from: u32, to: u32) -> (Vec<ipam_core::tables::trends::TrendPoint>, bool) {
+fn trend_points(
+    samples: &[ipam_core::tables::trends::Sample],
+    from: u32,
+    to: u32,
+) -> (Vec<ipam_core::tables::trends::TrendPoint>, bool) {
     trend(samples, Step::Day, from, to, TREND_DAYS + 1)
 }
 
@@ -341,7 +352,10 @@ async fn committed(State(d): State<Dashboard>, Path(id): Path<u64>) -> Result<Js
         Ok(p) => format!("{p:#?}"),
         Err(e) => format!("(does not decode: {})", e.message),
     };
-    let (first, last) = (op.first_event_seq, op.last_event_seq.min(d.app.engine.durable_seq()));
+    let (first, last) = (
+        op.first_event_seq,
+        op.last_event_seq.min(d.app.engine.durable_seq()),
+    );
     let mut events = Vec::new();
     let mut more_events = false;
     if first != 0 && last >= first {
