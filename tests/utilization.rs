@@ -142,32 +142,20 @@ async fn bad_trend_requests_name_their_field() {
     let block = created_id(ipam.create_block(block_params("10.0.0.0/16")).await);
     let good = ask(Owner::BlockId(block), pb::TrendStep::Day);
     let cases = [
-        (
-            pb::UtilizationHistoryRequest {
-                owner: None,
-                ..good.clone()
-            },
-            "owner",
-        ),
+        (pb::UtilizationHistoryRequest { owner: None, ..good }, "owner"),
         (ask(Owner::BlockId(0), pb::TrendStep::Day), "block_id"),
-        (
-            pb::UtilizationHistoryRequest {
-                step: 9,
-                ..good.clone()
-            },
-            "step",
-        ),
+        (pb::UtilizationHistoryRequest { step: 9, ..good }, "step"),
         (
             pb::UtilizationHistoryRequest {
                 limit: 20_000,
-                ..good.clone()
+                ..good
             },
             "limit",
         ),
         (
             pb::UtilizationHistoryRequest {
                 from_unix_ms: -1,
-                ..good.clone()
+                ..good
             },
             "from_unix_ms",
         ),
@@ -175,14 +163,14 @@ async fn bad_trend_requests_name_their_field() {
             pb::UtilizationHistoryRequest {
                 from_unix_ms: 2_000,
                 to_unix_ms: 1_000,
-                ..good.clone()
+                ..good
             },
             "from_unix_ms",
         ),
         (
             pb::UtilizationHistoryRequest {
                 family: pb::AddressFamily::Ipv6 as i32,
-                ..good.clone()
+                ..good
             },
             "family",
         ),
