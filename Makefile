@@ -2,6 +2,8 @@
 CARGO ?= cargo
 
 BENCH ?=
+# How long every test together may run before `make test` calls it hung (a warm run takes ~6 min).
+TEST_TIMEOUT ?= 40m
 
 .PHONY: run test soak bench bench-smoke browser-deps browser-packages kea-deps build fmt lint clean
 
@@ -23,7 +25,10 @@ test: kea-deps $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
-	$(CARGO) test --workspace
+	@# A hung test fails the run by name here instead of using up CI's whole time.
+	timeout -k 30s $(TEST_TIMEOUT) $(CARGO) test --workspace || { rc=$$?; \
+		[ $$rc -ne 124 ] || echo "make test: cargo test ran past $(TEST_TIMEOUT): the last test named above hangs"; \
+		exit $$rc; }
 	$(MAKE) bench-smoke
 
 ## soak: the core's property tests (every append applies, the rules against their oracles) with
