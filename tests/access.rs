@@ -179,7 +179,9 @@ async fn call_empty(conn: Conn, service: &str, method: &str, streams: bool) -> R
         // The response headers are enough: a refused stream answers with its status alone,
         // and an accepted one may rightly stay quiet (WatchAlerts with no alert yet), so
         // waiting for a first message could wait forever.
-        grpc.server_streaming(tonic::Request::new(()), path, codec).await.map(|_| ())
+        grpc.server_streaming(tonic::Request::new(()), path, codec)
+            .await
+            .map(|_| ())
     } else {
         grpc.unary(tonic::Request::new(()), path, codec).await.map(|_| ())
     }
