@@ -218,22 +218,34 @@ pub fn permille(utilized: u128, total: u128) -> u32 {
     (u * 1000 / t.max(1)).min(1000) as u32
 }
 
+/// `utilized / total` against `pct / 100`, exactly for every u128 (IPv6 spans overflow
+/// the plain cross-multiplication `utilized * 100` against `pct * total`). With
+/// `total = 100 q + r`: `100 utilized - pct total = 100 (utilized - pct q) - pct r`, and
+/// neither side of that overflows unless the answer is already plain.
+fn share_against(utilized: u128, total: u128, pct: u8) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let pct = u128::from(pct);
+    let (q, r) = (total / 100, total % 100);
+    let Some(pq) = pct.checked_mul(q) else {
+        return Ordering::Less; // pct q > u128::MAX >= utilized
+    };
+    if utilized < pq {
+        return Ordering::Less;
+    }
+    match (utilized - pq).checked_mul(100) {
+        Some(lhs) => lhs.cmp(&(pct * r)),
+        None => Ordering::Greater, // past u128::MAX, far above pct r < 25,500
+    }
+}
+
 /// The level of a figure against `t`: over wins when both hold (an over threshold below
 /// the under one is refused by the delegate anyway).
 pub fn level(utilized: u128, total: u128, t: Thresholds) -> Option<Level> {
     if total == 0 {
         return None;
     }
-    // Compared exactly: utilized / total > over / 100 <=> utilized * 100 > over * total.
-    let scaled = |v: u128, by: u128| v.checked_mul(by);
-    let above = |pct: u8| match (scaled(utilized, 100), scaled(total, u128::from(pct))) {
-        (Some(a), Some(b)) => a > b,
-        _ => permille(utilized, total) > u32::from(pct) * 10,
-    };
-    let below = |pct: u8| match (scaled(utilized, 100), scaled(total, u128::from(pct))) {
-        (Some(a), Some(b)) => a < b,
-        _ => permille(utilized, total) < u32::from(pct) * 10,
-    };
+    let above = |pct: u8| share_against(utilized, total, pct).is_gt();
+    let below = |pct: u8| share_against(utilized, total, pct).is_lt();
     if t.over.is_some_and(above) {
         Some(Level::Over)
     } else if t.under.is_some_and(below) {
@@ -332,22 +344,41 @@ mod tests {
     }
 
     proptest! {
+        /// The oracle finds, by walking up from zero, the least number of used addresses that
+        /// is over (or at least) a percentage of the total, in floating point (exact at these
+        /// sizes), and compares `utilized` with it: a different road from `share_against`.
         #[test]
-        fn levels_match_a_rational_brute_force(utilized in 0u64..10_000, extra in 0u64..10_000, under in 0u8..=100, over in 0u8..=100) {
+        fn levels_match_counting(utilized in 0u64..10_000, extra in 0u64..10_000, under in 0u8..=100, over in 0u8..=100) {
             let total = utilized + extra;
             let got = level(utilized.into(), total.into(), t(Some(under), Some(over)));
-            let pct = |p: u8| f64::from(p) / 100.0;
-            let share = if total == 0 { 0.0 } else { utilized as f64 / total as f64 };
+            let least = |p: u8, strict: bool| {
+                (0..=total + 1)
+                    .find(|&u| {
+                        let (a, b) = (u as f64 * 100.0, f64::from(p) * total as f64);
+                        if strict { a > b } else { a >= b }
+                    })
+                    .unwrap()
+            };
             let want = if total == 0 {
                 None
-            } else if utilized * 100 > u64::from(over) * total {
+            } else if utilized >= least(over, true) {
                 Some(Level::Over)
-            } else if utilized * 100 < u64::from(under) * total {
+            } else if utilized < least(under, false) {
                 Some(Level::Under)
             } else {
                 None
             };
-            prop_assert_eq!(got, want, "share {} under {} over {}", share, pct(under), pct(over));
+            prop_assert_eq!(got, want, "{}/{} under {} over {}", utilized, total, under, over);
+        }
+
+        /// Scaling both figures keeps the share, so the level, also where the plain
+        /// cross-multiplication would overflow (spans of IPv6).
+        #[test]
+        fn huge_figures_are_judged_like_small_ones(utilized in 0u64..10_000, extra in 1u64..10_000, shift in 100u32..=112, under in 0u8..=100, over in 0u8..=100) {
+            let total = u128::from(utilized + extra);
+            let both = t(Some(under), Some(over));
+            let small = level(utilized.into(), total, both);
+            prop_assert_eq!(level(u128::from(utilized) << shift, total << shift, both), small);
         }
     }
 }

@@ -12,6 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use ipam_core::addr::Family;
 use ipam_core::ids::Table;
 use ipam_core::tables::State as Tables;
 use ipam_jobs::OpSummary;
@@ -377,13 +378,32 @@ pub struct BlockUse {
     pub description: String,
     pub child_blocks: u32,
     pub ranges: u32,
-    /// `address`, or `/64` for IPv6 blocks larger than 2^64 addresses.
+    #[serde(flatten)]
+    pub utilization: Use,
+}
+
+/// How much of a block, range or space is used, as the pages show it.
+#[derive(Serialize, Clone, Debug)]
+pub struct Use {
+    /// `address`, or `/64` for IPv6 spans larger than 2^64 addresses.
     pub unit: String,
     pub total: u64,
     pub assigned: u64,
     pub utilized: u64,
     pub percent_assigned: f64,
     pub percent_utilized: f64,
+}
+
+pub fn use_of(family: Family, (total, assigned, utilized): (u128, u128, u128)) -> Use {
+    let u = render::utilization(family, total, assigned, utilized);
+    Use {
+        unit: u.unit,
+        total: u.total,
+        assigned: u.assigned,
+        utilized: u.utilized,
+        percent_assigned: u.percent_assigned,
+        percent_utilized: u.percent_utilized,
+    }
 }
 
 /// One DHCP server and what IPAM knows of the real one behind it.
@@ -462,7 +482,6 @@ pub(super) fn tables_view(s: &Tables) -> TablesView {
         .take(MAX_BLOCKS + 1)
         .map(|e| {
             let b = &e.block;
-            let u = render::utilization(b.family(), b.span().size(), e.stats.assigned, e.stats.utilized);
             BlockUse {
                 id: b.id.0,
                 network: b.prefix.to_string(),
@@ -473,12 +492,7 @@ pub(super) fn tables_view(s: &Tables) -> TablesView {
                 description: b.description.clone(),
                 child_blocks: e.stats.child_blocks,
                 ranges: e.stats.ranges,
-                unit: u.unit,
-                total: u.total,
-                assigned: u.assigned,
-                utilized: u.utilized,
-                percent_assigned: u.percent_assigned,
-                percent_utilized: u.percent_utilized,
+                utilization: use_of(b.family(), (b.span().size(), e.stats.assigned, e.stats.utilized)),
             }
         })
         .collect();

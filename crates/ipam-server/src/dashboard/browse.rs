@@ -6,7 +6,9 @@
 //! slider), rendered like the live ones.
 
 use super::Dashboard;
-use super::api::{ApiError, EventRow, TablesView, event_row, query_number, tables_view, unavailable};
+use super::api::{
+    ApiError, EventRow, TablesView, Use, event_row, query_number, tables_view, unavailable, use_of,
+};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -35,28 +37,6 @@ pub fn routes() -> Router<Dashboard> {
     Router::new()
         .route("/browse", get(browse))
         .route("/operations/{id}/committed", get(committed))
-}
-
-#[derive(Serialize)]
-struct Use {
-    unit: String,
-    total: u64,
-    assigned: u64,
-    utilized: u64,
-    percent_assigned: f64,
-    percent_utilized: f64,
-}
-
-fn use_of(family: Family, (total, assigned, utilized): (u128, u128, u128)) -> Use {
-    let u = render::utilization(family, total, assigned, utilized);
-    Use {
-        unit: u.unit,
-        total: u.total,
-        assigned: u.assigned,
-        utilized: u.utilized,
-        percent_assigned: u.percent_assigned,
-        percent_utilized: u.percent_utilized,
-    }
 }
 
 fn alert_of(s: &Tables, owner: Owner) -> Option<&'static str> {

@@ -27,7 +27,8 @@ fn owner_pb(owner: Owner) -> (pb::ThresholdTarget, u64) {
     match owner {
         Owner::Block(id) => (pb::ThresholdTarget::Block, id.0),
         Owner::Range(id) => (pb::ThresholdTarget::Range, id.0),
-        // Spaces have no thresholds, so no alerts.
+        // Never met: `ThresholdTable::effective` is None for a space, so `judge_alerts`
+        // raises no alert for one.
         Owner::Space(id, _) => (pb::ThresholdTarget::EveryBlock, id.0),
     }
 }
