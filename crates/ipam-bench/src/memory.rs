@@ -1,6 +1,7 @@
 //! Memory of the projection: bytes of resident memory per range and per address record,
 //! measured in a fresh process that builds only the tables (no log) and reports how much
-//! its RSS grew per row. Allocator overhead and index nodes are included.
+//! its RSS grew per row. Allocator overhead, index nodes and each row's utilization series
+//! are included.
 
 use crate::Scale;
 use crate::address_space::{Rng, random_range, workload_blocks};
@@ -22,12 +23,21 @@ fn rss_bytes() -> u64 {
         * 1024
 }
 
+/// Runs each operation as one append closed a second after the one before, as the
+/// committer closes them, so every row's utilization series is counted too.
 fn run(state: &mut State, ops: impl Iterator<Item = OperationParams>) {
     let mut log = Vec::new();
     for p in ops {
         let _ = exec::run(state, &p, &mut log);
         log.clear();
+        state.close_append(next_commit_us());
     }
+}
+
+fn next_commit_us() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static AT: AtomicI64 = AtomicI64::new(1_767_225_600_000_000); // 2026-01-01
+    AT.fetch_add(1_000_000, Ordering::Relaxed)
 }
 
 /// In the child: build `n` rows of `kind` and print the RSS growth per row.

@@ -25,7 +25,8 @@ const MAGIC: &[u8; 8] = b"IPAMSNAP";
 /// 2: assigned and utilized count distinct addresses; a space's figures are its root
 /// blocks'. 3: the access tables (scopes, roles, policies, tokens, object scopes). 4: DHCP
 /// servers have a control endpoint, and the reconciler's push outcomes. 5: utilization series.
-pub const SNAPSHOT_FORMAT: u32 = 5;
+/// 6: a series keeps its newest sample encoded with the rest.
+pub const SNAPSHOT_FORMAT: u32 = 6;
 const HEADER: usize = 8 + 4 + 4 + 16;
 /// The newest snapshots always kept (the newest, and one to fall back on).
 const KEEP: usize = 2;

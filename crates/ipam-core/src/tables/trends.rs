@@ -55,40 +55,65 @@ pub const HOURLY_DAYS: u32 = 35;
 /// (a decode and re-encode of the series) happens at most once a week per owner.
 const MERGE_SLACK_DAYS: u32 = 7;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// One owner's samples, every one of them varint-encoded in one buffer: a million ranges
+/// that never change cost a few bytes each beyond their map entry, not a 64-byte `Sample`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Series {
-    /// Every sample before `last`, oldest first, as varints (hour, total, assigned, utilized).
-    past: Vec<u8>,
-    /// The hour of the oldest hourly (unmerged) sample in `past`, or of `last` when none.
+    /// Every sample, oldest first, as varints (hour, total, assigned, utilized).
+    bytes: Vec<u8>,
+    /// Where the newest sample starts; it is still replaced by changes within its hour.
+    last_at: u32,
+    /// The hour of the oldest hourly (unmerged) sample.
     hourly_from: u32,
-    /// The newest sample, still replaced by changes within its hour.
-    last: Sample,
 }
 
 impl Series {
-    fn record(&mut self, sample: Sample) {
-        if sample.hour <= self.last.hour {
-            // The same hour (or a clock that went back: the log's order wins).
-            self.last = Sample {
-                hour: self.last.hour,
-                ..sample
-            };
-            return;
-        }
-        encode(&mut self.past, &self.last);
-        self.last = sample;
-        let cutoff = sample.hour.saturating_sub(HOURLY_DAYS * 24);
-        if self.hourly_from + MERGE_SLACK_DAYS * 24 < cutoff {
-            self.merge_before(cutoff - cutoff % 24);
-        } else if self.past.is_empty() {
-            self.hourly_from = sample.hour;
+    fn new(first: Sample) -> Series {
+        let mut bytes = Vec::new();
+        encode(&mut bytes, &first);
+        bytes.shrink_to_fit();
+        Series {
+            bytes,
+            last_at: 0,
+            hourly_from: first.hour,
         }
     }
 
-    /// Keeps one sample per day (its last) for the samples before hour `cutoff`.
+    fn last(&self) -> Sample {
+        Decoder {
+            bytes: &self.bytes[self.last_at as usize..],
+        }
+        .next()
+        .expect("a series holds at least one sample")
+    }
+
+    fn record(&mut self, sample: Sample) {
+        let last = self.last();
+        if sample.hour <= last.hour {
+            // The same hour (or a clock that went back: the log's order wins).
+            self.bytes.truncate(self.last_at as usize);
+            encode(
+                &mut self.bytes,
+                &Sample {
+                    hour: last.hour,
+                    ..sample
+                },
+            );
+            return;
+        }
+        self.last_at = u32::try_from(self.bytes.len()).expect("a series stays far below 4 GiB");
+        encode(&mut self.bytes, &sample);
+        let cutoff = sample.hour.saturating_sub(HOURLY_DAYS * 24);
+        if self.hourly_from + MERGE_SLACK_DAYS * 24 < cutoff {
+            self.merge_before(cutoff - cutoff % 24);
+        }
+    }
+
+    /// Keeps one sample per day (its last) for the samples before hour `cutoff`, which is
+    /// always before the newest sample's.
     fn merge_before(&mut self, cutoff: u32) {
-        let old = std::mem::take(&mut self.past);
-        let samples = decode_all(&old);
+        let samples = decode_all(&self.bytes);
+        self.bytes.clear();
         let mut i = 0;
         while i < samples.len() {
             let mut s = samples[i];
@@ -101,18 +126,20 @@ impl Series {
                     s = samples[i];
                 }
             }
-            encode(&mut self.past, &s);
+            self.last_at = u32::try_from(self.bytes.len()).expect("a series stays far below 4 GiB");
+            encode(&mut self.bytes, &s);
             i += 1;
         }
+        let last_hour = samples.last().map_or(cutoff, |s| s.hour);
         self.hourly_from = samples
             .iter()
             .map(|s| s.hour)
             .find(|&h| h >= cutoff)
-            .unwrap_or(self.last.hour);
+            .unwrap_or(last_hour);
     }
 
     fn samples(&self) -> impl Iterator<Item = Sample> + '_ {
-        Decoder { bytes: &self.past }.chain(std::iter::once(self.last))
+        Decoder { bytes: &self.bytes }
     }
 }
 
@@ -300,18 +327,11 @@ impl State {
             // An owner created and removed within one append never had figures.
             let never_existed = (total, assigned, utilized) == (0, 0, 0) && !self.owner_exists(owner);
             match self.trends.series.get_mut(&owner) {
-                Some(series) if series.last.same_figures(&sample) => {}
+                Some(series) if series.last().same_figures(&sample) => {}
                 Some(series) => series.record(sample),
                 None if never_existed => {}
                 None => {
-                    self.trends.series.insert(
-                        owner,
-                        Series {
-                            past: Vec::new(),
-                            hourly_from: hour,
-                            last: sample,
-                        },
-                    );
+                    self.trends.series.insert(owner, Series::new(sample));
                 }
             }
         }
@@ -362,11 +382,7 @@ mod tests {
 
     #[test]
     fn one_sample_per_hour_holds_the_figures_at_its_end() {
-        let mut series = Series {
-            hourly_from: 10,
-            last: s(10, 1),
-            ..Series::default()
-        };
+        let mut series = Series::new(s(10, 1));
         series.record(s(10, 2));
         series.record(s(12, 3));
         series.record(s(12, 4));
@@ -405,7 +421,7 @@ mod tests {
         ) {
             let mut hour = 100_000;
             let mut full: Vec<Sample> = vec![s(hour, 0)];
-            let mut series = Series { hourly_from: hour, last: s(hour, 0), ..Series::default() };
+            let mut series = Series::new(s(hour, 0));
             for (gap, utilized) in changes {
                 hour += gap;
                 series.record(s(hour, utilized));
