@@ -410,7 +410,8 @@ async fn a_huge_operation_answers_within_a_default_clients_limit() {
     );
     assert!(failed.next_page_token.is_empty());
 
-    // A unary call of 100,000 items that succeeds answers a default client.
+    // A unary call of 100,000 items that succeeds answers a default client, though its
+    // parameters alone (with descriptions) are larger than the client's 4 MiB.
     let pb::operation_params::Params::CreateRanges(more) = many_ranges(HUGE) else {
         unreachable!()
     };
@@ -420,10 +421,15 @@ async fn a_huge_operation_answers_within_a_default_clients_limit() {
             .into_iter()
             .map(|r| pb::CreateRangeParams {
                 network: r.network.replacen("172.", "10.", 1),
+                description: format!("{}: rack 12, row 3, north hall", r.network),
                 ..r
             })
             .collect(),
     };
+    assert!(
+        prost::Message::encoded_len(&shifted) > 4 << 20,
+        "the parameters pass 4 MiB"
+    );
     let ok = ipam
         .create_ranges(shifted)
         .await
@@ -431,4 +437,60 @@ async fn a_huge_operation_answers_within_a_default_clients_limit() {
         .into_inner();
     assert_eq!(ok.item_counts.unwrap().succeeded, HUGE);
     assert_eq!((ok.items.len() as u32, ok.items_omitted), (100, HUGE - 100));
+    assert!(
+        ok.params.is_none() && ok.params_omitted,
+        "the parameters are left out, and it says so"
+    );
+    let got = ops
+        .get_operation(pb::GetOperationRequest {
+            id: ok.id,
+            include_items: true,
+        })
+        .await
+        .expect("GetOperation fits a default client")
+        .into_inner();
+    assert!(got.params_omitted && got.items.len() == 100);
+    let listed = ops
+        .list_operations(pb::ListOperationsRequest::default())
+        .await
+        .expect("ListOperations fits a default client")
+        .into_inner();
+    let huge = listed.operations.iter().find(|o| o.id == ok.id).expect("listed");
+    assert!(huge.params_omitted && huge.params.is_none());
+    let first = listed.operations.iter().find(|o| o.id == id).expect("listed");
+    assert!(first.params_omitted, "5,001 ranges are more than a list carries");
+
+    // Watched after it finished, by a default client: every item result, in order, in
+    // messages of at most a thousand, then the final status with the counts of all.
+    let mut stream = ops
+        .watch_operation(pb::WatchOperationRequest { id: ok.id })
+        .await
+        .expect("WatchOperation")
+        .into_inner();
+    let (mut next, mut messages) = (0u32, 0);
+    let last = loop {
+        let m = stream
+            .message()
+            .await
+            .expect("every message fits a default client")
+            .expect("a final message");
+        messages += 1;
+        assert!(m.items.len() <= 1000, "{} items in one message", m.items.len());
+        for item in &m.items {
+            assert_eq!(item.index, next, "in order, none skipped");
+            next += 1;
+        }
+        if m.done {
+            break m;
+        }
+    };
+    assert_eq!(next, HUGE);
+    assert!(messages >= HUGE / 1000, "{messages} messages");
+    let op = last.operation.expect("the final record");
+    assert_eq!(op.item_counts.expect("counts").succeeded, HUGE);
+    assert!(op.items.is_empty() && op.params_omitted);
+    assert!(
+        stream.message().await.expect("ends cleanly").is_none(),
+        "the final message is the last"
+    );
 }

@@ -339,6 +339,15 @@ impl Jobs {
             .ok_or_else(|| Fault::not_found("id", format!("operation {id}")))
     }
 
+    /// The operation's summary (no items, no parameters): for a running one without
+    /// copying its record.
+    pub fn summary(&self, id: u64) -> Result<OpSummary, Fault> {
+        if let Some(live) = self.live(id) {
+            return Ok(live.read(OpSummary::of));
+        }
+        Ok(OpSummary::of(&self.get(id)?))
+    }
+
     /// Operations in id order after `after`, filtered by state, kind (unspecified = any)
     /// and the principal that started them (empty = anyone).
     pub fn list(

@@ -176,6 +176,84 @@ pub fn plan_from_items(items: &[pb::ItemResult]) -> Plan {
 /// items still fits a default gRPC client's 4 MiB; ListOperationItems pages through all.
 pub const MAX_ANSWER_ITEMS: usize = 100;
 
+/// An answer about one operation carries its parameters up to this size encoded; a
+/// CreateRanges of 100,000 ranges with descriptions would not fit a default client.
+pub const MAX_ANSWER_PARAMS_BYTES: usize = 1 << 20;
+
+/// A ListOperations page carries an operation's parameters up to this size: a page of
+/// 1,000 operations stays a few MiB.
+pub const MAX_LISTED_PARAMS_BYTES: usize = 2 << 10;
+
+/// Leaves out parameters larger than `max` bytes encoded, and says so (`params_omitted`).
+pub fn bound_params(op: &mut pb::Operation, max: usize) {
+    if op.params.as_ref().is_some_and(|p| p.encoded_len() > max) {
+        op.params = None;
+        op.params_omitted = true;
+    }
+}
+
+/// A copy of `op` for WatchOperation's final message: without items (its watchers had
+/// them in earlier messages) and without parameters.
+pub fn final_record(op: &pb::Operation) -> pb::Operation {
+    // Destructured in full, so a new field of Operation cannot be forgotten here; the two
+    // that grow with the operation's size are not cloned.
+    let pb::Operation {
+        id,
+        kind,
+        state,
+        done,
+        percent,
+        items_total,
+        items_done,
+        items: _,
+        error,
+        result,
+        params,
+        request_id,
+        created_unix_ms,
+        started_unix_ms,
+        finished_unix_ms,
+        first_event_seq,
+        last_event_seq,
+        status_message,
+        dry_run,
+        start_log_position,
+        principal,
+        server_authority,
+        item_counts: _,
+        items_omitted,
+        params_omitted,
+    } = op;
+    pb::Operation {
+        id: *id,
+        kind: *kind,
+        state: *state,
+        done: *done,
+        percent: *percent,
+        items_total: *items_total,
+        items_done: *items_done,
+        items: Vec::new(),
+        error: error.clone(),
+        result: result.clone(),
+        params: None,
+        request_id: request_id.clone(),
+        created_unix_ms: *created_unix_ms,
+        started_unix_ms: *started_unix_ms,
+        finished_unix_ms: *finished_unix_ms,
+        first_event_seq: *first_event_seq,
+        last_event_seq: *last_event_seq,
+        status_message: status_message.clone(),
+        dry_run: *dry_run,
+        start_log_position: *start_log_position,
+        principal: principal.clone(),
+        server_authority: *server_authority,
+        // Counted before the items are left out; every one is omitted from this copy.
+        item_counts: Some(self::item_counts(op)),
+        items_omitted: *items_omitted + op.items.len() as u32,
+        params_omitted: *params_omitted || params.is_some(),
+    }
+}
+
 /// How many items ended in each status.
 pub fn item_counts(op: &pb::Operation) -> pb::ItemCounts {
     let mut c = pb::ItemCounts::default();
@@ -197,7 +275,10 @@ pub fn item_counts(op: &pb::Operation) -> pb::ItemCounts {
 /// Fills `item_counts` and keeps at most `max` item results: the failed ones first, then
 /// the others, each in input order; `items_omitted` says how many were left out.
 pub fn bound_items(op: &mut pb::Operation, max: usize) {
-    op.item_counts = Some(item_counts(op));
+    // A copy that already left items out (`final_record`) keeps the counts of all of them.
+    if op.items_omitted == 0 || op.item_counts.is_none() {
+        op.item_counts = Some(item_counts(op));
+    }
     if op.items.len() <= max {
         op.items_omitted = 0;
         return;

@@ -4,6 +4,8 @@
 //! which keeps only the latest version, so a slow watcher skips intermediate percentages
 //! instead of slowing the job or other watchers; item results are sent from a per-watcher
 //! cursor, so it never misses one, and the final status is always the last message.
+//! A message carries at most `ITEMS_PER_MESSAGE` results, so that one watching (or
+//! attaching after) an operation of 100,000 items stays within a default client's 4 MiB.
 
 use crate::jobs::Jobs;
 use crate::record;
@@ -14,6 +16,11 @@ use tokio::sync::mpsc;
 /// Messages buffered per watcher before its task waits (and starts coalescing).
 const BUFFER: usize = 16;
 
+/// Item results per message at most: a few hundred KiB of them.
+pub const ITEMS_PER_MESSAGE: usize = 1000;
+
+/// The next message from `cursor` on. Only the message that carries the last finished
+/// result of a done operation is final (`done`, with the operation's record).
 fn progress(op: &pb::Operation, cursor: &mut usize) -> pb::OperationProgress {
     // Results are released in item order, so the finished ones form a prefix; the cursor
     // is inside it (a result never becomes pending again), so only the rest is looked at.
@@ -23,9 +30,10 @@ fn progress(op: &pb::Operation, cursor: &mut usize) -> pb::OperationProgress {
             .iter()
             .take_while(|i| !record::is_pending(i))
             .count();
-    let items = op.items[(*cursor).min(finished)..finished].to_vec();
-    *cursor = finished;
-    let done = record::is_done(op);
+    let end = finished.min(start + ITEMS_PER_MESSAGE);
+    let items = op.items[start..end].to_vec();
+    *cursor = end;
+    let done = record::is_done(op) && end == finished;
     pb::OperationProgress {
         operation_id: op.id,
         state: op.state,
@@ -37,11 +45,13 @@ fn progress(op: &pb::Operation, cursor: &mut usize) -> pb::OperationProgress {
         error: op.error.clone(),
         status_message: op.status_message.clone(),
         last_event_seq: op.last_event_seq,
-        operation: done.then(|| pb::Operation {
-            items: Vec::new(),
-            ..op.clone()
-        }),
+        operation: done.then(|| record::final_record(op)),
     }
+}
+
+/// More finished results wait behind `cursor` than the last message carried.
+fn backlog(op: &pb::Operation, cursor: usize) -> bool {
+    op.items.get(cursor).is_some_and(|i| !record::is_pending(i))
 }
 
 impl Jobs {
@@ -49,26 +59,45 @@ impl Jobs {
     pub fn watch(&self, id: u64) -> Result<mpsc::Receiver<pb::OperationProgress>, Fault> {
         let (tx, rx) = mpsc::channel(BUFFER);
         let Some(job) = self.live(id) else {
-            // Finished before the watch began: its final status (with every item) is all.
+            // Finished before the watch began: its items, a message at a time, then the
+            // final status.
             let op = self.get(id)?;
-            let mut cursor = 0;
-            let _ = tx.try_send(progress(&op, &mut cursor));
+            tokio::spawn(async move {
+                let mut cursor = 0;
+                loop {
+                    let message = progress(&op, &mut cursor);
+                    let done = message.done;
+                    if tx.send(message).await.is_err() || done {
+                        return;
+                    }
+                }
+            });
             return Ok(rx);
         };
         tokio::spawn(async move {
             let mut version = job.subscribe();
             let mut cursor = 0;
+            let mut ended = false;
             loop {
                 version.borrow_and_update();
-                let message = job.read(|op| progress(op, &mut cursor));
+                let (message, more) = job.read(|op| {
+                    let message = progress(op, &mut cursor);
+                    (message, backlog(op, cursor))
+                });
                 let done = message.done;
                 if tx.send(message).await.is_err() || done {
                     return;
                 }
-                if version.changed().await.is_err() {
-                    let message = job.read(|op| progress(op, &mut cursor));
-                    let _ = tx.send(message).await;
+                // A backlog larger than one message is sent at once; otherwise wait for
+                // the next change. Once the job's signal is gone, one last read is all.
+                if more {
+                    continue;
+                }
+                if ended {
                     return;
+                }
+                if version.changed().await.is_err() {
+                    ended = true;
                 }
             }
         });

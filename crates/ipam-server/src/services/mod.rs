@@ -360,9 +360,11 @@ impl App {
 
     /// Fills `result` with the record the operation produced, as it is now, the item
     /// counts, and the items' outcomes on managed DHCP servers; keeps at most
-    /// `record::MAX_ANSWER_ITEMS` item results.
+    /// `record::MAX_ANSWER_ITEMS` item results, and parameters up to
+    /// `record::MAX_ANSWER_PARAMS_BYTES`.
     pub fn render_operation(&self, mut op: pb::Operation) -> pb::Operation {
         record::bound_items(&mut op, record::MAX_ANSWER_ITEMS);
+        record::bound_params(&mut op, record::MAX_ANSWER_PARAMS_BYTES);
         self.resolve_pushes(&mut op);
         let Some(record_id) = op.result.as_ref().map(|r| r.record_id).filter(|&id| id != 0) else {
             return op;

@@ -5,6 +5,7 @@ use crate::auth::{self, Authenticated};
 use crate::status;
 use ipam_core::access::{Authority, Grants};
 use ipam_core::fault::Fault;
+use ipam_jobs::record;
 use ipam_proto::pb;
 use ipam_proto::pb::operations_server::Operations;
 use std::pin::Pin;
@@ -44,15 +45,19 @@ impl App {
     /// The operation, if `who` may see it (its parameters and results show the rows it
     /// touched).
     fn visible(&self, who: &Authenticated, op: pb::Operation) -> Result<pb::Operation, Status> {
+        self.may_see(who, op.id, &op.principal)?;
+        Ok(op)
+    }
+
+    fn may_see(&self, who: &Authenticated, id: u64, principal: &str) -> Result<(), Status> {
         match self.seen(who) {
-            Seen::Own(p) if !op.principal.eq_ignore_ascii_case(&p) => {
+            Seen::Own(p) if !principal.eq_ignore_ascii_case(&p) => {
                 Err(fault(ipam_core::fault::Fault::permission_denied(format!(
-                    "operation {} was started by another principal; {p} sees only its own \
-                     without a role on \\Global",
-                    op.id
+                    "operation {id} was started by another principal; {p} sees only its own \
+                     without a role on \\Global"
                 ))))
             }
-            _ => Ok(op),
+            _ => Ok(()),
         }
     }
 
@@ -151,7 +156,11 @@ impl Operations for App {
             next_page_token: next_token(last.is_some(), last),
             operations: ops
                 .into_iter()
-                .map(|op| strip_items(self.render_operation(op), false))
+                .map(|op| {
+                    let mut op = strip_items(self.render_operation(op), false);
+                    record::bound_params(&mut op, record::MAX_LISTED_PARAMS_BYTES);
+                    op
+                })
                 .collect(),
         }))
     }
@@ -190,7 +199,10 @@ impl Operations for App {
     ) -> Result<Response<Self::WatchOperationStream>, Status> {
         let who = auth::caller(&request)?;
         let id = request.into_inner().id;
-        self.visible(&who, self.jobs.get(id).map_err(fault)?)?;
+        // Its summary, not its record: a thousand watchers attaching to a job of thousands
+        // of items would each copy every item and parameter.
+        let summary = self.jobs.summary(id).map_err(fault)?;
+        self.may_see(&who, id, &summary.principal)?;
         let rx = self.jobs.watch(id).map_err(|f| status::from_fault(&f, None))?;
         let app = self.clone();
         let stream = tokio_stream::StreamExt::map(ReceiverStream::new(rx), move |mut p| {
