@@ -185,6 +185,18 @@ impl Alerts {
         self.active.is_empty()
     }
 
+    /// The alerts after `after` (all with None), in owner order: spaces, blocks, ranges.
+    pub fn active_after(&self, after: Option<Owner>) -> impl Iterator<Item = &Alert> + '_ {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        self.active.range((from, Bound::Unbounded)).map(|(_, a)| a)
+    }
+
+    /// The position of the newest change no longer kept (0 while every change is).
+    pub fn floor(&self) -> u64 {
+        self.changes_floor
+    }
+
     /// The changes after position `after`, oldest first; Err(floor) when some of them are
     /// no longer kept (the caller resumes with ListAlerts, then from the floor).
     pub fn changes_after(&self, after: u64) -> Result<Vec<AlertChange>, u64> {
@@ -238,8 +250,9 @@ fn share_against(utilized: u128, total: u128, pct: u8) -> std::cmp::Ordering {
     }
 }
 
-/// The level of a figure against `t`: over wins when both hold (an over threshold below
-/// the under one is refused by the delegate anyway).
+/// The level of a figure against `t`: over wins when both hold. The delegates refuse an
+/// over below the under of one row, but a row's own under can still pass the default's
+/// over (each inherits the other half): then a figure in both is over.
 pub fn level(utilized: u128, total: u128, t: Thresholds) -> Option<Level> {
     if total == 0 {
         return None;

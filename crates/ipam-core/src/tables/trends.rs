@@ -14,7 +14,9 @@
 //! bytes (varints).
 //!
 //! A refused append (undone in `undo.rs`) leaves marks on owners whose figures it put back;
-//! they equal the last sample and add nothing, so live and replayed series are the same.
+//! they equal the last sample and add nothing, and an owner without a series gets one only
+//! from figures that are not all zero, so live and replayed series are the same. A deleted
+//! block's or range's series goes with it.
 //! The series are saved in snapshots but are not part of the state hash: a reader that
 //! applies events without their times (`replay reexecute`) still hashes equal.
 
@@ -196,21 +198,33 @@ impl Iterator for Decoder<'_> {
 }
 
 /// The series of every owner that ever had figures, and the owners an append marked.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Equal when the series are: marks are the open append's scratch, not history.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Trends {
     series: HashMap<Owner, Series>,
     #[serde(skip)]
     marked: Vec<Owner>,
+    /// Marks left after the last deduplication of `marked`.
+    #[serde(skip)]
+    distinct_marks: usize,
+}
+
+impl PartialEq for Trends {
+    fn eq(&self, other: &Trends) -> bool {
+        self.series == other.series
+    }
 }
 
 impl Trends {
     pub(crate) fn mark(&mut self, owner: Owner) {
         self.marked.push(owner);
         // Bounded by the owners even where nothing closes appends (an applier without
-        // record times, such as `replay reexecute`).
-        if self.marked.len() >= 4096 && self.marked.len().is_power_of_two() {
+        // record times, such as `replay reexecute`): deduplicated each time it doubles
+        // past what the last deduplication left, so the cost per mark stays constant.
+        if self.marked.len() >= 4096.max(2 * self.distinct_marks) {
             self.marked.sort_unstable();
             self.marked.dedup();
+            self.distinct_marks = self.marked.len();
         }
     }
 
@@ -324,12 +338,18 @@ impl State {
                 assigned,
                 utilized,
             };
-            // An owner created and removed within one append never had figures.
-            let never_existed = (total, assigned, utilized) == (0, 0, 0) && !self.owner_exists(owner);
+            // A deleted block or range takes its series along (nothing reads a deleted
+            // row's trend; its space's series keeps what it contributed).
+            if !self.owner_exists(owner) {
+                self.trends.series.remove(&owner);
+                continue;
+            }
             match self.trends.series.get_mut(&owner) {
                 Some(series) if series.last().same_figures(&sample) => {}
                 Some(series) => series.record(sample),
-                None if never_existed => {}
+                // A series starts at its first figure that is not all zero: an extra mark
+                // (one a refused append left) then never starts one that replay lacks.
+                None if (total, assigned, utilized) == (0, 0, 0) => {}
                 None => {
                     self.trends.series.insert(owner, Series::new(sample));
                 }
@@ -338,6 +358,7 @@ impl State {
         self.judge_alerts(&marked, commit_us);
         marked.clear();
         self.trends.marked = marked;
+        self.trends.distinct_marks = 0;
     }
 
     /// (total, assigned, utilized) of `owner` now, all zero when it does not exist.

@@ -188,7 +188,15 @@ fn level_view(s: &Tables, node: Option<Owner>, family: Family) -> (Vec<Node>, bo
     (children, more)
 }
 
-fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result<Browse, ApiError> {
+/// The page as of the tables `s`, whose moment is `now_hour` (hours since the epoch): the
+/// trend runs up to it, not only up to the node's last change.
+fn browse_view(
+    s: &Tables,
+    node: Option<Owner>,
+    head: u64,
+    live: bool,
+    now_hour: u32,
+) -> Result<Browse, ApiError> {
     let (selected, path, family) = match node {
         None => (None, Vec::new(), Family::V4),
         Some(Owner::Block(id)) => {
@@ -218,7 +226,7 @@ fn browse_view(s: &Tables, node: Option<Owner>, head: u64, live: bool) -> Result
     let trend = match node {
         Some(owner) => {
             let samples = s.trends.samples(owner);
-            let last = samples.last().map_or(0, |x| x.hour);
+            let last = samples.last().map_or(0, |x| x.hour).max(now_hour);
             let from = last.saturating_sub(24 * TREND_DAYS as u32);
             let (points, _) = trend_points(&samples, from, last);
             points
@@ -301,19 +309,32 @@ async fn browse(State(d): State<Dashboard>, RawQuery(query): RawQuery) -> Result
     };
     let engine = d.app.engine.clone();
     let head = engine.durable_seq();
+    let hour_of_us = |us: i64| u32::try_from(us.max(0) / 3_600_000_000).unwrap_or(u32::MAX);
     if at == 0 || at >= head {
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
         let view = engine
-            .read_durable(|s| browse_view(s, node, head, true))
+            .read_durable(|s| browse_view(s, node, head, true, hour_of_us(now_us)))
             .await
             .map_err(unavailable)?;
         return view.map(Json);
     }
-    // The tables as of `at`: the nearest snapshot and a replay, off the async threads.
-    let past: Arc<Tables> = tokio::task::spawn_blocking(move || engine.state_at(at))
-        .await
-        .map_err(unavailable)?
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("at: {e}")))?;
-    browse_view(&past, node, head, false).map(Json)
+    // The tables as of `at`: the nearest snapshot and a replay, off the async threads; the
+    // moment is the commit time of the event at `at`.
+    let (past, at_us) = tokio::task::spawn_blocking(move || {
+        let past = engine.state_at(at)?;
+        let at_us = engine
+            .log()
+            .read_from(at, 1)?
+            .first()
+            .map_or(0, |r| r.commit_unix_us);
+        Ok::<(Arc<Tables>, i64), ipam_store::StoreError>((past, at_us))
+    })
+    .await
+    .map_err(unavailable)?
+    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("at: {e}")))?;
+    browse_view(&past, node, head, false, hour_of_us(at_us)).map(Json)
 }
 
 /// What an operation committed: its parameters and its events (the first

@@ -231,50 +231,37 @@ pub async fn render(d: &Dashboard) -> String {
     out
 }
 
-/// Utilization alerts: how many per level, and one gauge per alert (its percent utilized)
-/// for a pager's rule to name the block or range.
+/// Utilization alerts, counted by kind and level. Which blocks and ranges they are is for
+/// an authenticated reader (ListAlerts, WatchAlerts): this endpoint is open, so it shows
+/// no row, not even an id.
 fn alerts(out: &mut String, engine: &ipam_store::Engine) {
-    let alerts: Vec<ipam_proto::pb::Alert> = engine.read(|s| {
-        s.alerts
-            .active()
-            .map(|a| crate::services::alert_pb(s, a))
-            .collect()
+    use ipam_core::tables::thresholds::Level;
+    use ipam_core::tables::trends::Owner;
+    // (block under, block over, range under, range over)
+    let counts = engine.read(|s| {
+        s.alerts.active().fold([0usize; 4], |mut n, a| {
+            let kind = if matches!(a.owner, Owner::Range(_)) { 2 } else { 0 };
+            let level = if a.level == Level::Over { 1 } else { 0 };
+            n[kind + level] += 1;
+            n
+        })
     });
     family(
         out,
         "ipam_utilization_alerts",
         "gauge",
-        "Blocks and ranges outside their utilization thresholds, by level.",
+        "Blocks and ranges outside their utilization thresholds, by kind and level.",
     );
-    for (level, name) in [
-        (ipam_proto::pb::AlertLevel::Under, "under"),
-        (ipam_proto::pb::AlertLevel::Over, "over"),
-    ] {
-        let n = alerts.iter().filter(|a| a.level == level as i32).count();
-        sample(out, "ipam_utilization_alerts", &format!("level=\"{name}\""), n);
-    }
-    family(
-        out,
-        "ipam_utilization_alert_percent",
-        "gauge",
-        "Percent utilized of each block or range with an alert.",
-    );
-    for a in &alerts {
-        let kind = if a.kind == ipam_proto::pb::ThresholdTarget::Range as i32 {
-            "range"
-        } else {
-            "block"
-        };
-        let level = if a.level == ipam_proto::pb::AlertLevel::Over as i32 {
-            "over"
-        } else {
-            "under"
-        };
-        let labels = format!(
-            "kind=\"{kind}\",id=\"{}\",name=\"{}\",space=\"{}\",level=\"{level}\"",
-            a.id, a.name, a.address_space_id
-        );
-        sample(out, "ipam_utilization_alert_percent", &labels, a.percent_utilized);
+    for (i, labels) in [
+        "kind=\"block\",level=\"under\"",
+        "kind=\"block\",level=\"over\"",
+        "kind=\"range\",level=\"under\"",
+        "kind=\"range\",level=\"over\"",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sample(out, "ipam_utilization_alerts", labels, counts[i]);
     }
 }
 

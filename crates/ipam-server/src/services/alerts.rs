@@ -128,23 +128,55 @@ pub(super) async fn list_alerts(
     r: Request<pb::ListAlertsRequest>,
 ) -> Result<Response<pb::ListAlertsResponse>, Status> {
     let who = auth::caller(&r)?;
-    let (alerts, seq) = app
+    let (size, after) = super::page(r.get_ref().page.as_ref())?;
+    let after = owner_of_token(after);
+    let (alerts, seq, more) = app
         .query_at(&At::Now, move |s| {
             let seen = Visibility::new(s, who.authority());
-            let alerts = s
+            let mut visible = s
                 .alerts
-                .active()
+                .active_after(after)
                 .filter(|a| match a.owner {
                     Owner::Block(id) => seen.sees_row(Table::Blocks, id.0),
                     Owner::Range(id) => seen.sees_row(Table::Ranges, id.0),
                     Owner::Space(..) => false,
                 })
-                .map(|a| alert_pb(s, a))
+                .peekable();
+            let alerts: Vec<_> = visible
+                .by_ref()
+                .take(size)
+                .map(|a| (a.owner, alert_pb(s, a)))
                 .collect();
-            (alerts, s.position())
+            (alerts, s.position(), visible.peek().is_some())
         })
         .await?;
-    Ok(Response::new(pb::ListAlertsResponse { alerts, seq }))
+    let last = alerts.last().map(|(owner, _)| token_of_owner(*owner));
+    Ok(Response::new(pb::ListAlertsResponse {
+        alerts: alerts.into_iter().map(|(_, a)| a).collect(),
+        seq,
+        next_page_token: super::next_token(more, last),
+    }))
+}
+
+/// A page token names the last alert's row: blocks below `RANGE_TOKENS`, ranges above.
+const RANGE_TOKENS: u64 = 1 << 62;
+
+fn token_of_owner(owner: Owner) -> u64 {
+    match owner {
+        Owner::Space(..) => 0,
+        Owner::Block(id) => id.0,
+        Owner::Range(id) => RANGE_TOKENS + id.0,
+    }
+}
+
+/// The row after which a page starts (None: from the first).
+fn owner_of_token(token: u64) -> Option<Owner> {
+    use ipam_core::ids::{BlockId, RangeId};
+    match token {
+        0 => None,
+        t if t < RANGE_TOKENS => Some(Owner::Block(BlockId(t))),
+        t => Some(Owner::Range(RangeId(t - RANGE_TOKENS))),
+    }
 }
 
 /// The changes after `after_seq`, as each becomes durable. Needs a role on \Global, like
@@ -160,8 +192,15 @@ pub(super) async fn watch(
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(async move {
         let mut durable = engine.durability().watch();
+        // 0 reads from the oldest change kept, whatever the floor is by now.
+        if after == 0 {
+            after = engine.read(|s| s.alerts.floor());
+        }
         loop {
-            let upto = durable.borrow_and_update().seq;
+            let (upto, ended) = {
+                let d = durable.borrow_and_update();
+                (d.seq, d.failed || d.stopped)
+            };
             let changes = engine.read(|s| s.alerts.changes_after(after));
             let changes = match changes {
                 Ok(changes) => changes,
@@ -178,6 +217,16 @@ pub(super) async fn watch(
                     return;
                 }
                 after = c.seq;
+            }
+            if ended {
+                // Nothing more will become durable (a failed flush, or shutdown): say so
+                // rather than leave the pager waiting on a stream that is over.
+                let _ = tx
+                    .send(Err(Status::unavailable(
+                        "the server stopped making changes durable; reconnect from the last seq",
+                    )))
+                    .await;
+                return;
             }
             tokio::select! {
                 changed = durable.changed() => if changed.is_err() { return },

@@ -42,10 +42,12 @@ pub(super) async fn utilization_history(
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
+    // Nothing is known past now: a later `to` ends at the step holding now rather than
+    // invent points (and page a client through millions of them).
     let to_ms = if req.to_unix_ms == 0 {
         now_ms
     } else {
-        req.to_unix_ms
+        req.to_unix_ms.min(now_ms)
     };
     if req.from_unix_ms > to_ms {
         return Err(invalid("from_unix_ms", format!("is after to_unix_ms ({to_ms})")));

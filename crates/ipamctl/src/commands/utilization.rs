@@ -145,19 +145,35 @@ pub async fn run(c: &Client, cmd: UtilizationCmd) -> anyhow::Result<()> {
 }
 
 async fn alerts(c: &Client, watch: bool) -> anyhow::Result<()> {
-    let now = c
-        .ipam()
-        .list_alerts(pb::ListAlertsRequest {})
-        .await
-        .map_err(status_error)?
-        .into_inner();
-    c.printer.rows(&now.alerts);
+    // Every page; the first page's position is where a watch starts, so a change to a
+    // row of a later page is not missed.
+    let first_seq = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let alerts = super::pages(0, |page| {
+        let mut ipam = c.ipam();
+        let first_seq = first_seq.clone();
+        async move {
+            let r = ipam
+                .list_alerts(pb::ListAlertsRequest { page: Some(page) })
+                .await?
+                .into_inner();
+            let _ = first_seq.compare_exchange(
+                0,
+                r.seq,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            Ok((r.alerts, r.next_page_token))
+        }
+    })
+    .await?;
+    c.printer.rows(&alerts);
     if !watch {
         return Ok(());
     }
+    let after_seq = first_seq.load(std::sync::atomic::Ordering::Relaxed);
     let mut changes = c
         .events()
-        .watch_alerts(pb::WatchAlertsRequest { after_seq: now.seq })
+        .watch_alerts(pb::WatchAlertsRequest { after_seq })
         .await
         .map_err(status_error)?
         .into_inner();
