@@ -432,3 +432,49 @@ fn deleting_a_scope_keeps_its_reserved_addresses_as_plain_records() {
         );
     }
 }
+
+/// A deleted block's own thresholds go with it (nothing could clear them after), and a
+/// refused append that deleted it puts them back.
+#[test]
+fn a_deleted_blocks_thresholds_go_with_it() {
+    use ipam_core::events::Event;
+    use ipam_core::tables::thresholds::{ThresholdTarget, Thresholds};
+    let mut state = State::new();
+    let id = block(&mut state, SpaceId(0), "10.0.0.0/8").unwrap();
+    let own = Thresholds {
+        under: Some(10),
+        over: Some(90),
+    };
+    run(
+        &mut state,
+        OperationParams::SetBlockThresholds(SetBlockThresholdsParams { id, thresholds: own }),
+    );
+    assert_eq!(state.thresholds.get(ThresholdTarget::Block(id)), own);
+
+    // Refused after the delete (a block that does not exist): nothing changed.
+    let before = state.hash();
+    let refused = state.apply_append(
+        vec![Event::BlockDeleted(id), Event::BlockDeleted(BlockId(999_999))],
+        &mut Vec::new(),
+    );
+    assert!(refused.is_err());
+    assert_eq!(state.hash(), before, "the undo puts the thresholds back");
+    assert_eq!(state.thresholds.get(ThresholdTarget::Block(id)), own);
+
+    run(
+        &mut state,
+        OperationParams::DeleteBlock(DeleteBlockParams {
+            id,
+            delete_children: false,
+        }),
+    );
+    assert!(state.thresholds.get(ThresholdTarget::Block(id)).is_empty());
+    assert!(
+        state
+            .thresholds
+            .rows()
+            .iter()
+            .all(|(t, _)| *t != ThresholdTarget::Block(id)),
+        "no longer listed"
+    );
+}

@@ -5,6 +5,7 @@
 
 use super::access::ObjectType;
 use super::ranges::IpRange;
+use super::thresholds::{ThresholdTarget, Thresholds};
 use super::utilization::Sign;
 use super::{ApplyError, State};
 use crate::addr::{Family, Span};
@@ -118,6 +119,9 @@ impl State {
                 self.detach_block(id, parent);
                 self.blocks.remove(id);
                 self.forget_access_scope(ObjectType::Block, id.0);
+                // Its own thresholds go with it (undo puts them back).
+                self.thresholds
+                    .set(ThresholdTarget::Block(id), Thresholds::default());
                 writes.push(Key::row(Table::Blocks, id.0));
                 writes.push(key);
             }
@@ -182,6 +186,8 @@ impl State {
                     s.ranges.remove(id);
                 });
                 self.forget_access_scope(ObjectType::Range, id.0);
+                self.thresholds
+                    .set(ThresholdTarget::Range(id), Thresholds::default());
             }
             Event::RangeMappingChanged {
                 id,

@@ -16,6 +16,7 @@ use crate::events::Event;
 use crate::ids::{AccessScopeId, FailoverId, RangeId};
 use crate::tables::access::{ObjectRef, ObjectType};
 use crate::tables::dhcp::servers::ServerPush;
+use crate::tables::thresholds::ThresholdTarget;
 use crate::tables::{ApplyError, State};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -144,6 +145,19 @@ impl State {
             let object = ObjectRef { kind, id };
             if let Some(scope) = self.access.assigned(object) {
                 undo.inverse.push(Event::AccessScopeAssigned { object, scope });
+            }
+        }
+        // So do a deleted block's or range's own thresholds.
+        let own = match event {
+            Event::BlockDeleted(id) => Some(ThresholdTarget::Block(*id)),
+            Event::RangeDeleted(id) => Some(ThresholdTarget::Range(*id)),
+            _ => None,
+        };
+        if let Some(target) = own {
+            let thresholds = self.thresholds.get(target);
+            if !thresholds.is_empty() {
+                undo.inverse
+                    .push(Event::UtilizationThresholdsSet { target, thresholds });
             }
         }
         undo
