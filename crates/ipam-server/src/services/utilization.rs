@@ -49,6 +49,7 @@ pub(super) async fn utilization_history(
     } else {
         req.to_unix_ms.min(now_ms)
     };
+    let reaches_now = to_ms == now_ms;
     if req.from_unix_ms > to_ms {
         return Err(invalid("from_unix_ms", format!("is after to_unix_ms ({to_ms})")));
     }
@@ -87,7 +88,15 @@ pub(super) async fn utilization_history(
             Owner::Block(id) => s.blocks.get(id)?.block.family(),
             Owner::Range(id) => s.ranges.get(id)?.range.family(),
         };
-        let (points, more) = trend(&s.trends.samples(owner), step, from, to, limit);
+        let (mut points, more) = trend(&s.trends.samples(owner), step, from, to, limit);
+        // The step holding now shows the live figures, whatever time the samples carry (a
+        // clock that once ran ahead stamped some in the future, which `to` leaves out).
+        if let Some(last) = points.last_mut().filter(|_| reaches_now && !more) {
+            let (total, assigned, utilized) = s.figures_of(owner);
+            last.figures.total = total;
+            last.figures.assigned = assigned;
+            last.figures.utilized = utilized;
+        }
         let ms = |hour: u32| i64::from(hour) * MS_PER_HOUR;
         let points = points
             .into_iter()
