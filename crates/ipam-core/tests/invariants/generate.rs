@@ -12,6 +12,7 @@ use ipam_core::tables::dhcp::failovers::FailoverMode;
 use ipam_core::tables::dhcp::reservations::ReservationType;
 use ipam_core::tables::dhcp::scopes::ScopeStatus;
 use ipam_core::tables::dhcp::servers::{DhcpOption, DnsUpdateType};
+use ipam_core::tables::thresholds::Thresholds;
 use proptest::prelude::*;
 
 #[path = "access_and_kea.rs"]
@@ -181,7 +182,8 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
     };
     use OperationParams as P;
     // Kinds that others need (servers, scopes, failover) come up more often.
-    match k.kind % 64 {
+    // 72 values: 0..=63 the first generator's, weighted by repeats; 64..=71 added later.
+    match k.kind % 72 {
         0 => match b % 4 {
             0 | 1 => P::CreateAddressSpace(CreateAddressSpaceParams {
                 name: text("space", a),
@@ -517,8 +519,30 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
                 dry_run: k.flags[2],
             }),
         },
-        // Access control and what the Kea reconciler records or imports.
-        39..=45 => access_and_kea::to_params(s, k),
+        // Access control and what the Kea reconciler records or imports (39..=45 once,
+        // most of which earlier arms took: it ran one case in 64).
+        39 | 64..=69 => access_and_kea::to_params(s, k),
+        // Utilization thresholds: a row's own or the default (id 0), now and then cleared;
+        // their alerts are judged as appends close, and replay must judge the same.
+        70 | 71 => {
+            let percent = |n: u8, base: u8| (n % 4 != 0).then_some(base + n % 50);
+            let thresholds = Thresholds {
+                under: percent(c, 0),
+                over: percent(d, 50),
+            };
+            let default = e % 4 == 0;
+            if k.kind % 72 == 70 {
+                P::SetBlockThresholds(SetBlockThresholdsParams {
+                    id: BlockId(if default { 0 } else { pick(&ids.blocks, a) }),
+                    thresholds,
+                })
+            } else {
+                P::SetRangeThresholds(SetRangeThresholdsParams {
+                    id: RangeId(if default { 0 } else { pick(&ids.ranges, a) }),
+                    thresholds,
+                })
+            }
+        }
         38 => match b % 3 {
             0 => P::CreateDhcpFilters(CreateDhcpFiltersParams {
                 filters: vec![FilterSpec {
