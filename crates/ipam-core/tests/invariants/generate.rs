@@ -525,12 +525,12 @@ pub fn to_params(s: &State, k: &Knobs) -> OperationParams {
         // Utilization thresholds: a row's own or the default (id 0), now and then cleared;
         // their alerts are judged as appends close, and replay must judge the same.
         70 | 71 => {
-            let percent = |n: u8, base: u8| (n % 4 != 0).then_some(base + n % 50);
+            let percent = |n: u8, base: u8| (!n.is_multiple_of(4)).then_some(base + n % 50);
             let thresholds = Thresholds {
                 under: percent(c, 0),
                 over: percent(d, 50),
             };
-            let default = e % 4 == 0;
+            let default = e.is_multiple_of(4);
             if k.kind % 72 == 70 {
                 P::SetBlockThresholds(SetBlockThresholdsParams {
                     id: BlockId(if default { 0 } else { pick(&ids.blocks, a) }),
