@@ -11,6 +11,7 @@ mod engine;
 mod grpc;
 mod kea;
 mod load;
+mod log_bytes;
 mod memory;
 mod report;
 mod trends;
@@ -85,6 +86,7 @@ const ALL: &[&str] = &[
     "replicate_scopes",
     "kea",
     "load",
+    "log_bytes",
 ];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
@@ -183,6 +185,7 @@ fn main() -> anyhow::Result<()> {
                 "replicate_scopes" => dhcp::replicate_scopes(cli.scale, &dir, &mut figures).await,
                 "kea" => kea::kea(cli.scale, &dir, &mut figures).await,
                 "load" => load::load(cli.scale, &dir, &mut figures).await,
+                "log_bytes" => log_bytes::log_bytes(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }
         })?;
