@@ -18,11 +18,16 @@ fn ask(owner: Owner, step: pb::TrendStep) -> pb::UtilizationHistoryRequest {
     }
 }
 
-async fn points(server: &Server, owner: Owner, step: pb::TrendStep) -> Vec<pb::UtilizationPoint> {
+/// The points up to `to_ms`: one moment for every comparison, so that a run crossing an
+/// hour boundary between two reads does not see one more step in the second.
+async fn points(server: &Server, owner: Owner, step: pb::TrendStep, to_ms: i64) -> Vec<pb::UtilizationPoint> {
     let reply = server
         .ipam()
         .await
-        .utilization_history(ask(owner, step))
+        .utilization_history(pb::UtilizationHistoryRequest {
+            to_unix_ms: to_ms,
+            ..ask(owner, step)
+        })
         .await
         .unwrap_or_else(|e| panic!("UtilizationHistory {owner:?}: {e:?}"))
         .into_inner();
@@ -79,10 +84,14 @@ async fn trends_end_with_the_live_figures_and_survive_restarts() {
         Owner::RangeId(range),
         Owner::AddressSpaceId(1),
     ];
+    let to_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let mut before = Vec::new();
     for owner in owners {
         for step in [pb::TrendStep::Hour, pb::TrendStep::Day, pb::TrendStep::Week] {
-            let got = points(&server, owner, step).await;
+            let got = points(&server, owner, step, to_ms).await;
             let end = last(&got);
             assert_eq!(
                 (end.assigned, end.utilized),
@@ -116,7 +125,7 @@ async fn trends_end_with_the_live_figures_and_survive_restarts() {
         let mut again = Vec::new();
         for owner in owners {
             for step in [pb::TrendStep::Hour, pb::TrendStep::Day, pb::TrendStep::Week] {
-                again.push(points(&server, owner, step).await);
+                again.push(points(&server, owner, step, to_ms).await);
             }
         }
         assert_eq!(again, before, "replayed from snapshots: {}", !drop_snapshots);
