@@ -129,9 +129,15 @@ impl JetStreamLog {
         let (js, stream, max_payload) = runtime.block_on({
             let subject = subject.clone();
             async move {
+                let addrs = config
+                    .servers
+                    .split(',')
+                    .map(|s| s.parse::<async_nats::ServerAddr>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| io(&format!("server list {}", config.servers), e))?;
                 let client = async_nats::ConnectOptions::new()
                     .request_timeout(Some(config.timeout))
-                    .connect(config.servers.as_str())
+                    .connect(addrs)
                     .await
                     .map_err(|e| io(&format!("connect to {}", config.servers), e))?;
                 let max_payload = client.server_info().max_payload;
@@ -183,6 +189,16 @@ impl JetStreamLog {
             } else {
                 (s.first_sequence, s.last_sequence)
             })
+        })
+    }
+
+    /// The name of the NATS server that leads the stream's replicas (None for a stream
+    /// of one copy outside a cluster).
+    pub fn leader(&self) -> Result<Option<String>, StoreError> {
+        let mut stream = self.stream.clone();
+        self.block(async move {
+            let info = stream.info().await.map_err(|e| io("stream info", e))?;
+            Ok(info.cluster.as_ref().and_then(|c| c.leader.clone()))
         })
     }
 

@@ -46,25 +46,30 @@ impl Nats {
 
     /// On `port` (0: any free one, read from the server's log).
     fn start_on(dir: &Path, port: u16) -> Nats {
+        let listen = if port == 0 {
+            "-1".to_string()
+        } else {
+            port.to_string()
+        };
+        Nats::spawn(dir, &format!("listen: 127.0.0.1:{listen}\n"))
+    }
+
+    /// A server of its own with `config` (listen, cluster) and JetStream in `dir`, every
+    /// acknowledged publish fsynced first, as ipamd's streams need.
+    fn spawn(dir: &Path, config: &str) -> Nats {
         std::fs::create_dir_all(dir).unwrap();
-        // Every acknowledged publish fsynced first, as ipamd's streams need.
-        let config = dir.join("nats.conf");
+        let file = dir.join("nats.conf");
         std::fs::write(
-            &config,
+            &file,
             format!(
-                "listen: 127.0.0.1:{}\njetstream {{\n  store_dir: {:?}\n  sync_interval: always\n}}\n",
-                if port == 0 {
-                    "-1".to_string()
-                } else {
-                    port.to_string()
-                },
+                "{config}jetstream {{\n  store_dir: {:?}\n  sync_interval: always\n}}\n",
                 dir.join("js")
             ),
         )
         .unwrap();
         let mut child = Command::new(nats_server_binary())
             .arg("-c")
-            .arg(&config)
+            .arg(&file)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -272,4 +277,115 @@ fn racing_writers_leave_every_record_exactly_once() {
         assert_eq!(mine, EACH * 2, "writer {w}'s appends");
     }
     eprintln!("{refused} appends were refused for a moved head and decided again");
+}
+
+/// Free loopback ports for a cluster's configuration, which must name them in advance.
+fn free_ports(n: usize) -> Vec<u16> {
+    let sockets: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    sockets.iter().map(|s| s.local_addr().unwrap().port()).collect()
+}
+
+/// Retries `f` until it succeeds, at most `tries` times 50 ms apart: a new cluster (or one
+/// that lost its leader) answers "temporarily unavailable" until its nodes elect one.
+fn until_ok<T>(what: &str, tries: u32, mut f: impl FnMut() -> Result<T, StoreError>) -> T {
+    let mut last = None;
+    for _ in 0..tries {
+        match f() {
+            Ok(v) => return v,
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what}: {last:?}");
+}
+
+/// Three nats-servers in one cluster, a stream of three copies: SIGKILL its leader while
+/// appends are acknowledged, and every acknowledged append is on the other two; appends
+/// go on there, and the killed server catches up when it comes back.
+#[test]
+fn a_three_node_stream_loses_nothing_acknowledged_when_its_leader_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = free_ports(6);
+    let (client, route) = (&ports[..3], &ports[3..]);
+    let routes: Vec<String> = route
+        .iter()
+        .map(|p| format!("nats-route://127.0.0.1:{p}"))
+        .collect();
+    let conf = |i: usize| {
+        format!(
+            "server_name: n{i}\nlisten: 127.0.0.1:{}\ncluster {{\n  name: ipam\n  listen: 127.0.0.1:{}\n  routes: [{}]\n}}\n",
+            client[i],
+            route[i],
+            routes.join(", ")
+        )
+    };
+    let mut nodes: Vec<Option<Nats>> = (0..3)
+        .map(|i| Some(Nats::spawn(&dir.path().join(format!("n{i}")), &conf(i))))
+        .collect();
+    let all_servers = client
+        .iter()
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let config = {
+        let mut c = JetStreamConfig::parse(&format!("nats://{all_servers}/HA")).unwrap();
+        c.timeout = Duration::from_secs(5);
+        c
+    };
+    assert_eq!(config.replicas, 3);
+    let log = until_ok("open the R3 stream", 400, || JetStreamLog::open(&config));
+    for i in 0..20u64 {
+        log.append(i * 2, &append_of(i * 2 + 1, i * 2 + 2, b"before"))
+            .unwrap();
+    }
+    let acknowledged = log.read_from(1, 1000).unwrap();
+    assert_eq!(acknowledged.len(), 40);
+
+    // SIGKILL the stream's leader.
+    let leader = log.leader().unwrap().expect("a three-copy stream has a leader");
+    let index: usize = leader.trim_start_matches('n').parse().unwrap();
+    let killed_dir = nodes[index].take().unwrap().kill().0;
+    drop(log);
+
+    // Through the other two: everything acknowledged, then more appends.
+    let log = until_ok("reopen after the leader died", 400, || {
+        let log = JetStreamLog::open(&config)?;
+        log.read_from(1, 1000).map(|r| (log, r))
+    });
+    let (log, after) = log;
+    assert_eq!(after, acknowledged, "nothing acknowledged is lost");
+    assert_ne!(
+        log.leader().unwrap().as_deref(),
+        Some(leader.as_str()),
+        "a new leader"
+    );
+    until_ok("append on the new leader", 400, || {
+        log.refresh()?;
+        let head = log.head();
+        if head >= 42 {
+            return Ok(());
+        }
+        log.append(40, &append_of(41, 42, b"after"))
+    });
+
+    // The killed server comes back with its store and catches up.
+    nodes[index] = Some(Nats::spawn(&killed_dir, &conf(index)));
+    let only_it = {
+        let mut c = JetStreamConfig::parse(&format!("nats://127.0.0.1:{}/HA", client[index])).unwrap();
+        c.timeout = Duration::from_secs(5);
+        c
+    };
+    let caught_up = until_ok("the returned server serves the whole stream", 400, || {
+        let log = JetStreamLog::open(&only_it)?;
+        let records = log.read_from(1, 1000)?;
+        if records.len() == 42 {
+            Ok(records)
+        } else {
+            Err(StoreError::Invalid(format!("{} records so far", records.len())))
+        }
+    });
+    assert_eq!(&caught_up[..40], &acknowledged[..]);
+    assert_eq!(caught_up[41].payload, b"after");
 }
