@@ -41,7 +41,7 @@ soak:
 	PROPTEST_CASES=$(or $(CASES),20000) $(CARGO) test --release -p ipam-core --test invariants --test address_space --test dhcp --test dhcp_model --test dhcp_kea --test conflict_keys
 
 ## bench: every benchmark at its default size (one with BENCH=name); figures in target/bench/results.json
-bench: kea-deps
+bench: kea-deps nats-deps
 	$(CARGO) build --release -p ipam-bench -p ipam-server
 	./target/release/ipam-bench $(if $(BENCH),--only $(BENCH),)
 

