@@ -369,15 +369,7 @@ impl EventLog for JetStreamLog {
             message += 1;
         }
         out.truncate(max);
-        if let Some(first) = out.first()
-            && first.seq != from
-            && !ipam_store::gap::covers(from, first)
-        {
-            return Err(StoreError::Corrupt {
-                seq: from,
-                reason: format!("missing; the stream resumes at {}", first.seq),
-            });
-        }
+        ipam_store::gap::check_read_start(from, out.first())?;
         Ok(out)
     }
 

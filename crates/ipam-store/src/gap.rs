@@ -30,6 +30,18 @@ pub fn covers<P: AsRef<[u8]>>(from: u64, record: &StoredRecord<P>) -> bool {
             .is_some_and(|l| l.first_seq <= from && from <= l.last_seq && l.last_seq + 1 == record.seq)
 }
 
+/// A read from `from` answers from `from` itself, or from the loss record that accounts
+/// for it: any other first record means records are missing.
+pub fn check_read_start(from: u64, first: Option<&StoredRecord>) -> Result<(), crate::StoreError> {
+    match first {
+        Some(first) if first.seq != from && !covers(from, first) => Err(crate::StoreError::Corrupt {
+            seq: from,
+            reason: format!("missing; the log resumes at {}", first.seq),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// `bridges` for the first record of a stored chunk.
 pub fn chunk_bridges(prev: u64, first_seq: u64, bytes: &[u8]) -> bool {
     let mut found = false;

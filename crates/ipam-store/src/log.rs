@@ -163,15 +163,8 @@ impl EventLog for SledLog {
                 return Err(err);
             }
         }
-        if let Some(first) = out.first()
-            && from <= self.head()
-            && first.seq != from
-            && !crate::gap::covers(from, first)
-        {
-            return Err(StoreError::Corrupt {
-                seq: from,
-                reason: format!("missing; the log resumes at {}", first.seq),
-            });
+        if from <= self.head() {
+            crate::gap::check_read_start(from, out.first())?;
         }
         Ok(out)
     }
