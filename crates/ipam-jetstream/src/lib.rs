@@ -208,6 +208,27 @@ impl JetStreamLog {
         })
     }
 
+    /// Follows the stream from record `after` on: an ordered consumer (the server redelivers
+    /// from the last message seen after any gap in its delivery) that checks every append
+    /// starts right after the one before, as replay does.
+    pub fn follow(&self, after: u64) -> Result<Follower, StoreError> {
+        let start = match self.message_holding(after + 1)? {
+            Some(message) => message,
+            None => self.bounds()?.1 + 1,
+        };
+        let (stream, subject) = (self.stream.clone(), self.subject.clone());
+        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        self.runtime
+            .as_ref()
+            .expect("taken only on drop")
+            .spawn(async move {
+                if let Err(e) = follow(stream, subject, start, after, &tx).await {
+                    let _ = tx.send(Err(e));
+                }
+            });
+        Ok(Follower { rx })
+    }
+
     /// The message at stream sequence `message`.
     fn message(&self, message: u64) -> Result<jetstream::message::StreamMessage, StoreError> {
         let stream = self.stream.clone();
@@ -291,6 +312,75 @@ impl JetStreamLog {
             }
         })
     }
+}
+
+/// The records appended after a position, append by append, as they reach the stream: what
+/// a replica applies to follow the others (`JetStreamLog::follow`).
+pub struct Follower {
+    rx: std::sync::mpsc::Receiver<Result<Vec<StoredRecord>, StoreError>>,
+}
+
+impl Follower {
+    /// The next append's records, waiting at most `timeout` for one (None: none came).
+    /// An error ends the follow: the stream skipped records, or the connection is gone.
+    pub fn next(&self, timeout: Duration) -> Result<Option<Vec<StoredRecord>>, StoreError> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(next) => next.map(Some),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(StoreError::Io("JetStream: the follow ended".into()))
+            }
+        }
+    }
+}
+
+/// Sends every append from stream message `start` on to `tx`, checking each starts right
+/// after record `after` or the append before; returns when the follower is dropped.
+async fn follow(
+    stream: stream::Stream,
+    subject: String,
+    start: u64,
+    after: u64,
+    tx: &std::sync::mpsc::SyncSender<Result<Vec<StoredRecord>, StoreError>>,
+) -> Result<(), StoreError> {
+    use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
+    use tokio_stream::StreamExt;
+    let mut messages = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: subject,
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: start,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| io("follow", e))?
+        .messages()
+        .await
+        .map_err(|e| io("follow", e))?;
+    let mut applied = after;
+    while let Some(message) = messages.next().await {
+        let message = message.map_err(|e| io("follow", e))?;
+        let seq = message.info().map_or(0, |i| i.stream_sequence);
+        let headers = message.headers.clone().unwrap_or_default();
+        let (records, err) = decode_chunk(header_u64(&headers, FIRST_SEQ, seq)?, &message.payload);
+        if let Some(err) = err {
+            return Err(err);
+        }
+        let records: Vec<StoredRecord> = records.into_iter().filter(|r| r.seq > applied).collect();
+        let Some(head) = records.first() else { continue };
+        if head.seq != applied + 1 && !ipam_store::gap::bridges(applied, head) {
+            return Err(StoreError::Corrupt {
+                seq: applied + 1,
+                reason: format!("the stream skips from record {applied} to {}", head.seq),
+            });
+        }
+        applied = records.last().expect("not empty").seq;
+        if tx.send(Ok(records)).is_err() {
+            return Ok(()); // the follower was dropped
+        }
+    }
+    Err(io("follow", "the consumer's messages ended"))
 }
 
 /// Runs `f` on `runtime` and waits for it. Unlike `Runtime::block_on`, this works from a

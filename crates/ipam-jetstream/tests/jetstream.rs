@@ -263,3 +263,44 @@ async fn the_log_works_from_inside_an_async_runtime() {
     assert_eq!(seqs(&log.read_from(1, 10).unwrap()), vec![1, 2]);
     drop(log);
 }
+
+/// A replica follows what another appends: from the start, and from a position it already
+/// applied (the middle of an append included), append by append as each lands.
+#[test]
+fn a_follower_sees_every_append_in_order_as_it_lands() {
+    const WAIT: Duration = Duration::from_secs(10);
+    let dir = tempfile::tempdir().unwrap();
+    let nats = LocalNats::start(dir.path()).expect("nats-server");
+    let config = LocalNats::log_config(&[&nats], "FOLLOW");
+    let writer = JetStreamLog::open(&config).unwrap();
+    writer.append(0, &append_of(1, 3, b"one")).unwrap();
+    writer.append(3, &append_of(4, 4, b"two")).unwrap();
+
+    let replica = JetStreamLog::open(&config).unwrap();
+    let from_start = replica.follow(0).unwrap();
+    let from_two = replica.follow(2).unwrap();
+    assert_eq!(
+        seqs(&from_start.next(WAIT).unwrap().expect("the first append")),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        seqs(&from_start.next(WAIT).unwrap().expect("the second")),
+        vec![4]
+    );
+    assert_eq!(
+        seqs(&from_two.next(WAIT).unwrap().expect("the rest of the first")),
+        vec![3]
+    );
+    assert_eq!(seqs(&from_two.next(WAIT).unwrap().expect("the second")), vec![4]);
+
+    // Appends made after the follow began arrive as they land.
+    let at_head = replica.follow(4).unwrap();
+    writer.append(4, &append_of(5, 6, b"three")).unwrap();
+    let got = at_head.next(WAIT).unwrap().expect("the new append");
+    assert_eq!(seqs(&got), vec![5, 6]);
+    assert_eq!(got, writer.read_from(5, 10).unwrap());
+    assert_eq!(
+        seqs(&from_start.next(WAIT).unwrap().expect("the new append")),
+        vec![5, 6]
+    );
+}
