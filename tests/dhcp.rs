@@ -165,7 +165,9 @@ async fn replicate_scope_follows_every_step_over_grpc() {
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound, "{err:?}");
     assert_eq!(violated_field(&err).as_deref(), Some("scope_ids[0]"));
-    assert_eq!(w.server.head().await.head_seq, before.head_seq);
+    w.server
+        .assert_plan_unchanged_since(&before, "refused input")
+        .await;
 
     // A dry run reports what would happen and writes nothing.
     let op = w
@@ -178,11 +180,7 @@ async fn replicate_scope_follows_every_step_over_grpc() {
     assert_eq!(op.items[0].action, pb::ItemAction::Created as i32);
     assert!(op.items[0].message.contains("dry run"), "{}", op.items[0].message);
     assert_eq!(op.items[1].status, pb::ItemStatus::Skipped as i32);
-    let after = w.server.head().await;
-    assert_eq!(
-        (after.head_seq, after.state_hash),
-        (before.head_seq, before.state_hash)
-    );
+    w.server.assert_plan_unchanged_since(&before, "a dry run").await;
     assert!(scopes_on(&mut w.dhcp, w.dhcp2).await.is_empty());
 
     // Step 3 for real, as an operation with progress: A is created on the partner (3.4),
@@ -304,7 +302,9 @@ async fn replicate_scope_follows_every_step_over_grpc() {
         .unwrap()
         .into_inner();
     assert_eq!(op.items[0].action, pb::ItemAction::Unchanged as i32);
-    assert_eq!(w.server.head().await.head_seq, before.head_seq);
+    w.server
+        .assert_plan_unchanged_since(&before, "an unchanged replication")
+        .await;
 
     // ReplicateRelation (3.19.4.4.1.30) copies the rest of the relationship: C.
     let op = w
@@ -565,11 +565,9 @@ async fn reservations_hold_addresses_and_bad_input_names_the_field() {
         .await
         .unwrap_err();
     assert_eq!(violated_field(&err).as_deref(), Some("options[0].code"));
-    let after = w.server.head().await;
-    assert_eq!(
-        (after.head_seq, after.state_hash),
-        (before.head_seq, before.state_hash)
-    );
+    w.server
+        .assert_plan_unchanged_since(&before, "refused input")
+        .await;
 
     // #24(a): deleting the scope takes its reservation; the reserved address record stays,
     // unreserved and in no range (3.1.1.1.5.1), and the server keeps writing.

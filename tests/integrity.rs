@@ -135,7 +135,8 @@ async fn lost_history_is_refused_until_the_loss_is_accepted_and_then_it_is_in_th
         .expect("a write after accepting the loss")
         .into_inner();
     assert!(op.id > 20, "operation id {} was handed out before", op.id);
-    assert_eq!(server.head().await.head_seq, lost_at + 1);
+    // The block's event and its operation's record.
+    assert_eq!(server.head().await.head_seq, lost_at + 2);
     server.stop();
     let (ok, text) = ipamd(&["verify"], &server.data);
     assert!(ok, "the repaired directory verifies:\n{text}");
@@ -148,7 +149,8 @@ async fn verify_reads_every_snapshot_and_names_the_first_damage() {
     server.stop();
     let (ok, text) = ipamd(&["verify"], &server.data);
     assert!(ok, "{text}");
-    let head = FIRST_START_EVENTS + 5;
+    // Each block: its event and its operation's record.
+    let head = FIRST_START_EVENTS + 2 * 5;
     assert!(
         text.contains(&format!("snapshot {head} matches the log replayed to {head}")),
         "{text}"
@@ -241,5 +243,5 @@ async fn a_background_scrub_reports_damage_as_a_metric_and_as_health() {
     );
     // Reads still work: the tables in memory are intact.
     let head = server.head().await;
-    assert_eq!(head.head_seq, FIRST_START_EVENTS + 6 + 12);
+    assert_eq!(head.head_seq, FIRST_START_EVENTS + 2 * (6 + 12));
 }

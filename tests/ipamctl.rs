@@ -166,11 +166,12 @@ fn online_commands_drive_the_server_and_offline_commands_explain_its_log() {
     let head_before_dry_run = server_head(&server);
     let dry = online(&server, &["scope", "replicate", &scope_id, "--dry-run"]).one();
     assert_eq!(dry["state"], "OPERATION_STATE_SUCCEEDED", "{dry}");
-    assert_eq!(
-        server_head(&server),
-        head_before_dry_run,
-        "a dry run writes nothing"
-    );
+    // A dry run writes nothing to the address plan: only the operation's own records.
+    let written = block_on(server.records_after(head_before_dry_run));
+    assert!(!written.is_empty());
+    for r in &written {
+        assert!(ipam_e2e::is_operation_record(r), "a dry run wrote {}", r.summary);
+    }
     let replicated = online(&server, &["scope", "replicate", &scope_id]).one();
     assert_eq!(replicated["state"], "OPERATION_STATE_SUCCEEDED", "{replicated}");
     let on_partner = online(&server, &["scope", "list", "--server-id", &s2.to_string()]).json();
@@ -216,9 +217,10 @@ fn online_commands_drive_the_server_and_offline_commands_explain_its_log() {
     assert_eq!(rows("blocks"), 2);
     assert_eq!(rows("dhcp-scopes"), 2);
 
-    // The tables as of the first block's event (after the server's first two, the
-    // administrator's policy and token): only that block.
-    let first_block = (FIRST_START_EVENTS + 1).to_string();
+    // The tables as of the first block's event (after the server's first two operations,
+    // the administrator's policy and token): only that block.
+    // (Its acceptance comes first: ipamctl starts operations with StartOperation.)
+    let first_block = (FIRST_START_EVENTS + 2).to_string();
     let early = offline(&data, &["state", "--at", &first_block, "--table", "blocks"]).json();
     assert_eq!(early.len(), 1);
     assert_eq!(early[0]["row"]["network"], "10.0.0.0/8");
@@ -255,7 +257,41 @@ fn online_commands_drive_the_server_and_offline_commands_explain_its_log() {
     assert_eq!(server_head(&server), head);
 }
 
-/// Doctor one job record's parameters (on a copy of the data directory), as a changed
+/// Rewrites the parameters in operation `id`'s acceptance record (with a checksum that
+/// matches, as a changed delegate would see it), in a stopped data directory.
+fn doctor_acceptance(data: &std::path::Path, id: u64, change: impl FnOnce(&mut pb::OperationParams)) {
+    use prost::Message;
+    let db = ipam_store::store::open_sled(&ipam_store::store::sled_config(data)).expect("open the copy");
+    let events = db.open_tree("events").unwrap();
+    for chunk in events.iter() {
+        let (key, value) = chunk.unwrap();
+        let first = u64::from_be_bytes(key.as_ref().try_into().unwrap());
+        let (mut records, damage) = ipam_store::record::decode_chunk(first, &value);
+        assert!(damage.is_none());
+        let Some(r) = records
+            .iter_mut()
+            .find(|r| matches!(r.event(), Ok(ipam_core::Event::OperationAccepted(a)) if a.id == id))
+        else {
+            continue;
+        };
+        let Ok(ipam_core::Event::OperationAccepted(mut accepted)) = r.event() else {
+            unreachable!()
+        };
+        let mut params = pb::OperationParams::decode(accepted.params.as_slice()).unwrap();
+        change(&mut params);
+        accepted.params = params.encode_to_vec();
+        r.payload = ipam_proto::event_codec::encode(&ipam_core::Event::OperationAccepted(accepted));
+        r.crc = r.compute_crc();
+        events
+            .insert(key, ipam_store::record::encode_chunk(&records))
+            .unwrap();
+        db.flush().unwrap();
+        return;
+    }
+    panic!("no acceptance of operation {id} in the log");
+}
+
+/// Doctor one operation's parameters (on a copy of the data directory), as a changed
 /// delegate or a corrupted record would: reexecute must report the operation and fail.
 #[test]
 fn reexecute_reports_an_operation_whose_events_would_now_differ() {
@@ -268,22 +304,12 @@ fn reexecute_reports_an_operation_whose_events_would_now_differ() {
 
     let doctored = tempfile::tempdir().unwrap();
     copy_dir(&server.data, doctored.path());
-    {
-        let store =
-            ipam_store::Store::open(doctored.path(), &ipam_store::StoreConfig { cache_bytes: 8 << 20 })
-                .expect("open the copy");
-        let mut op = ipam_jobs::record::load(&store.jobs, op_id)
-            .unwrap()
-            .expect("the job record");
-        let Some(pb::operation_params::Params::CreateBlock(params)) =
-            op.params.as_mut().and_then(|p| p.params.as_mut())
-        else {
-            panic!("not a create-block operation: {op:?}");
+    doctor_acceptance(doctored.path(), op_id, |params| {
+        let Some(pb::operation_params::Params::CreateBlock(params)) = params.params.as_mut() else {
+            panic!("not a create-block operation: {params:?}");
         };
         params.network = "172.20.0.0/16".into();
-        ipam_jobs::record::store(&store.jobs, &op).unwrap();
-        store.flush().unwrap();
-    }
+    });
 
     let clean = offline(&server.data, &["replay", "reexecute"]);
     assert!(
@@ -329,7 +355,9 @@ fn errors_say_what_is_wrong() {
     server.stop();
     let run = offline(&server.data, &["state", "--at", "999"]);
     assert!(!run.ok);
-    let head = format!("past the log's head {}", FIRST_START_EVENTS + 1);
+    // ipamctl starts operations (StartOperation): the block's acceptance (durable before
+    // the answer), its event, its result and its end.
+    let head = format!("past the log's head {}", FIRST_START_EVENTS + 4);
     assert!(run.stderr.contains(&head), "{}", run.stderr);
 
     // An operation that does not exist.
@@ -339,12 +367,15 @@ fn errors_say_what_is_wrong() {
 }
 
 fn server_head(server: &Server) -> u64 {
+    block_on(server.head()).head_seq
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(server.head())
-        .head_seq
+        .block_on(f)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -291,9 +291,11 @@ fn damage_chunk(data: &Path, first_seq: u64, drop_snapshots: bool, damage: impl 
 async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
     let mut server = Server::start();
     ten_blocks(&mut server, 10).await;
-    // Half of the last record, as a write torn by a power cut would leave it. The
-    // shutdown snapshot stays: start-up must still look at the tail.
-    damage_chunk(&server.data, F + 10, false, |b| b.truncate(b.len() / 2));
+    // Each block is one append of two records (its event, its operation's record), so
+    // block n's chunk starts at F + 2n - 1. The last record cut short, as a write torn by
+    // a power cut would leave it: its append is lost whole. The shutdown snapshot stays:
+    // start-up must still look at the tail.
+    damage_chunk(&server.data, F + 19, false, |b| b.truncate(b.len() - 10));
 
     let (started, text) = ipamd(&["--data"], &server.data);
     assert!(!started, "ipamd must not serve a torn log:\n{text}");
@@ -302,15 +304,16 @@ async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
 
     let (ok, report) = ipamd(&["repair", "--data"], &server.data);
     assert!(!ok, "repair without --accept-loss changes nothing and says so");
-    assert!(report.contains(&format!("keeping up to {}", F + 9)), "{report}");
+    assert!(report.contains(&format!("keeping up to {}", F + 18)), "{report}");
     let (ok, report) = ipamd(&["repair", "--accept-loss", "--data"], &server.data);
     assert!(ok, "{report}");
-    let loss = format!("recorded the loss as event {}", F + 11);
+    let loss = format!("recorded the loss as event {}", F + 21);
     assert!(report.contains(&loss), "{report}");
 
     server.restart();
-    // Record 10 was acknowledged: its number stays lost, and the loss record follows it.
-    assert_eq!(server.head().await.head_seq, F + 11);
+    // The last block's records were acknowledged: their numbers stay lost, and the loss
+    // record follows them.
+    assert_eq!(server.head().await.head_seq, F + 21);
     assert_eq!(blocks(&server).await.len(), 9);
     // Writing goes on after the cut.
     server
@@ -319,22 +322,22 @@ async fn a_torn_last_record_stops_start_up_until_repair_cuts_it() {
         .create_block(block_params("192.168.0.0/16"))
         .await
         .expect("a write after the repair");
-    assert_eq!(server.head().await.head_seq, F + 12);
+    assert_eq!(server.head().await.head_seq, F + 23);
 }
 
 #[tokio::test]
 async fn a_flipped_byte_mid_log_is_found_by_verify_and_cut_only_on_request() {
     let mut server = Server::start();
     ten_blocks(&mut server, 10).await;
-    damage_chunk(&server.data, F + 5, true, |b| {
-        let at = b.len() - 3;
-        b[at] ^= 0x01;
+    // The fifth block's chunk (F + 9, its event, and F + 10): a byte of its event.
+    damage_chunk(&server.data, F + 9, true, |b| {
+        b[40] ^= 0x01;
     });
 
     let (ok, text) = ipamd(&["verify", "--data"], &server.data);
     assert!(!ok, "verify must fail:\n{text}");
     assert!(
-        text.contains(&format!("record {}", F + 5)),
+        text.contains(&format!("record {}", F + 9)),
         "it names the record:\n{text}"
     );
     let (started, text) = ipamd(&["--data"], &server.data);
@@ -343,7 +346,7 @@ async fn a_flipped_byte_mid_log_is_found_by_verify_and_cut_only_on_request() {
 
     let (ok, report) = ipamd(&["repair", "--data"], &server.data);
     assert!(!ok);
-    assert!(report.contains("would drop 6 record(s)"), "{report}");
+    assert!(report.contains("would drop 12 record(s)"), "{report}");
     let (ok, report) = ipamd(&["repair", "--accept-loss", "--data"], &server.data);
     assert!(ok, "{report}");
     let (ok, text) = ipamd(&["verify", "--data"], &server.data);

@@ -76,16 +76,11 @@ async fn create_block_watch_progress_restart_and_read_back() {
     assert_eq!(violated_field(&err).as_deref(), Some("network"));
     let err = ipam.create_block(block_params("10.0.0.0/8")).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::AlreadyExists);
-    let head_after = server
-        .events()
-        .await
-        .get_head(pb::GetHeadRequest {
-            with_state_hash: true,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(head_after.head_seq, head_before.head_seq);
+    // The failed operation is recorded; the address plan is as it was.
+    server
+        .assert_plan_unchanged_since(&head_before, "refused input")
+        .await;
+    let head_after = server.head().await;
 
     // Graceful restart: the tables come back from the log (and the shutdown snapshot).
     server.stop();

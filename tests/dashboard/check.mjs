@@ -121,7 +121,9 @@ try {
     ({ row, id }) => {
       const tr = document.querySelector(row);
       const cell = (name) => tr.querySelector(name).textContent.trim();
-      const events = [...document.querySelectorAll(`#events tr[data-op="${id}"]`)];
+      // The operation's events of the address plan (its own records are in the log too).
+      const events = [...document.querySelectorAll(`#events tr[data-op="${id}"]`)]
+        .filter((tr) => !tr.querySelector('.event-name').textContent.startsWith('Operation'));
       return {
         operation: id,
         state: tr.dataset.state,

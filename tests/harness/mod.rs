@@ -31,8 +31,9 @@ pub use ipam_proto::pb::operations_client::OperationsClient;
 /// Operations a new server runs at its first start: the administrator's access policy and
 /// token (`ipam-server/src/bootstrap.rs`).
 pub const FIRST_START_OPERATIONS: usize = 2;
-/// The events those operations append (one each).
-pub const FIRST_START_EVENTS: u64 = 2;
+/// The records those operations append: one event of a table each, and each operation's
+/// own record (`OperationRan`).
+pub const FIRST_START_EVENTS: u64 = 4;
 
 /// How long a server may take to print its address before a test fails.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -276,6 +277,36 @@ impl Server {
             .into_inner()
     }
 
+    /// The records after `after` up to the head.
+    pub async fn records_after(&self, after: u64) -> Vec<pb::LoggedEvent> {
+        let head = self.head().await.head_seq;
+        let mut events = self.events().await;
+        let mut out = Vec::new();
+        for seq in after + 1..=head {
+            out.push(
+                events
+                    .get_event(pb::GetEventRequest { seq })
+                    .await
+                    .expect("GetEvent")
+                    .into_inner(),
+            );
+        }
+        out
+    }
+
+    /// Asserts that nothing after `before` changed the address plan: the log gained only
+    /// the records of operations (a failed one, a dry run), no event of a table.
+    pub async fn assert_plan_unchanged_since(&self, before: &pb::LogHead, what: &str) {
+        for r in self.records_after(before.head_seq).await {
+            assert!(
+                is_operation_record(&r),
+                "{what} wrote event {} to the log: {}",
+                r.seq,
+                r.summary
+            );
+        }
+    }
+
     pub async fn ops(&self) -> OperationsClient<Conn> {
         OperationsClient::new(self.channel().await)
             .max_decoding_message_size(64 << 20)
@@ -364,6 +395,21 @@ pub async fn watch_to_end(ops: &mut OperationsClient<Conn>, id: u64) -> Vec<pb::
 }
 
 /// The field named by an INVALID_ARGUMENT status's BadRequest detail.
+/// A record of an operation's life rather than of the address plan.
+pub fn is_operation_record(r: &pb::LoggedEvent) -> bool {
+    use pb::event::Kind;
+    matches!(
+        r.event.as_ref().and_then(|e| e.kind.as_ref()),
+        Some(
+            Kind::OperationAccepted(_)
+                | Kind::OperationStarted(_)
+                | Kind::OperationItemRecorded(_)
+                | Kind::OperationFinished(_)
+                | Kind::OperationRan(_)
+        )
+    )
+}
+
 pub fn violated_field(status: &tonic::Status) -> Option<String> {
     use tonic_types::StatusExt;
     status

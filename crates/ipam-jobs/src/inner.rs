@@ -1,15 +1,16 @@
 //! What the front door (`jobs.rs`) and the workers (`runner.rs`) share: the engine, the
-//! job records, the queue, the live jobs and the ids.
+//! operations' records in the log, the queue, the live jobs and the ids.
 
 use crate::live::{LiveJob, OpSummary};
-use crate::record::job_key;
+use crate::oplog;
 use crate::store_fault;
+use ipam_core::Event;
 use ipam_core::fault::{Fault, FaultCode};
+use ipam_core::tables::operations::request_key;
 use ipam_proto::pb;
-use ipam_store::{Engine, Kv};
+use ipam_store::{AppendError, AppendRequest, Engine, Kv};
 use parking_lot::Mutex;
-use prost::Message;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,71 +46,99 @@ impl Default for JobsConfig {
     }
 }
 
-/// Where the reservation of operation ids is stored (next to `j` job and `r` request keys).
-pub(crate) const ID_RESERVATION_KEY: &[u8] = b"n";
+/// Where the reservation of operation ids is stored, in the store's `meta` tree.
+pub(crate) const ID_RESERVATION_KEY: &[u8] = b"operation-ids";
 /// Ids reserved per write of the reservation.
 pub(crate) const ID_BLOCK: u64 = 1024;
 
 pub(crate) struct Inner {
     pub(crate) engine: Engine,
-    pub(crate) kv: Kv,
+    /// The store's `meta` tree: the operation id reservation.
+    pub(crate) meta: Kv,
     pub(crate) config: JobsConfig,
     pub(crate) next_id: AtomicU64,
     /// Ids below this are covered by the reservation stored under ID_RESERVATION_KEY.
     pub(crate) reserved: Mutex<u64>,
     pub(crate) queue: mpsc::Sender<u64>,
     pub(crate) live: Mutex<HashMap<u64, Arc<LiveJob>>>,
+    /// Request ids of live jobs (by `request_key`): a job whose acceptance is not in the
+    /// log yet holds its request id here; the operations table holds the rest.
+    pub(crate) claims: Mutex<HashMap<String, u64>>,
+    /// Finished operations recently read back from the log (they never change): paging
+    /// through the items of a large one folds its records once, not once per page.
+    pub(crate) folded: Mutex<VecDeque<Arc<pb::Operation>>>,
     pub(crate) feed: broadcast::Sender<OpSummary>,
     pub(crate) accepting: AtomicBool,
     /// Jobs finished since start: succeeded, failed, cancelled (for metrics).
     pub(crate) finished: [AtomicU64; 3],
-    /// Fired at shutdown: running jobs stop between items and stay RUNNING on disk, so
+    /// Fired at shutdown: running jobs stop between items and stay RUNNING in the log, so
     /// the next start resumes them.
     pub(crate) shutdown: CancellationToken,
     pub(crate) workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Inner {
-    /// Persists `op`; with `durable`, waits until it is on disk.
-    pub(crate) async fn persist(&self, op: &pb::Operation, durable: bool) -> Result<(), Fault> {
-        // The log is written behind the commits: the events a record reports go first, so
-        // the record is never on disk without them (sled keeps a prefix of its writes).
-        self.engine.write_through(op.last_event_seq).map_err(|e| {
-            Fault::new(
-                FaultCode::Unavailable,
-                format!("cannot record operation {}: {e}", op.id),
-            )
-        })?;
-        self.kv.put(&job_key(op.id), &op.encode_to_vec()).map_err(|e| {
-            Fault::new(
-                FaultCode::Unavailable,
-                format!("cannot record operation {}: {e}", op.id),
-            )
-        })?;
-        let ticket = self.engine.durability().ticket();
-        if durable && !self.engine.durability().wait_ticket(ticket).await {
-            return Err(Fault::new(
-                FaultCode::Unavailable,
-                "the job record could not be made durable",
-            ));
+    /// Appends operation events of job `job` (no change to the address plan), preceded by
+    /// its acceptance if that is not in the log yet; with `durable`, waits until they are
+    /// on disk. Returns the last sequence number.
+    pub(crate) async fn log(&self, job: &LiveJob, events: Vec<Event>, durable: bool) -> Result<u64, Fault> {
+        let (id, principal) = job.read(|op| (op.id, op.principal.clone()));
+        let mut all = Vec::with_capacity(events.len() + 1);
+        // An `OperationRan` is the acceptance too.
+        let ran = matches!(events.first(), Some(Event::OperationRan(_)));
+        let accepting = !job.is_logged() && !ran;
+        if accepting {
+            all.push(job.read(oplog::accepted));
         }
-        Ok(())
+        all.extend(events);
+        let request = AppendRequest {
+            based_on: self.engine.head(),
+            reads: Vec::new(),
+            events: all,
+            operation_id: id,
+            item: 0,
+            principal: principal.into(),
+        };
+        let unavailable = |e: String| {
+            Fault::new(
+                FaultCode::Unavailable,
+                format!("cannot record operation {id}: {e}"),
+            )
+        };
+        let appended = self.engine.append(request).await.map_err(|e| match e {
+            AppendError::DiskFull(reason) => Fault::new(FaultCode::ResourceExhausted, reason),
+            e => unavailable(e.to_string()),
+        })?;
+        job.set_logged();
+        if durable {
+            self.engine
+                .wait_durable(appended.last_seq)
+                .await
+                .map_err(|e| unavailable(e.to_string()))?;
+        }
+        Ok(appended.last_seq)
     }
 
     pub(crate) fn forget(&self, id: u64) {
-        self.live.lock().remove(&id);
+        let job = self.live.lock().remove(&id);
+        if let Some(key) = job.and_then(|j| j.read(request_key_of)) {
+            let mut claims = self.claims.lock();
+            if claims.get(&key) == Some(&id) {
+                claims.remove(&key);
+            }
+        }
     }
 
     /// A new operation id. Ids are reserved on disk in blocks before use, so an id is never
     /// handed out twice, even after a crash that lost the job that had it: sled keeps a
-    /// prefix of its writes, so whatever of that job survived (its request key, its
-    /// events) implies the reservation survived too. One small write per ID_BLOCK ids.
+    /// prefix of its writes, so whatever of that job survived (its events) implies the
+    /// reservation survived too. One small write per ID_BLOCK ids.
     pub(crate) fn new_id(&self) -> Result<u64, Fault> {
         let id = self.next_id.fetch_add(1, Ordering::AcqRel);
         let mut reserved = self.reserved.lock();
         if id >= *reserved {
             let upto = id + ID_BLOCK;
-            self.kv
+            self.meta
                 .put(ID_RESERVATION_KEY, &upto.to_be_bytes())
                 .map_err(store_fault)?;
             *reserved = upto;
@@ -118,4 +147,30 @@ impl Inner {
         self.engine.note_operation(id, *reserved);
         Ok(id)
     }
+}
+
+/// Finished operations kept folded at most, and their items at most.
+const FOLDED_OPERATIONS: usize = 16;
+const FOLDED_ITEMS: usize = 1_000_000;
+
+impl Inner {
+    pub(crate) fn folded(&self, id: u64) -> Option<Arc<pb::Operation>> {
+        self.folded.lock().iter().find(|op| op.id == id).cloned()
+    }
+
+    /// Keeps finished operation `op` folded, dropping the oldest beyond the bounds.
+    pub(crate) fn keep_folded(&self, op: Arc<pb::Operation>) {
+        let mut folded = self.folded.lock();
+        folded.push_back(op);
+        while folded.len() > FOLDED_OPERATIONS
+            || (folded.len() > 1 && folded.iter().map(|o| o.items.len()).sum::<usize>() > FOLDED_ITEMS)
+        {
+            folded.pop_front();
+        }
+    }
+}
+
+/// The key of a job's request id in the operations table (None without one).
+pub(crate) fn request_key_of(op: &pb::Operation) -> Option<String> {
+    (!op.request_id.is_empty()).then(|| request_key(&op.principal, op.server_authority, &op.request_id))
 }

@@ -1,22 +1,23 @@
 //! The operations front door: submit, get, list, cancel, wait, watch; the bounded queue and
 //! the worker pool; recovery of unfinished jobs at start-up.
 //!
-//! Job records live in the store's `jobs` tree under `j` + big-endian id; a client request
-//! id maps to its job under `r` + request id. A job is acknowledged to a `StartOperation`
-//! caller only once its QUEUED record is durable, so an accepted job survives a crash.
+//! An operation's life is in the event log (`oplog.rs`); the core's operations table is its
+//! projection, with the request ids. A job is acknowledged to a `StartOperation` caller
+//! only once its acceptance is durable, so an accepted job survives a crash.
 
 use crate::Caller;
 use crate::inner::{ID_RESERVATION_KEY, Inner, JobsConfig};
 use crate::live::{LiveJob, OpSummary};
-use crate::record::{self, JOB_PREFIX, job_key, now_ms, request_key};
+use crate::oplog;
+use crate::record::{self, now_ms};
 use crate::runner;
 use crate::store_fault;
 use ipam_core::access::{Authority, Grants, roles_holding};
 use ipam_core::fault::{Fault, FaultCode};
+use ipam_core::tables::operations::request_key;
 use ipam_proto::{params_codec, pb};
 use ipam_store::Engine;
 use parking_lot::Mutex;
-use prost::Message;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,21 +42,23 @@ pub struct RecoveryReport {
 }
 
 impl Jobs {
-    /// Starts the worker pool and re-queues every job a previous run left queued or
-    /// running (those resume where their committed items end).
-    pub fn start(engine: Engine, config: JobsConfig) -> Result<(Jobs, RecoveryReport), Fault> {
-        let kv = engine.store().jobs.clone();
-        let last = kv
-            .last_with_prefix(&[JOB_PREFIX])
-            .map_err(store_fault)?
-            .map_or(0, |(k, _)| {
-                u64::from_be_bytes(k[1..9].try_into().unwrap_or([0; 8]))
-            });
+    /// Moves an older version's job records into the log, starts the worker pool and
+    /// re-queues every job a previous run left queued or running (those resume where their
+    /// committed items end).
+    pub async fn start(engine: Engine, config: JobsConfig) -> Result<(Jobs, RecoveryReport), Fault> {
+        let meta = engine.store().meta.clone();
+        crate::migrate::jobs_tree(&engine).await?;
+        let last = engine.read(|s| s.operations.last_id());
         // Ids below the stored reservation may have been used by a job lost in a crash
-        // (its request id or events may survive it): never hand them out again.
-        let reserved = kv.get(ID_RESERVATION_KEY).map_err(store_fault)?.map_or(0, |v| {
-            u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
-        });
+        // (its request id or events may survive it): never hand them out again. (A data
+        // directory of an older version kept it in the jobs tree.)
+        let read_reservation = |kv: &ipam_store::Kv, key: &[u8]| -> Result<u64, Fault> {
+            Ok(kv.get(key).map_err(store_fault)?.map_or(0, |v| {
+                u64::from_be_bytes(v.as_slice().try_into().unwrap_or([0; 8]))
+            }))
+        };
+        let reserved =
+            read_reservation(&meta, ID_RESERVATION_KEY)?.max(read_reservation(&engine.store().jobs, b"n")?);
         // The watermark outside sled carries the ids too, in case sled lost its reservation
         // (or after a repair that accepted lost operations).
         let acknowledged = engine.acknowledged();
@@ -66,12 +69,14 @@ impl Jobs {
         let (queue, rx) = mpsc::channel(config.queue_capacity.max(1));
         let inner = Arc::new(Inner {
             engine,
-            kv,
+            meta,
             config,
             next_id: AtomicU64::new(next_id),
             reserved: Mutex::new(next_id),
             queue,
             live: Mutex::new(HashMap::new()),
+            claims: Mutex::new(HashMap::new()),
+            folded: Mutex::new(Default::default()),
             feed: broadcast::channel(FEED_CAPACITY).0,
             accepting: AtomicBool::new(true),
             finished: Default::default(),
@@ -103,20 +108,23 @@ impl Jobs {
 
     fn recover(&self) -> Result<RecoveryReport, Fault> {
         let mut report = RecoveryReport::default();
-        let mut unfinished = Vec::new();
-        for item in self.inner.kv.scan_prefix(&[JOB_PREFIX], None) {
-            let (_, value) = item.map_err(store_fault)?;
-            let op = pb::Operation::decode(value.as_slice())
-                .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
+        let engine = &self.inner.engine;
+        let (rows, head) = engine.read(|s| {
+            let rows: Vec<_> = s
+                .operations
+                .unfinished()
+                .map(|r| (r.id, r.accepted_seq))
+                .collect();
+            (rows, s.position())
+        });
+        for (id, accepted_seq) in rows {
+            let op = oplog::load(&**engine.log(), id, accepted_seq, head)
+                .map_err(|e| oplog::read_fault(id, e))?
+                .ok_or_else(|| Fault::internal(format!("operation {id} has no acceptance in the log")))?;
             match record::state(&op) {
-                pb::OperationState::Queued => report.requeued.push(op.id),
-                pb::OperationState::Running => report.resumed.push(op.id),
-                _ => continue,
+                pb::OperationState::Queued => report.requeued.push(id),
+                _ => report.resumed.push(id),
             }
-            unfinished.push(op);
-        }
-        for op in unfinished {
-            let id = op.id;
             tracing::info!(operation = id, state = ?record::state(&op), "recovering unfinished operation");
             self.inner
                 .live
@@ -167,8 +175,13 @@ impl Jobs {
         if request_id.len() > 256 {
             return Err(Fault::invalid("request_id", "a request id is at most 256 bytes"));
         }
-        if !request_id.is_empty()
-            && let Some(existing) = self.find_by_request(caller, &request_id)?
+        let key = (!request_id.is_empty())
+            .then(|| request_key(&caller.principal, caller.server_authority, &request_id));
+        if let Some(existing) = key
+            .as_ref()
+            .map(|k| self.find_by_request(k))
+            .transpose()?
+            .flatten()
         {
             return Ok(existing);
         }
@@ -199,20 +212,18 @@ impl Jobs {
         };
         let job = LiveJob::new(op.clone(), &self.inner.feed);
         self.inner.live.lock().insert(id, job.clone());
-        if !request_id.is_empty()
-            && let Some(existing) = self.claim_request(caller, &request_id, id)?
+        if let Some(key) = key
+            && let Some(existing) = self.claim_request(key, id)?
         {
             // Another call with this request id got there first: answer with its job.
-            self.inner.forget(id);
+            self.inner.live.lock().remove(&id);
             return Ok(existing);
         }
-        // A StartOperation caller is told the id only once the job is on disk. A unary call
-        // answers only when the job is done, so it needs no QUEUED record, unless it has a
-        // request id: then a retry after a crash must find this job (sled keeps a prefix of
-        // its writes, so the record survives whenever the job's events do).
-        if (durable_ack || !request_id.is_empty())
-            && let Err(f) = self.inner.persist(&op, durable_ack).await
-        {
+        // A StartOperation caller is told the id only once its acceptance is durable. A
+        // unary call answers only when the job is done, so its acceptance goes into the log
+        // with its first item (one append for a single-item operation): a crash before
+        // that loses nothing anyone was told, and a retry with its request id runs it.
+        if durable_ack && let Err(f) = self.inner.log(&job, Vec::new(), true).await {
             self.inner.forget(id);
             return Err(f);
         }
@@ -253,77 +264,84 @@ impl Jobs {
         }
     }
 
-    /// The job holding `request_id`, if any (a claim whose job was lost is no holder).
-    fn find_by_request(&self, caller: &Caller, request_id: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let Some(bytes) = self
-            .inner
-            .kv
-            .get(&request_key(caller, request_id))
-            .map_err(store_fault)?
-        else {
-            return Ok(None);
-        };
-        self.holder(request_id, &bytes)
+    /// The job holding request key `key`, if any: a live one, or one in the log.
+    fn find_by_request(&self, key: &str) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let claims = self.inner.claims.lock();
+        self.find_by_request_locked(&claims, key)
     }
 
-    /// The job a request key's value names, if it is live or its record has this request id.
-    fn holder(&self, request_id: &str, value: &[u8]) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let id = u64::from_be_bytes(value.try_into().unwrap_or([0; 8]));
+    /// Maps request key `key` to job `id`, unless another job holds it: then that job. A
+    /// claim whose job is gone without an acceptance in the log (it never ran, or its
+    /// acceptance was lost) holds nothing.
+    fn claim_request(&self, key: String, id: u64) -> Result<Option<Arc<LiveJob>>, Fault> {
+        let mut claims = self.inner.claims.lock();
+        if let Some(existing) = self.find_by_request_locked(&claims, &key)? {
+            return Ok(Some(existing));
+        }
+        claims.insert(key, id);
+        Ok(None)
+    }
+
+    /// A live job claiming `key`, else the operation the log names for it.
+    fn find_by_request_locked(
+        &self,
+        claims: &HashMap<String, u64>,
+        key: &str,
+    ) -> Result<Option<Arc<LiveJob>>, Fault> {
+        if let Some(live) = claims.get(key).and_then(|&id| self.live(id)) {
+            return Ok(Some(live));
+        }
+        let Some(id) = self.inner.engine.read(|s| s.operations.by_request(key)) else {
+            return Ok(None);
+        };
         if let Some(live) = self.live(id) {
             return Ok(Some(live));
         }
-        Ok(self.load(id)?.filter(|op| op.request_id == request_id).map(|op| {
-            let job = LiveJob::new(op, &self.inner.feed);
-            job.cancel.cancel();
-            job
-        }))
+        let job = LiveJob::new(self.get(id)?, &self.inner.feed);
+        job.cancel.cancel();
+        Ok(Some(job))
     }
 
-    /// Maps `request_id` to job `id`, unless another job holds it: then that job. A claim
-    /// whose job has no record (lost in a crash before its record was written: the request
-    /// key may survive it) is stale and taken over.
-    fn claim_request(
-        &self,
-        caller: &Caller,
-        request_id: &str,
-        id: u64,
-    ) -> Result<Option<Arc<LiveJob>>, Fault> {
-        let key = request_key(caller, request_id);
-        let mut expected: Option<Vec<u8>> = None;
-        loop {
-            let holder = match self
-                .inner
-                .kv
-                .compare_and_swap(&key, expected.as_deref(), &id.to_be_bytes())
-                .map_err(store_fault)?
-            {
-                Ok(()) => return Ok(None),
-                Err(None) => {
-                    expected = None;
-                    continue;
-                }
-                Err(Some(holder)) => holder,
-            };
-            if let Some(job) = self.holder(request_id, &holder)? {
-                return Ok(Some(job));
-            }
-            tracing::warn!(
-                request_id,
-                job = id,
-                "taking over a request id whose job was lost before its record was written"
-            );
-            expected = Some(holder);
-        }
-    }
-
+    /// Operation `id` as the log tells it (None: no such operation in the log).
     fn load(&self, id: u64) -> Result<Option<pb::Operation>, Fault> {
-        let bytes = self.inner.kv.get(&job_key(id)).map_err(store_fault)?;
-        bytes
-            .map(|b| {
-                pb::Operation::decode(b.as_slice())
-                    .map_err(|e| Fault::internal(format!("job {id} does not decode: {e}")))
-            })
-            .transpose()
+        if let Some(op) = self.inner.folded(id) {
+            return Ok(Some((*op).clone()));
+        }
+        let engine = &self.inner.engine;
+        let Some((from, finished, head)) = engine.read(|s| {
+            s.operations
+                .get(id)
+                .map(|r| (r.accepted_seq, r.finished_seq, s.position()))
+        }) else {
+            return Ok(None);
+        };
+        let until = if finished > 0 { finished } else { head };
+        // Its last records may still be on their way to the log.
+        engine
+            .write_through(until)
+            .map_err(|e| oplog::read_fault(id, e))?;
+        let op = oplog::load(&**engine.log(), id, from, until).map_err(|e| oplog::read_fault(id, e))?;
+        if let Some(op) = &op
+            && finished > 0
+        {
+            self.inner.keep_folded(Arc::new(op.clone()));
+        }
+        Ok(op)
+    }
+
+    /// Operation `id` without its items, from the operations table (its parameters read
+    /// from its acceptance, unless `params` is false).
+    fn load_summary(&self, id: u64, params: bool) -> Result<Option<pb::Operation>, Fault> {
+        let engine = &self.inner.engine;
+        let Some(mut op) = engine.read(|s| s.operations.get(id).map(oplog::summary_of)) else {
+            return Ok(None);
+        };
+        if params {
+            let seq = engine.read(|s| s.operations.get(id).map_or(0, |r| r.accepted_seq));
+            engine.write_through(seq).map_err(|e| oplog::read_fault(id, e))?;
+            op.params = oplog::params_at(&**engine.log(), seq).map_err(|e| oplog::read_fault(id, e))?;
+        }
+        Ok(Some(op))
     }
 
     /// The job's live handle if it is queued or running.
@@ -345,7 +363,10 @@ impl Jobs {
         if let Some(live) = self.live(id) {
             return Ok(live.read(OpSummary::of));
         }
-        Ok(OpSummary::of(&self.get(id)?))
+        let op = self
+            .load_summary(id, false)?
+            .ok_or_else(|| Fault::not_found("id", format!("operation {id}")))?;
+        Ok(OpSummary::of(&op))
     }
 
     /// Operations in id order after `after`, filtered by state, kind (unspecified = any)
@@ -358,24 +379,25 @@ impl Jobs {
         after: u64,
         limit: usize,
     ) -> Result<(Vec<pb::Operation>, Option<u64>), Fault> {
-        let after_key = job_key(after);
+        // The operations in the log (a unary job joins it with its first item).
+        let ids: Vec<u64> = self.inner.engine.read(|s| {
+            s.operations
+                .after(after)
+                .filter(|r| kind == pb::OperationKind::Unspecified || r.kind == kind as i32)
+                .filter(|r| principal.is_empty() || r.principal.eq_ignore_ascii_case(principal))
+                .map(|r| r.id)
+                .collect()
+        });
         let mut out = Vec::new();
-        for item in self
-            .inner
-            .kv
-            .scan_prefix(&[JOB_PREFIX], (after > 0).then_some(&after_key[..]))
-        {
-            let (_, value) = item.map_err(store_fault)?;
-            let stored = pb::Operation::decode(value.as_slice())
-                .map_err(|e| Fault::internal(format!("a job record does not decode: {e}")))?;
-            let op = self.live(stored.id).map_or(stored, |l| l.snapshot());
+        for id in ids {
+            let op = match self.live(id) {
+                Some(live) => live.snapshot(),
+                None => match self.load_summary(id, true)? {
+                    Some(op) => op,
+                    None => continue,
+                },
+            };
             if state != pb::OperationState::Unspecified && op.state != state as i32 {
-                continue;
-            }
-            if kind != pb::OperationKind::Unspecified && op.kind != kind as i32 {
-                continue;
-            }
-            if !principal.is_empty() && !op.principal.eq_ignore_ascii_case(principal) {
                 continue;
             }
             if out.len() == limit {
@@ -396,7 +418,7 @@ impl Jobs {
         for id in (first..next).rev() {
             if let Some(live) = self.live(id) {
                 out.push(live.snapshot());
-            } else if let Some(op) = self.load(id)? {
+            } else if let Some(op) = self.load_summary(id, true)? {
                 out.push(op);
             }
         }
@@ -434,7 +456,7 @@ impl Jobs {
                 Some(op.clone())
             });
             if let Some(op) = done {
-                self.inner.persist(&op, true).await?;
+                self.inner.log(&job, vec![oplog::finished(&op)], true).await?;
                 return Ok(op);
             }
         }
@@ -497,10 +519,10 @@ mod tests {
     use ipam_store::{EngineConfig, Store, StoreConfig};
     use pb::operation_params::Params;
 
-    fn start(dir: &std::path::Path) -> (Jobs, Engine) {
+    async fn start(dir: &std::path::Path) -> (Jobs, Engine) {
         let store = Store::open(dir, &StoreConfig { cache_bytes: 1 << 20 }).unwrap();
         let (engine, _) = Engine::open(store, EngineConfig::default()).unwrap();
-        let (jobs, _) = Jobs::start(engine.clone(), JobsConfig::default()).unwrap();
+        let (jobs, _) = Jobs::start(engine.clone(), JobsConfig::default()).await.unwrap();
         (jobs, engine)
     }
 
@@ -516,7 +538,7 @@ mod tests {
     #[tokio::test]
     async fn the_feed_follows_every_job_from_queued_to_done() {
         let dir = tempfile::tempdir().unwrap();
-        let (jobs, engine) = start(dir.path());
+        let (jobs, engine) = start(dir.path()).await;
         let mut feed = jobs.subscribe_all();
         let job = jobs
             .submit(

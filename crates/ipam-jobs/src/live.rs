@@ -5,6 +5,7 @@ use crate::record;
 use ipam_proto::pb;
 use parking_lot::Mutex;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -53,6 +54,8 @@ pub struct LiveJob {
     pub(crate) cancel: CancellationToken,
     /// Found unfinished at start-up: some of its items may be in the log already.
     pub(crate) recovered: bool,
+    /// Its acceptance is in the log (appended; durable once what follows it is).
+    logged: AtomicBool,
 }
 
 impl LiveJob {
@@ -71,7 +74,16 @@ impl LiveJob {
             feed: feed.clone(),
             cancel: CancellationToken::new(),
             recovered,
+            logged: AtomicBool::new(recovered),
         })
+    }
+
+    pub(crate) fn is_logged(&self) -> bool {
+        self.logged.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_logged(&self) {
+        self.logged.store(true, Ordering::Release);
     }
 
     pub fn snapshot(&self) -> pb::Operation {

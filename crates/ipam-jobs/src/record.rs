@@ -1,76 +1,12 @@
-//! The job record is the API's `Operation` message: what ListOperations returns is what is
-//! stored, and a job's parameters are kept exactly as they were received. These helpers
-//! convert the core's outcomes and faults into it.
+//! A job's record is the API's `Operation` message (live in memory while it runs, folded
+//! from the log after: `oplog.rs`), and its parameters are kept exactly as they were
+//! received. These helpers convert the core's outcomes and faults into it.
 
 use ipam_core::delegates::{ItemAction, ItemOutcome, ItemStatus, Plan, PlanItem};
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_proto::pb;
-use ipam_store::{Kv, StoreError};
 use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-// --- stored records -------------------------------------------------------------------
-//
-// Job records live in the store's `jobs` tree under `j` + big-endian id; a client request
-// id maps to its job under `r` + request id. Offline tools (ipamctl explain, replay
-// reexecute) read them with the functions below.
-
-pub(crate) const JOB_PREFIX: u8 = b'j';
-pub(crate) const REQUEST_PREFIX: u8 = b'r';
-
-pub(crate) fn job_key(id: u64) -> [u8; 9] {
-    let mut k = [JOB_PREFIX; 9];
-    k[1..].copy_from_slice(&id.to_be_bytes());
-    k
-}
-
-/// The key of a request id. A principal's request ids are its own (`r` + principal + NUL +
-/// id): one caller cannot reach another's job by reusing its request id. The server's own
-/// calls (and every call before access control) use the bare id.
-pub(crate) fn request_key(caller: &crate::Caller, request_id: &str) -> Vec<u8> {
-    let mut k = vec![REQUEST_PREFIX];
-    if !caller.server_authority {
-        k.extend_from_slice(caller.principal.as_bytes());
-        k.push(0);
-    }
-    k.extend_from_slice(request_id.as_bytes());
-    k
-}
-
-/// A stored job record that does not read back.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("job record {key} does not decode: {reason}")]
-    Decode { key: String, reason: String },
-}
-
-fn decode_record(key: &[u8], bytes: &[u8]) -> Result<pb::Operation, RecordError> {
-    pb::Operation::decode(bytes).map_err(|e| RecordError::Decode {
-        key: format!("{key:02x?}"),
-        reason: e.to_string(),
-    })
-}
-
-/// The stored record of job `id`, if any.
-pub fn load(jobs: &Kv, id: u64) -> Result<Option<pb::Operation>, RecordError> {
-    let key = job_key(id);
-    jobs.get(&key)?.map(|b| decode_record(&key, &b)).transpose()
-}
-
-/// Every stored job record, in id order.
-pub fn load_all(jobs: &Kv) -> impl Iterator<Item = Result<pb::Operation, RecordError>> + '_ {
-    jobs.scan_prefix(&[JOB_PREFIX], None).map(|item| {
-        let (key, value) = item?;
-        decode_record(&key, &value)
-    })
-}
-
-/// Writes a job record (not made durable here).
-pub fn store(jobs: &Kv, op: &pb::Operation) -> Result<(), StoreError> {
-    jobs.put(&job_key(op.id), &op.encode_to_vec())
-}
 
 pub fn now_ms() -> i64 {
     SystemTime::now()

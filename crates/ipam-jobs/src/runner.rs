@@ -11,8 +11,10 @@
 use crate::Caller;
 use crate::inner::Inner;
 use crate::live::LiveJob;
+use crate::oplog;
 use crate::record::{self, fault_to_pb, item_to_pb, now_ms};
 use ipam_core::Ctx;
+use ipam_core::Event;
 use ipam_core::access;
 use ipam_core::delegates::{ItemAction, ItemOutcome, OperationParams, Plan};
 use ipam_core::fault::{Fault, FaultCode};
@@ -46,7 +48,14 @@ pub(crate) async fn run(inner: &Inner, job: Arc<LiveJob>) {
         }
         let mut released = Release::default();
         if let Err(fault) = run_items(inner, &job, &mut released).await {
-            finish(inner, &job, End::Failed(fault), released).await;
+            finish(
+                inner,
+                &job,
+                End::Failed(fault),
+                released,
+                Ending::Append(Vec::new()),
+            )
+            .await;
         }
     }
     .instrument(span)
@@ -84,7 +93,9 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
             op.clone()
         });
         if plan.len() > 1 {
-            inner.persist(&op, false).await?;
+            inner
+                .log(job, vec![oplog::started(id, op.started_unix_ms, &plan)], false)
+                .await?;
         }
         plan
     };
@@ -92,6 +103,9 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
 
     let dry_run = params.dry_run();
     let mut end = End::Completed;
+    // A single-item operation is accepted, applied and finished in one append.
+    let single = plan.len() == 1 && !job.recovered;
+    let mut ending: Vec<Event> = Vec::new();
     for index in 0..plan.len() {
         if job.read(|op| !record::is_pending(&op.items[index])) {
             continue;
@@ -99,7 +113,11 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
         if let Some(&(seq, record)) = committed.get(&(index as u32)) {
             let outcome = ItemOutcome::done(ItemAction::None, plan.items[index].object.clone(), record)
                 .with_message("committed before the server restarted");
-            released.push(index, item_to_pb(index, &outcome), seq, Some(record));
+            released.push(Waiting {
+                events: Some((seq, seq)),
+                record: Some(record),
+                ..Waiting::new(index, item_to_pb(index, &outcome), seq)
+            });
             continue;
         }
         if inner.shutdown.is_cancelled() {
@@ -114,50 +132,107 @@ async fn run_items(inner: &Inner, job: &Arc<LiveJob>, released: &mut Release) ->
             end = End::TimedOut(index);
             break;
         }
-        match run_item(inner, &caller, id, &params, &plan, index, dry_run).await {
-            Ok((outcome, seq, servers)) => {
-                let mut result = item_to_pb(index, &outcome);
-                result.dhcp_pushes = record::pending_pushes(&servers);
-                released.push(index, result, seq, outcome.record);
+        let item = Item {
+            params: &params,
+            plan: &plan,
+            index,
+            dry_run,
+            single,
+        };
+        match run_item(inner, job, &caller, item).await {
+            Ok(ran) => {
+                let mut result = item_to_pb(index, &ran.outcome);
+                result.dhcp_pushes = record::pending_pushes(&ran.servers);
+                released.push(Waiting {
+                    events: ran.events,
+                    record: ran.outcome.record,
+                    ..Waiting::new(index, result, ran.durable)
+                });
+                if single {
+                    finish(
+                        inner,
+                        job,
+                        End::Completed,
+                        std::mem::take(released),
+                        Ending::Logged,
+                    )
+                    .await;
+                    return Ok(());
+                }
             }
             // An item the caller may not run fails alone: the others are checked on their own
             // objects (3.19.6.1 checks each object of a multi-object operation).
             Err(fault) if fault.code == FaultCode::PermissionDenied && plan.len() > 1 => {
+                let target = plan.items[index].target;
                 let failed = ItemOutcome::failed(plan.items[index].object.clone(), fault);
-                released.push(index, item_to_pb(index, &failed), 0, None);
+                let seq = inner
+                    .log(job, vec![oplog::item(id, index, target, &failed, 0, &[])], false)
+                    .await?;
+                released.push(Waiting::new(index, item_to_pb(index, &failed), seq));
             }
             Err(fault) => {
+                let target = plan.items[index].target;
                 let failed = ItemOutcome::failed(plan.items[index].object.clone(), fault.clone());
-                released.push(index, item_to_pb(index, &failed), 0, None);
+                ending.push(oplog::item(id, index, target, &failed, 0, &[]));
+                released.push(Waiting::new(index, item_to_pb(index, &failed), 0));
                 end = End::Failed(fault);
                 break;
             }
         }
         if released.waiting.len() >= inner.config.max_unflushed_items.max(1)
-            && let Some(seq) = released.waiting.front().map(|w| w.2)
+            && let Some(seq) = released.waiting.front().map(|w| w.durable)
         {
             // Failure surfaces at the next append or in `finish`.
             let _ = engine.wait_durable(seq).await;
         }
         released.release(job, engine.durable_seq());
     }
-    finish(inner, job, end, std::mem::take(released)).await;
+    finish(inner, job, end, std::mem::take(released), Ending::Append(ending)).await;
     Ok(())
 }
 
-/// Decides one item (and whether the caller may run it, on the same tables) and appends its
-/// events, deciding again on conflicts. Also says which managed DHCP servers the committed
-/// events change (read on the tables they were decided on), so the item can report what
-/// became of them there.
-async fn run_item(
-    inner: &Inner,
-    caller: &Caller,
-    id: u64,
-    params: &OperationParams,
-    plan: &Plan,
+/// One item to run, and how it goes into the log.
+struct Item<'a> {
+    params: &'a OperationParams,
+    plan: &'a Plan,
     index: usize,
     dry_run: bool,
-) -> Result<(ItemOutcome, u64, Vec<ServerId>), Fault> {
+    /// The operation's only item: its append also accepts and finishes the operation.
+    single: bool,
+}
+
+/// An item's committed outcome.
+struct ItemRan {
+    outcome: ItemOutcome,
+    /// The last sequence number of its append.
+    durable: u64,
+    /// The first and last of its events of the address plan, if any.
+    events: Option<(u64, u64)>,
+    servers: Vec<ServerId>,
+}
+
+/// What of the end is in the log when `finish` runs.
+enum Ending {
+    /// Nothing yet: `finish` appends these item results and the end.
+    Append(Vec<Event>),
+    /// The item's append carried the end too.
+    Logged,
+}
+
+/// Decides one item (and whether the caller may run it, on the same tables) and appends its
+/// events with its result, deciding again on conflicts. Also says which managed DHCP
+/// servers the committed events change (read on the tables they were decided on), so the
+/// item can report what became of them there.
+async fn run_item(inner: &Inner, job: &LiveJob, caller: &Caller, item: Item<'_>) -> Result<ItemRan, Fault> {
+    let Item {
+        params,
+        plan,
+        index,
+        dry_run,
+        single,
+    } = item;
+    let id = job.id();
+    let target = plan.items[index].target;
     let mut attempts = 0;
     loop {
         let (based_on, decided, reads, events, servers) = inner.engine.read(|state| {
@@ -168,8 +243,33 @@ async fn run_item(
             (state.position(), decided, reads, events, servers)
         });
         let outcome = decided?;
-        if events.is_empty() || dry_run {
-            return Ok((outcome, 0, Vec::new()));
+        // A dry run, or an item with nothing to change, records only its result.
+        let (reads, mut events, servers) = if events.is_empty() || dry_run {
+            (Vec::new(), Vec::new(), Vec::new())
+        } else {
+            (reads, events, servers)
+        };
+        let accepting = !job.is_logged();
+        let own = events.len();
+        let item = oplog::item(id, index, target, &outcome, own, &servers);
+        if single {
+            // The end as `finish` will state it, from the operation with this result.
+            let mut end = job.snapshot();
+            record_results(
+                &mut end,
+                vec![Waiting::new(index, item_to_pb(index, &outcome), 0)],
+            );
+            conclude(&mut end, &End::Completed, inner.config.job_timeout);
+            if accepting {
+                events.push(job.read(|op| oplog::ran(op, item, &end)));
+            } else {
+                events.extend([item, oplog::finished(&end)]);
+            }
+        } else {
+            if accepting {
+                events.insert(0, job.read(oplog::accepted));
+            }
+            events.push(item);
         }
         let request = AppendRequest {
             based_on,
@@ -181,6 +281,9 @@ async fn run_item(
         };
         match inner.engine.append(request).await {
             Ok(appended) => {
+                if accepting {
+                    job.set_logged();
+                }
                 tracing::debug!(
                     item = index,
                     first_seq = appended.first_seq,
@@ -189,7 +292,14 @@ async fn run_item(
                 );
                 let mut outcome = outcome;
                 outcome.record = outcome.record.map(|r| appended.ids.resolve(r));
-                return Ok((outcome, appended.last_seq, servers));
+                // The acceptance comes first in a multi-item operation's first append.
+                let first = appended.first_seq + u64::from(accepting && !single);
+                return Ok(ItemRan {
+                    outcome,
+                    durable: appended.last_seq,
+                    events: (own > 0).then(|| (first, first + own as u64 - 1)),
+                    servers,
+                });
             }
             Err(AppendError::Conflict { .. }) if attempts < inner.config.max_conflict_retries => {
                 attempts += 1;
@@ -212,22 +322,101 @@ async fn run_item(
     }
 }
 
+/// Sets the final state of `op` (whose results are all in) for `end`.
+fn conclude(op: &mut pb::Operation, end: &End, job_timeout: std::time::Duration) {
+    let mark_rest_not_run = |op: &mut pb::Operation| {
+        for item in op.items.iter_mut().filter(|i| record::is_pending(i)) {
+            item.status = pb::ItemStatus::NotRun as i32;
+        }
+    };
+    let done = record::items_done(op);
+    match end {
+        End::Completed => {
+            op.state = pb::OperationState::Succeeded as i32;
+            // Items refused to the caller failed alone (see `run`); the rest ran.
+            let refused = op
+                .items
+                .iter()
+                .filter(|i| i.status == pb::ItemStatus::Failed as i32)
+                .count();
+            op.status_message = if refused == 0 {
+                format!("succeeded: {done} item(s)")
+            } else {
+                format!(
+                    "succeeded: {} item(s); {refused} refused (permission denied)",
+                    done as usize - refused
+                )
+            };
+            op.percent = 100;
+        }
+        End::Failed(fault) => {
+            op.state = pb::OperationState::Failed as i32;
+            op.error = Some(fault_to_pb(fault));
+            op.status_message = format!("failed: {}", fault.message);
+            mark_rest_not_run(op);
+        }
+        End::Cancelled(at) => {
+            op.state = pb::OperationState::Cancelled as i32;
+            let msg = format!("cancelled before item {at}; the {done} item(s) before it stay committed");
+            op.error = Some(fault_to_pb(&Fault::new(FaultCode::Cancelled, msg.clone())));
+            op.status_message = msg;
+            mark_rest_not_run(op);
+        }
+        End::TimedOut(at) => {
+            op.state = pb::OperationState::Failed as i32;
+            let msg = format!(
+                "stopped before item {at}: the time limit of {job_timeout:?} passed; the {done} item(s) before it stay committed"
+            );
+            op.error = Some(fault_to_pb(&Fault::new(FaultCode::DeadlineExceeded, msg.clone())));
+            op.status_message = msg;
+            mark_rest_not_run(op);
+        }
+        End::Interrupted => unreachable!("an interrupted job does not finish"),
+    }
+    op.items_done = record::items_done(op);
+    op.done = true;
+    op.finished_unix_ms = now_ms();
+}
+
 /// Item results waiting for their events to become durable, released in item order.
 #[derive(Default)]
 struct Release {
-    waiting: VecDeque<(usize, pb::ItemResult, u64, Option<RecordRef>)>,
+    waiting: VecDeque<Waiting>,
+}
+
+/// One item's result, waiting for the append that holds it to be durable.
+struct Waiting {
+    index: usize,
+    result: pb::ItemResult,
+    /// The last sequence number of its append (0: nothing in the log yet).
+    durable: u64,
+    /// The first and last of its own events of the address plan, if it has any.
+    events: Option<(u64, u64)>,
+    record: Option<RecordRef>,
+}
+
+impl Waiting {
+    fn new(index: usize, result: pb::ItemResult, durable: u64) -> Waiting {
+        Waiting {
+            index,
+            result,
+            durable,
+            events: None,
+            record: None,
+        }
+    }
 }
 
 impl Release {
-    fn push(&mut self, index: usize, result: pb::ItemResult, seq: u64, record: Option<RecordRef>) {
-        self.waiting.push_back((index, result, seq, record));
+    fn push(&mut self, waiting: Waiting) {
+        self.waiting.push_back(waiting);
     }
 
     /// Publishes the results whose events are durable at `durable`.
     fn release(&mut self, job: &LiveJob, durable: u64) {
         let mut ready = Vec::new();
         while let Some(front) = self.waiting.front() {
-            if front.2 > durable {
+            if front.durable > durable {
                 break;
             }
             ready.push(self.waiting.pop_front().expect("front exists"));
@@ -239,7 +428,11 @@ impl Release {
 
     /// The sequence number the last waiting result needs durable.
     fn last_seq(&self) -> Option<u64> {
-        self.waiting.iter().map(|w| w.2).max().filter(|&seq| seq > 0)
+        self.waiting
+            .iter()
+            .map(|w| w.durable)
+            .max()
+            .filter(|&seq| seq > 0)
     }
 
     /// Puts every waiting result into `op` (the final record, not yet published).
@@ -248,21 +441,20 @@ impl Release {
     }
 }
 
-type Waiting = (usize, pb::ItemResult, u64, Option<RecordRef>);
-
 fn record_results(op: &mut pb::Operation, results: Vec<Waiting>) {
     // items_done is kept up to date here, item by item: recounting every item at each
     // release would make a job of n items cost O(n^2).
     let ran = |i: &pb::ItemResult| !record::is_pending(i) && i.status != pb::ItemStatus::NotRun as i32;
-    for (index, mut result, seq, record) in results {
+    for w in results {
+        let (index, mut result) = (w.index, w.result);
         result.target_id = op.items[index].target_id;
-        if seq > 0 {
+        if let Some((first, last)) = w.events {
             if op.first_event_seq == 0 {
-                op.first_event_seq = seq;
+                op.first_event_seq = first;
             }
-            op.last_event_seq = op.last_event_seq.max(seq);
+            op.last_event_seq = op.last_event_seq.max(last);
         }
-        if let Some(r) = record
+        if let Some(r) = w.record
             && result.status == pb::ItemStatus::Succeeded as i32
         {
             op.result.get_or_insert_with(Default::default).record_id = r.id;
@@ -294,6 +486,9 @@ fn committed_items(
         for r in records.into_iter().filter(|r| r.operation_id == id) {
             let event = ipam_proto::event_codec::decode(r.schema_version as u32, &r.payload)
                 .map_err(|e| Fault::internal(format!("event {} does not decode: {e}", r.seq)))?;
+            if event.is_operation() {
+                continue;
+            }
             let record = event.record();
             let entry = found.entry(r.item).or_insert((r.seq, record));
             entry.0 = r.seq;
@@ -305,18 +500,17 @@ fn committed_items(
     Ok(found)
 }
 
-/// Records the final status and publishes it. The record is written after the job's last
-/// events, and one durability wait covers both (sled keeps a prefix of its writes, so the
-/// record is never on disk without the events it reports); watchers and waiters see the
-/// final status, and the results still waiting, only then.
-async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Release) {
+/// Records the final status and publishes it. The end goes into the log after the job's
+/// last events (or with them, for a single item), and watchers and waiters see the final
+/// status, and the results still waiting, only once it is durable.
+async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Release, ending: Ending) {
     if matches!(end, End::Interrupted) {
         tracing::info!("operation interrupted by shutdown; it resumes at the next start");
         return;
     }
-    // Results whose events are durable go to watchers before the final record is stored:
-    // for a job of thousands of items that record is large, and storing it made the last
-    // results arrive 10 ms late. (A single item's result comes with the final status.)
+    // Results whose events are durable go to watchers before the end is recorded: for a
+    // job of thousands of items that made the last results arrive 10 ms late. (A single
+    // item's result comes with the final status.)
     if let Some(last) = released.last_seq()
         && job.read(|op| op.items_total > 1)
         && inner.engine.wait_durable(last).await.is_ok()
@@ -324,64 +518,31 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
         released.release(job, inner.engine.durable_seq());
     }
     let mut op = job.snapshot();
+    let last = released.last_seq();
     released.drain_into(&mut op);
-    {
-        let op = &mut op;
-        let mark_rest_not_run = |op: &mut pb::Operation| {
-            for item in op.items.iter_mut().filter(|i| record::is_pending(i)) {
-                item.status = pb::ItemStatus::NotRun as i32;
+    conclude(&mut op, &end, inner.config.job_timeout);
+    let recorded = match ending {
+        Ending::Logged => match last {
+            Some(seq) => inner.engine.wait_durable(seq).await.map_err(|e| {
+                Fault::new(
+                    FaultCode::Unavailable,
+                    format!("cannot record operation {}: {e}", op.id),
+                )
+            }),
+            None => Ok(()),
+        },
+        Ending::Append(mut events) => {
+            // An operation not in the log yet with one item result: all of it in one record.
+            let whole = !job.is_logged() && events.len() == 1;
+            match events.pop() {
+                Some(item) if whole => events.push(job.read(|accepted| oplog::ran(accepted, item, &op))),
+                Some(item) => events.extend([item, oplog::finished(&op)]),
+                None => events.push(oplog::finished(&op)),
             }
-        };
-        let done = record::items_done(op);
-        match &end {
-            End::Completed => {
-                op.state = pb::OperationState::Succeeded as i32;
-                // Items refused to the caller failed alone (see `run`); the rest ran.
-                let refused = op
-                    .items
-                    .iter()
-                    .filter(|i| i.status == pb::ItemStatus::Failed as i32)
-                    .count();
-                op.status_message = if refused == 0 {
-                    format!("succeeded: {done} item(s)")
-                } else {
-                    format!(
-                        "succeeded: {} item(s); {refused} refused (permission denied)",
-                        done as usize - refused
-                    )
-                };
-                op.percent = 100;
-            }
-            End::Failed(fault) => {
-                op.state = pb::OperationState::Failed as i32;
-                op.error = Some(fault_to_pb(fault));
-                op.status_message = format!("failed: {}", fault.message);
-                mark_rest_not_run(op);
-            }
-            End::Cancelled(at) => {
-                op.state = pb::OperationState::Cancelled as i32;
-                let msg = format!("cancelled before item {at}; the {done} item(s) before it stay committed");
-                op.error = Some(fault_to_pb(&Fault::new(FaultCode::Cancelled, msg.clone())));
-                op.status_message = msg;
-                mark_rest_not_run(op);
-            }
-            End::TimedOut(at) => {
-                op.state = pb::OperationState::Failed as i32;
-                let msg = format!(
-                    "stopped before item {at}: the time limit of {:?} passed; the {done} item(s) before it stay committed",
-                    inner.config.job_timeout
-                );
-                op.error = Some(fault_to_pb(&Fault::new(FaultCode::DeadlineExceeded, msg.clone())));
-                op.status_message = msg;
-                mark_rest_not_run(op);
-            }
-            End::Interrupted => unreachable!("returned above"),
+            inner.log(job, events, true).await.map(|_| ())
         }
-        op.items_done = record::items_done(op);
-        op.done = true;
-        op.finished_unix_ms = now_ms();
-    }
-    if let Err(f) = inner.persist(&op, true).await {
+    };
+    if let Err(f) = recorded {
         tracing::error!(error = %f, "could not record the final status");
     }
     let counter = match record::state(&op) {

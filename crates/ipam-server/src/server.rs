@@ -63,6 +63,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config)
+        .await
         .map_err(|f| damaged(&args.data, "recovering the operations", anyhow::anyhow!("{f}")))?;
     if !recovery.requeued.is_empty() || !recovery.resumed.is_empty() {
         tracing::info!(requeued = ?recovery.requeued, resumed = ?recovery.resumed, "unfinished operations recovered");

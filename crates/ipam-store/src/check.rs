@@ -130,7 +130,7 @@ pub fn repair(store: &Store, accept_loss: bool) -> Result<RepairReport, StoreErr
     };
     let snapshot = store.snapshots.list()?.last().copied().unwrap_or(0);
     let acknowledged = head.max(found.seq).max(snapshot);
-    let last_surviving = history::last_surviving_operation(store);
+    let last_surviving = history::last_surviving_operation(store, keep_up_to);
     let last_operation = found.last_operation.max(last_surviving);
     let loss = HistoryLoss {
         first_seq: keep_up_to + 1,

@@ -67,7 +67,7 @@ pub fn check(store: &Store) -> Result<Baseline, StoreError> {
     if head >= durable && writes_lost.is_none() {
         return Ok(Baseline { acknowledged, writes });
     }
-    let last_surviving = last_surviving_operation(store);
+    let last_surviving = last_surviving_operation(store, head);
     Err(StoreError::HistoryMissing(Box::new(HistoryGap {
         data,
         log_head: head,
@@ -87,16 +87,34 @@ fn lost_watermark(data: &std::path::Path, reason: String) -> StoreError {
     }))
 }
 
-/// The highest operation id with a job record (`j` + the big-endian id in the jobs tree,
-/// ipam-jobs' layout): the operations after it, up to the last one handed out, are the
-/// ones whose records may be gone. (The log's records are no guide: an operation's events
-/// can survive the loss of its record.)
-pub fn last_surviving_operation(store: &Store) -> u64 {
-    store
+/// The highest operation id that survives in the data directory: in the log's records up
+/// to `upto` (each names its operation), or in the jobs tree of an older version (`j` +
+/// the big-endian id). The operations after it, up to the last one handed out, are the
+/// ones whose records may be gone. One pass over the log: only for start-ups that found
+/// history missing, and for repair.
+pub fn last_surviving_operation(store: &Store, upto: u64) -> u64 {
+    let in_tree = store
         .jobs
         .last_with_prefix(b"j")
         .ok()
         .flatten()
         .and_then(|(k, _)| Some(u64::from_be_bytes(k.get(1..9)?.try_into().ok()?)))
-        .unwrap_or(0)
+        .unwrap_or(0);
+    // Chunk by chunk, so a damaged chunk still gives the records before the damage.
+    let mut in_log = 0;
+    if let Ok(chunks) = store.log.chunks_from(1) {
+        for chunk in chunks {
+            let Ok(chunk) = chunk else { break };
+            let (records, damage) = crate::record::decode_chunk(chunk.first_seq, &chunk.bytes);
+            in_log = records
+                .iter()
+                .filter(|r| r.seq <= upto)
+                .map(|r| r.operation_id)
+                .fold(in_log, u64::max);
+            if damage.is_some() || records.last().is_some_and(|r| r.seq >= upto) {
+                break;
+            }
+        }
+    }
+    in_tree.max(in_log)
 }

@@ -66,9 +66,16 @@ impl SledLog {
             None => 0,
             Some((key, value)) => {
                 let first = key_seq(&key)?;
-                let (records, _) = decode_chunk(first, &value);
-                // A damaged last chunk still tells where it starts; replay reports the damage.
-                records.last().map_or(first, |r| r.seq)
+                let (records, damage) = decode_chunk(first, &value);
+                // A damaged last chunk still tells where it starts and where its damage is,
+                // which replay then reports (a torn last record, say), rather than a log
+                // that merely ends early.
+                let intact = records.last().map(|r| r.seq);
+                match (intact, damage) {
+                    (Some(seq), Some(_)) => seq + 1,
+                    (Some(seq), None) => seq,
+                    (None, _) => first,
+                }
             }
         };
         Ok(SledLog {

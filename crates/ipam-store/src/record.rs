@@ -99,17 +99,21 @@ impl<P: AsRef<[u8]>> StoredRecord<P> {
         std::str::from_utf8(self.principal.as_ref()).unwrap_or("")
     }
 
+    /// The record's event, decoded.
+    pub fn event(&self) -> Result<ipam_core::Event, StoreError> {
+        ipam_proto::event_codec::decode(u32::from(self.schema_version), self.payload.as_ref()).map_err(|e| {
+            StoreError::Decode {
+                seq: self.seq,
+                reason: e.to_string(),
+            }
+        })
+    }
+
     /// The record as the API's LoggedEvent: its event decoded and summarised for people
     /// (what the event log's streams, address histories and `ipamctl explain` show).
     pub fn logged_event(&self) -> Result<ipam_proto::pb::LoggedEvent, StoreError> {
         use ipam_proto::event_codec;
-        let event =
-            event_codec::decode(u32::from(self.schema_version), self.payload.as_ref()).map_err(|e| {
-                StoreError::Decode {
-                    seq: self.seq,
-                    reason: e.to_string(),
-                }
-            })?;
+        let event = self.event()?;
         Ok(ipam_proto::pb::LoggedEvent {
             seq: self.seq,
             commit_unix_us: self.commit_unix_us,

@@ -20,6 +20,9 @@ use crate::tables::dhcp::reservations::DhcpReservation;
 use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::{DhcpServer, ServerPush};
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
+use crate::tables::operations::{
+    ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
+};
 use crate::tables::ranges::IpRange;
 use crate::tables::thresholds::{ThresholdTarget, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -124,6 +127,13 @@ pub enum Event {
         target: ThresholdTarget,
         thresholds: Thresholds,
     },
+    // Operations with progress (3.19.4.4): their life is in the log like everything else
+    // (`tables/operations.rs`). They change no row of the address plan.
+    OperationAccepted(OperationAccepted),
+    OperationStarted(OperationStarted),
+    OperationItemRecorded(ItemRecorded),
+    OperationFinished(OperationFinished),
+    OperationRan(Box<OperationRan>),
 }
 
 /// What a `HistoryLost` event records.
@@ -145,6 +155,18 @@ impl HistoryLoss {
 }
 
 impl Event {
+    /// An event of an operation's life rather than of the address plan.
+    pub fn is_operation(&self) -> bool {
+        matches!(
+            self,
+            Event::OperationAccepted(_)
+                | Event::OperationStarted(_)
+                | Event::OperationItemRecorded(_)
+                | Event::OperationFinished(_)
+                | Event::OperationRan(_)
+        )
+    }
+
     /// A short name for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {
@@ -201,6 +223,11 @@ impl Event {
             Event::TokenDeleted(_) => "TokenDeleted",
             Event::AccessScopeAssigned { .. } => "AccessScopeAssigned",
             Event::UtilizationThresholdsSet { .. } => "UtilizationThresholdsSet",
+            Event::OperationAccepted(_) => "OperationAccepted",
+            Event::OperationStarted(_) => "OperationStarted",
+            Event::OperationItemRecorded(_) => "OperationItemRecorded",
+            Event::OperationFinished(_) => "OperationFinished",
+            Event::OperationRan(_) => "OperationRan",
         }
     }
 
@@ -266,6 +293,12 @@ impl Event {
                 ThresholdTarget::Block(id) => r(Table::Blocks, id.0),
                 ThresholdTarget::Range(id) => r(Table::Ranges, id.0),
             },
+            // About no row of the address plan.
+            Event::OperationAccepted(_)
+            | Event::OperationStarted(_)
+            | Event::OperationItemRecorded(_)
+            | Event::OperationFinished(_)
+            | Event::OperationRan(_) => r(Table::AddressSpaces, 0),
         }
     }
 
@@ -406,6 +439,10 @@ impl Event {
                 ThresholdTarget::Range(id) => visit(T::Ranges, &mut id.0, false),
                 ThresholdTarget::EveryBlock | ThresholdTarget::EveryRange => {}
             },
+            // The row an item reports: its provisional id becomes the committed one.
+            Event::OperationItemRecorded(item) => item.visit_ids(visit),
+            Event::OperationRan(ran) => ran.item.visit_ids(visit),
+            Event::OperationAccepted(_) | Event::OperationStarted(_) | Event::OperationFinished(_) => {}
         }
     }
 }

@@ -193,6 +193,30 @@ impl Event {
                 };
                 format!("history lost: {events}{operations} (accepted by ipamd repair --accept-loss)")
             }
+            Event::OperationAccepted(a) => {
+                let by = if a.principal.is_empty() {
+                    "the server"
+                } else {
+                    &a.principal
+                };
+                format!("operation {} accepted (kind {}) from {by}", a.id, a.kind)
+            }
+            Event::OperationStarted(s) => format!("operation {} started: {} item(s)", s.id, s.plan.len()),
+            Event::OperationItemRecorded(i) => {
+                format!("operation {} item {} {:?}: {}", i.id, i.index, i.status, i.object)
+            }
+            Event::OperationFinished(f) => format!("operation {} {:?}: {}", f.id, f.state, f.status_message),
+            Event::OperationRan(r) => {
+                let by = if r.accepted.principal.is_empty() {
+                    "the server"
+                } else {
+                    &r.accepted.principal
+                };
+                format!(
+                    "operation {} (kind {}) from {by} {:?}: {}",
+                    r.accepted.id, r.accepted.kind, r.finished.state, r.finished.status_message
+                )
+            }
         }
     }
 }

@@ -328,6 +328,19 @@ impl State {
                 self.thresholds.set(target, thresholds);
                 self.mark_threshold_target(target);
             }
+            // No keys: an operation's records are read by no decision.
+            Event::OperationAccepted(e) => {
+                let seq = self.position + 1;
+                return self.operations.accept(e, seq).or_else(fail);
+            }
+            Event::OperationStarted(e) => return self.operations.start(&e, self.position + 1).or_else(fail),
+            Event::OperationItemRecorded(e) => {
+                return self.operations.record_item(&e, self.position + 1).or_else(fail);
+            }
+            Event::OperationFinished(e) => {
+                return self.operations.finish(&e, self.position + 1).or_else(fail);
+            }
+            Event::OperationRan(e) => return self.operations.ran(*e, self.position + 1).or_else(fail),
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())

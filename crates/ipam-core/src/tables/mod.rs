@@ -13,6 +13,7 @@ mod apply;
 pub mod blocks;
 pub mod dhcp;
 mod id_assignment;
+pub mod operations;
 pub mod ranges;
 pub mod rows;
 mod state_hash;
@@ -59,6 +60,8 @@ pub struct State {
     /// Utilization thresholds (rows), and the alerts they raise (derived, not hashed).
     pub thresholds: thresholds::ThresholdTable,
     pub alerts: thresholds::Alerts,
+    /// Operations with progress and their request ids (`operations.rs`); not hashed.
+    pub operations: operations::Operations,
 }
 
 impl Default for State {
@@ -79,6 +82,7 @@ impl Default for State {
             trends: trends::Trends::default(),
             thresholds: thresholds::ThresholdTable::default(),
             alerts: thresholds::Alerts::default(),
+            operations: operations::Operations::default(),
         }
     }
 }

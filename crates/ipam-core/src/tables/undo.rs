@@ -16,6 +16,9 @@ use crate::events::Event;
 use crate::ids::{AccessScopeId, FailoverId, RangeId};
 use crate::tables::access::{ObjectRef, ObjectType};
 use crate::tables::dhcp::servers::ServerPush;
+use crate::tables::operations::{
+    ItemRecorded, OperationAccepted, OperationFinished, OperationRow, OperationStarted,
+};
 use crate::tables::thresholds::ThresholdTarget;
 use crate::tables::{ApplyError, State};
 use std::collections::BTreeMap;
@@ -41,6 +44,8 @@ struct Undo {
     inverse: Vec<Event>,
     /// Allocation hints of ranges the event (or its inverse) moves.
     hints: Vec<(RangeId, u128)>,
+    /// The operation row an operation event changes, as it was.
+    operation: Option<(u64, Option<Box<OperationRow>>)>,
 }
 
 impl Undo {
@@ -48,6 +53,7 @@ impl Undo {
         Undo {
             inverse: vec![event],
             hints: Vec::new(),
+            operation: None,
         }
     }
 }
@@ -101,6 +107,9 @@ impl State {
         for step in undo.into_iter().rev() {
             for event in step.inverse {
                 self.apply(event, &mut scratch)?;
+            }
+            if let Some(row) = step.operation {
+                self.operations.restore(row);
             }
             for (id, hint) in step.hints {
                 if let Some(entry) = self.ranges.get_mut(id) {
@@ -199,10 +208,12 @@ impl State {
             E::RangeUpdated(r) => self.ranges.get(r.id).map_or_else(Undo::default, |e| Undo {
                 inverse: vec![E::RangeUpdated(e.range.clone())],
                 hints: vec![(r.id, e.stats.free_hint)],
+                operation: None,
             }),
             E::RangeDeleted(id) => self.ranges.get(*id).map_or_else(Undo::default, |e| Undo {
                 inverse: vec![E::RangeCreated(e.range.clone())],
                 hints: vec![(*id, e.stats.free_hint)],
+                operation: None,
             }),
             E::RangeMappingChanged { id, .. } => self.ranges.get(*id).map_or_else(Undo::default, |e| {
                 Undo::of(E::RangeMappingChanged {
@@ -215,6 +226,7 @@ impl State {
             E::AddressCreated(a) => Undo {
                 inverse: vec![E::AddressDeleted(a.id)],
                 hints: self.hints_at(a.space, a.address.family(), a.address.value()),
+                operation: None,
             },
             E::AddressUpdated(a) => self
                 .addresses
@@ -223,6 +235,7 @@ impl State {
             E::AddressDeleted(id) => self.addresses.get(*id).map_or_else(Undo::default, |v| Undo {
                 inverse: vec![E::AddressCreated(v.record())],
                 hints: self.hints_at(v.space(), v.address().family(), v.address().value()),
+                operation: None,
             }),
             E::AddressesMapped { range, addresses } => {
                 let mut back: BTreeMap<RangeId, Vec<_>> = BTreeMap::new();
@@ -239,6 +252,7 @@ impl State {
                         .map(|(range, addresses)| E::AddressesMapped { range, addresses })
                         .collect(),
                     hints: Vec::new(),
+                    operation: None,
                 }
             }
             E::DhcpServerCreated(server) | E::DhcpServerUpdated(server) => {
@@ -326,6 +340,17 @@ impl State {
                 target: *target,
                 thresholds: self.thresholds.get(*target),
             }),
+            E::OperationAccepted(OperationAccepted { id, .. })
+            | E::OperationStarted(OperationStarted { id, .. })
+            | E::OperationItemRecorded(ItemRecorded { id, .. })
+            | E::OperationFinished(OperationFinished { id, .. }) => Undo {
+                operation: Some(self.operations.saved(*id)),
+                ..Undo::default()
+            },
+            E::OperationRan(ran) => Undo {
+                operation: Some(self.operations.saved(ran.accepted.id)),
+                ..Undo::default()
+            },
             E::AccessScopeCreated(s) => Undo::of(E::AccessScopeDeleted(s.id)),
             E::AccessScopeUpdated(s) => acc
                 .scope(s.id)

@@ -25,6 +25,7 @@ use prost::Message;
 
 mod access;
 mod dhcp;
+pub mod operations;
 pub mod thresholds;
 use access::*;
 pub use access::{object_type_from_pb, object_type_to_pb};
@@ -421,6 +422,7 @@ pub fn to_pb(event: &Event) -> pb::Event {
             first_operation_id: loss.first_operation,
             last_operation_id: loss.last_operation,
         }),
+        op => operations::encode(op).expect("every other event is an operation event"),
     };
     pb::Event { kind: Some(kind) }
 }
@@ -526,6 +528,11 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
             first_operation: e.first_operation_id,
             last_operation: e.last_operation_id,
         }),
+        op @ (Kind::OperationAccepted(_)
+        | Kind::OperationStarted(_)
+        | Kind::OperationItemRecorded(_)
+        | Kind::OperationFinished(_)
+        | Kind::OperationRan(_)) => operations::decode(op)?,
     })
 }
 

@@ -238,3 +238,75 @@ fn unknown_versions_and_garbage_are_errors() {
     assert!(decode(EVENT_SCHEMA_VERSION, &[0xff, 0xff, 0xff]).is_err());
     assert!(decode(EVENT_SCHEMA_VERSION, &[]).is_err());
 }
+
+#[test]
+fn operation_events_round_trip() {
+    use ipam_core::delegates::{ItemAction, ItemStatus, PlanItem};
+    use ipam_core::fault::{Fault, FaultCode};
+    use ipam_core::ids::{RecordRef, ServerId, Table};
+    use ipam_core::tables::operations::*;
+    let accepted = OperationAccepted {
+        id: 9,
+        kind: 3,
+        params: vec![1, 2, 3],
+        request_id: "r-1".into(),
+        principal: "alice".into(),
+        server_authority: false,
+        dry_run: true,
+        created_ms: 1_700_000_000_000,
+        log_position: 41,
+    };
+    let item = ItemRecorded {
+        id: 9,
+        index: 1,
+        status: ItemStatus::Failed,
+        action: ItemAction::Updated,
+        object: "range 10.0.0.0/24".into(),
+        record: Some(RecordRef::new(Table::Ranges, 12)),
+        target: 12,
+        message: "no".into(),
+        fault: Some(Fault {
+            code: FaultCode::NotFound,
+            message: "no range 12".into(),
+            field: "range_id".into(),
+            conflicting_ids: vec![4],
+        }),
+        events: 2,
+        pushes: vec![ServerId(3)],
+    };
+    let finished = OperationFinished {
+        id: 9,
+        state: OpState::Cancelled,
+        started_ms: 5,
+        finished_ms: 6,
+        status_message: "cancelled".into(),
+        fault: None,
+        first_event_seq: 42,
+        last_event_seq: 50,
+    };
+    let events = vec![
+        Event::OperationAccepted(accepted.clone()),
+        Event::OperationStarted(OperationStarted {
+            id: 9,
+            started_ms: 5,
+            plan: vec![PlanItem {
+                object: "a".into(),
+                target: 1,
+            }],
+        }),
+        Event::OperationItemRecorded(ItemRecorded {
+            record: None,
+            ..item.clone()
+        }),
+        Event::OperationItemRecorded(item.clone()),
+        Event::OperationFinished(finished.clone()),
+        Event::OperationRan(Box::new(OperationRan {
+            accepted,
+            item,
+            finished,
+        })),
+    ];
+    for e in events {
+        assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);
+    }
+}

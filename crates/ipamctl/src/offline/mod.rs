@@ -263,39 +263,38 @@ fn changed_fields(old: Option<&Value>, new: Option<&Value>) -> Vec<(String, Valu
         .collect()
 }
 
-/// The log records of operation `id`, read from `from`.
-fn events_of(store: &Store, id: u64, from: u64, until: Option<u64>) -> anyhow::Result<Vec<pb::LoggedEvent>> {
-    let mut out = Vec::new();
-    let mut next = from.max(1);
-    let head = until.unwrap_or(store.log.head()).min(store.log.head());
+/// Operation `id` as its records in the log tell it, and its events of the address plan.
+/// (Offline there is no operations table to say where they are: one pass over the log.)
+fn operation_in_log(store: &Store, id: u64) -> anyhow::Result<(Option<pb::Operation>, Vec<pb::LoggedEvent>)> {
+    let mut fold = ipam_jobs::oplog::Fold::default();
+    let mut events = Vec::new();
+    let mut next = 1;
+    let head = store.log.head();
     while next <= head {
         let records = store.log.read_from(next, 4096)?;
         let Some(last) = records.last() else { break };
         next = last.seq + 1;
-        for r in records.iter().filter(|r| r.operation_id == id && r.seq <= head) {
-            out.push(r.logged_event()?);
+        for r in records.iter().filter(|r| r.operation_id == id) {
+            let event = r.event()?;
+            if !event.is_operation() {
+                events.push(r.logged_event()?);
+            }
+            fold.add(r.seq, event);
         }
     }
-    Ok(out)
+    Ok((fold.finish(), events))
 }
 
 pub fn run_explain(p: &Printer, args: ExplainArgs) -> anyhow::Result<()> {
     let copy = open_copy(&args.data)?;
     let id = args.operation;
-    let op = ipam_jobs::record::load(&copy.store.jobs, id)?;
-    // The events lie after the log position the job started at, up to its last event.
-    let (from, until) = match &op {
-        Some(op) if op.first_event_seq > 0 => (op.first_event_seq, Some(op.last_event_seq)),
-        Some(op) => (op.start_log_position + 1, None),
-        None => (1, None),
-    };
-    let events = events_of(&copy.store, id, from, until)?;
+    let (op, events) = operation_in_log(&copy.store, id)?;
     let Some(op) = op else {
         if events.is_empty() {
             bail!("no operation {id} in {}", args.data.data.display());
         }
         bail!(
-            "operation {id} has {} event(s) in the log but no job record (it was lost before its record was written)",
+            "operation {id} has {} event(s) in the log but no acceptance (a log of an older version that lost its job record)",
             events.len()
         );
     };

@@ -1,0 +1,543 @@
+//! The operations table: every operation with progress (3.19.4.4) as the log tells it,
+//! and the request ids that name them. A projection like every other table: the events
+//! `OperationAccepted`, `OperationStarted`, `OperationItemRecorded` and
+//! `OperationFinished` build it (`OperationRan` is all of one single-item operation in one
+//! record), replay rebuilds it and snapshots keep it.
+//!
+//! A row holds what lists and summaries need, not what grows with the operation: its
+//! parameters stay in the log at `accepted_seq`, and its item results in the records
+//! between `accepted_seq` and `finished_seq` (ipam-jobs reads them back). Not in the state
+//! hash: the hash is of the address plan, which `replay reexecute` reproduces from the
+//! delegates alone.
+
+use crate::delegates::{ItemAction, ItemStatus, PlanItem};
+use crate::fault::Fault;
+use crate::ids::RecordRef;
+use crate::ids::ServerId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// OperationState of the API, without UNSPECIFIED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OpState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl OpState {
+    pub fn is_done(self) -> bool {
+        matches!(self, OpState::Succeeded | OpState::Failed | OpState::Cancelled)
+    }
+}
+
+/// An operation was accepted: what was asked, by whom, under which request id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationAccepted {
+    pub id: u64,
+    /// The wire OperationKind number.
+    pub kind: i32,
+    /// The parameters exactly as received (the encoded wire OperationParams): opaque here.
+    pub params: Vec<u8>,
+    pub request_id: String,
+    pub principal: String,
+    pub server_authority: bool,
+    pub dry_run: bool,
+    pub created_ms: i64,
+    /// The log's head when it was accepted: its items' events all lie after it.
+    pub log_position: u64,
+}
+
+/// A multi-item operation started on this plan (a resumed one works on the same items).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationStarted {
+    pub id: u64,
+    pub started_ms: i64,
+    pub plan: Vec<PlanItem>,
+}
+
+/// One item's outcome, in the same append as the item's events (`events` of them, right
+/// before it), so the result is durable exactly when what it reports is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemRecorded {
+    pub id: u64,
+    pub index: u32,
+    pub status: ItemStatus,
+    pub action: ItemAction,
+    pub object: String,
+    /// The row the item created or changed (a provisional id until committed).
+    pub record: Option<RecordRef>,
+    pub target: u64,
+    pub message: String,
+    pub fault: Option<Fault>,
+    /// How many events of its append, right before this record, are the item's.
+    pub events: u32,
+    /// The managed DHCP servers its events change (their push outcome is read later).
+    pub pushes: Vec<ServerId>,
+}
+
+impl ItemRecorded {
+    /// The row it reports (its provisional id becomes the committed one) and the servers.
+    pub fn visit_ids(&mut self, visit: &mut impl FnMut(crate::ids::Table, &mut u64, bool)) {
+        if let Some(r) = &mut self.record {
+            visit(r.table, &mut r.id, false);
+        }
+        for s in &mut self.pushes {
+            visit(crate::ids::Table::DhcpServers, &mut s.0, false);
+        }
+    }
+}
+
+/// The operation ended. `first_event_seq`/`last_event_seq` are set only by a migration
+/// (0: they follow from the item records).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationFinished {
+    pub id: u64,
+    pub state: OpState,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+    pub status_message: String,
+    pub fault: Option<Fault>,
+    pub first_event_seq: u64,
+    pub last_event_seq: u64,
+}
+
+/// A single-item operation in one record: accepted, its item's result, finished. It
+/// follows the item's events in their append (`item.events` of them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationRan {
+    pub accepted: OperationAccepted,
+    pub item: ItemRecorded,
+    pub finished: OperationFinished,
+}
+
+/// Items by how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ItemTally {
+    pub succeeded: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub not_run: u32,
+}
+
+impl ItemTally {
+    pub fn recorded(&self) -> u32 {
+        self.succeeded + self.skipped + self.failed + self.not_run
+    }
+
+    /// Items that ran (succeeded, skipped or failed).
+    pub fn ran(&self) -> u32 {
+        self.succeeded + self.skipped + self.failed
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationRow {
+    pub id: u64,
+    pub kind: i32,
+    pub state: OpState,
+    pub principal: String,
+    pub server_authority: bool,
+    pub request_id: String,
+    pub dry_run: bool,
+    pub created_ms: i64,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+    pub log_position: u64,
+    /// Where its records are: the acceptance (with the parameters) and the end.
+    pub accepted_seq: u64,
+    pub started_seq: u64,
+    pub finished_seq: u64,
+    pub items_total: u32,
+    pub tally: ItemTally,
+    pub first_event_seq: u64,
+    pub last_event_seq: u64,
+    /// The row its last succeeded item created or changed.
+    pub result_record: u64,
+    pub status_message: String,
+    pub fault: Option<Fault>,
+}
+
+/// The key a request id is found under: a principal's request ids are its own (one caller
+/// cannot reach another's operation by reusing its request id); the server's calls use the
+/// bare id.
+pub fn request_key(principal: &str, server_authority: bool, request_id: &str) -> String {
+    if server_authority {
+        request_id.to_string()
+    } else {
+        format!("{principal}\0{request_id}")
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operations {
+    rows: BTreeMap<u64, OperationRow>,
+    requests: HashMap<String, u64>,
+}
+
+impl Operations {
+    pub fn get(&self, id: u64) -> Option<&OperationRow> {
+        self.rows.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The operation a request id names, if any.
+    pub fn by_request(&self, key: &str) -> Option<u64> {
+        self.requests.get(key).copied()
+    }
+
+    /// The highest id of any operation.
+    pub fn last_id(&self) -> u64 {
+        self.rows.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Rows with ids after `after`, in id order.
+    pub fn after(&self, after: u64) -> impl DoubleEndedIterator<Item = &OperationRow> {
+        self.rows.range(after.saturating_add(1)..).map(|(_, r)| r)
+    }
+
+    /// Operations not finished: queued or running when the log ends.
+    pub fn unfinished(&self) -> impl Iterator<Item = &OperationRow> {
+        self.rows.values().filter(|r| !r.state.is_done())
+    }
+
+    /// `seq` is the sequence number the event gets.
+    pub(super) fn accept(&mut self, e: OperationAccepted, seq: u64) -> Result<(), String> {
+        if self.rows.contains_key(&e.id) {
+            return Err(format!("operation {} exists", e.id));
+        }
+        let key =
+            (!e.request_id.is_empty()).then(|| request_key(&e.principal, e.server_authority, &e.request_id));
+        if let Some(holder) = key.as_ref().and_then(|k| self.requests.get(k)) {
+            return Err(format!("request id '{}' names operation {holder}", e.request_id));
+        }
+        if let Some(key) = key {
+            self.requests.insert(key, e.id);
+        }
+        self.rows.insert(
+            e.id,
+            OperationRow {
+                id: e.id,
+                kind: e.kind,
+                state: OpState::Queued,
+                principal: e.principal,
+                server_authority: e.server_authority,
+                request_id: e.request_id,
+                dry_run: e.dry_run,
+                created_ms: e.created_ms,
+                started_ms: 0,
+                finished_ms: 0,
+                log_position: e.log_position,
+                accepted_seq: seq,
+                started_seq: 0,
+                finished_seq: 0,
+                items_total: 0,
+                tally: ItemTally::default(),
+                first_event_seq: 0,
+                last_event_seq: 0,
+                result_record: 0,
+                status_message: "queued".into(),
+                fault: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn open_row(&mut self, id: u64) -> Result<&mut OperationRow, String> {
+        match self.rows.get_mut(&id) {
+            None => Err(format!("no operation {id}")),
+            Some(row) if row.state.is_done() => Err(format!("operation {id} has finished")),
+            Some(row) => Ok(row),
+        }
+    }
+
+    pub(super) fn start(&mut self, e: &OperationStarted, seq: u64) -> Result<(), String> {
+        let row = self.open_row(e.id)?;
+        if row.state != OpState::Queued {
+            return Err(format!("operation {} has started", e.id));
+        }
+        row.state = OpState::Running;
+        row.started_ms = e.started_ms;
+        row.started_seq = seq;
+        row.items_total = e.plan.len() as u32;
+        row.status_message = format!("running {} item(s)", e.plan.len());
+        Ok(())
+    }
+
+    pub(super) fn record_item(&mut self, e: &ItemRecorded, seq: u64) -> Result<(), String> {
+        let row = self.open_row(e.id)?;
+        // A single-item operation records no plan: its one item is the plan.
+        if row.started_seq == 0 {
+            row.items_total = row.items_total.max(e.index + 1);
+            row.state = OpState::Running;
+        } else if e.index >= row.items_total {
+            return Err(format!("operation {} has no item {}", e.id, e.index));
+        }
+        match e.status {
+            ItemStatus::Succeeded => row.tally.succeeded += 1,
+            ItemStatus::Skipped => row.tally.skipped += 1,
+            ItemStatus::Failed => row.tally.failed += 1,
+            ItemStatus::NotRun => row.tally.not_run += 1,
+        }
+        if e.events > 0 {
+            let (first, last) = (seq - u64::from(e.events), seq - 1);
+            if row.first_event_seq == 0 {
+                row.first_event_seq = first;
+            }
+            row.last_event_seq = row.last_event_seq.max(last);
+        }
+        if let Some(r) = e.record
+            && e.status == ItemStatus::Succeeded
+        {
+            row.result_record = r.id;
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(&mut self, e: &OperationFinished, seq: u64) -> Result<(), String> {
+        let row = self.open_row(e.id)?;
+        if !e.state.is_done() {
+            return Err(format!("operation {} cannot finish as {:?}", e.id, e.state));
+        }
+        row.state = e.state;
+        if e.started_ms != 0 {
+            row.started_ms = e.started_ms;
+        }
+        row.finished_ms = e.finished_ms;
+        row.finished_seq = seq;
+        row.status_message = e.status_message.clone();
+        row.fault = e.fault.clone();
+        if e.first_event_seq != 0 {
+            row.first_event_seq = e.first_event_seq;
+            row.last_event_seq = e.last_event_seq;
+        }
+        // Items that never got a result did not run.
+        let recorded = row.tally.recorded();
+        row.tally.not_run += row.items_total.saturating_sub(recorded);
+        Ok(())
+    }
+
+    pub(super) fn ran(&mut self, e: OperationRan, seq: u64) -> Result<(), String> {
+        if e.item.id != e.accepted.id || e.finished.id != e.accepted.id {
+            return Err(format!(
+                "the parts of operation {} name other operations",
+                e.accepted.id
+            ));
+        }
+        let saved = self.saved(e.accepted.id);
+        let all = self
+            .accept(e.accepted, seq)
+            .and_then(|()| self.record_item(&e.item, seq))
+            .and_then(|()| self.finish(&e.finished, seq));
+        if all.is_err() {
+            self.restore(saved);
+        }
+        all
+    }
+
+    /// The row as it is (None: absent), to put back if its append is refused.
+    pub(super) fn saved(&self, id: u64) -> (u64, Option<Box<OperationRow>>) {
+        (id, self.rows.get(&id).cloned().map(Box::new))
+    }
+
+    /// Puts back what `saved` returned.
+    pub(super) fn restore(&mut self, (id, row): (u64, Option<Box<OperationRow>>)) {
+        if let Some(old) = self.rows.remove(&id)
+            && !old.request_id.is_empty()
+        {
+            self.requests.remove(&request_key(
+                &old.principal,
+                old.server_authority,
+                &old.request_id,
+            ));
+        }
+        if let Some(row) = row {
+            if !row.request_id.is_empty() {
+                self.requests.insert(
+                    request_key(&row.principal, row.server_authority, &row.request_id),
+                    id,
+                );
+            }
+            self.rows.insert(id, *row);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Event;
+    use crate::tables::State;
+
+    fn accepted(id: u64, request_id: &str) -> OperationAccepted {
+        OperationAccepted {
+            id,
+            kind: 3,
+            params: Vec::new(),
+            request_id: request_id.into(),
+            principal: "alice".into(),
+            server_authority: false,
+            dry_run: false,
+            created_ms: 1,
+            log_position: 0,
+        }
+    }
+
+    fn item(id: u64, index: u32, status: ItemStatus, events: u32) -> ItemRecorded {
+        ItemRecorded {
+            id,
+            index,
+            status,
+            action: ItemAction::Created,
+            object: format!("item {index}"),
+            record: Some(RecordRef::new(crate::ids::Table::Blocks, 10 + u64::from(index))),
+            target: 0,
+            message: String::new(),
+            fault: None,
+            events,
+            pushes: Vec::new(),
+        }
+    }
+
+    fn finished(id: u64, state: OpState) -> OperationFinished {
+        OperationFinished {
+            id,
+            state,
+            started_ms: 0,
+            finished_ms: 9,
+            status_message: "done".into(),
+            fault: None,
+            first_event_seq: 0,
+            last_event_seq: 0,
+        }
+    }
+
+    fn apply(state: &mut State, events: Vec<Event>) -> Result<(), crate::tables::AppendRefused> {
+        state.apply_append(events, &mut Vec::new())
+    }
+
+    #[test]
+    fn an_operation_is_accepted_started_recorded_and_finished() {
+        let mut s = State::new();
+        apply(&mut s, vec![Event::OperationAccepted(accepted(5, "r-1"))]).unwrap();
+        let plan = (0..3)
+            .map(|i| PlanItem {
+                object: format!("item {i}"),
+                target: 0,
+            })
+            .collect();
+        apply(
+            &mut s,
+            vec![Event::OperationStarted(OperationStarted {
+                id: 5,
+                started_ms: 2,
+                plan,
+            })],
+        )
+        .unwrap();
+        // Item 0 with none of its own events, item 1 after one of its own (seq 3 is not an
+        // operation event, but the count says which were the item's).
+        apply(
+            &mut s,
+            vec![Event::OperationItemRecorded(item(5, 0, ItemStatus::Skipped, 0))],
+        )
+        .unwrap();
+        s.set_position(s.position() + 1);
+        apply(
+            &mut s,
+            vec![Event::OperationItemRecorded(item(5, 1, ItemStatus::Succeeded, 1))],
+        )
+        .unwrap();
+        let row = s.operations.get(5).unwrap();
+        assert_eq!(
+            (row.state, row.items_total, row.accepted_seq),
+            (OpState::Running, 3, 1)
+        );
+        assert_eq!(
+            (row.first_event_seq, row.last_event_seq, row.result_record),
+            (4, 4, 11)
+        );
+        apply(
+            &mut s,
+            vec![Event::OperationFinished(finished(5, OpState::Failed))],
+        )
+        .unwrap();
+        let row = s.operations.get(5).unwrap();
+        assert_eq!(row.state, OpState::Failed);
+        assert_eq!(
+            row.tally,
+            ItemTally {
+                succeeded: 1,
+                skipped: 1,
+                failed: 0,
+                not_run: 1
+            }
+        );
+        assert_eq!(row.finished_seq, 6);
+        assert_eq!(
+            s.operations.by_request(&request_key("alice", false, "r-1")),
+            Some(5)
+        );
+        assert_eq!(s.operations.by_request(&request_key("bob", false, "r-1")), None);
+        // A finished operation takes nothing more; a request id names one operation.
+        assert!(
+            apply(
+                &mut s,
+                vec![Event::OperationFinished(finished(5, OpState::Succeeded))]
+            )
+            .is_err()
+        );
+        assert!(apply(&mut s, vec![Event::OperationAccepted(accepted(6, "r-1"))]).is_err());
+        assert!(apply(&mut s, vec![Event::OperationAccepted(accepted(5, ""))]).is_err());
+    }
+
+    #[test]
+    fn a_refused_append_takes_its_operation_events_back() {
+        let mut s = State::new();
+        apply(&mut s, vec![Event::OperationAccepted(accepted(1, "r-1"))]).unwrap();
+        let before = s.clone();
+        // An operation accepted, another's item recorded, then an end that cannot apply.
+        let refused = apply(
+            &mut s,
+            vec![
+                Event::OperationAccepted(accepted(2, "r-2")),
+                Event::OperationItemRecorded(item(1, 0, ItemStatus::Succeeded, 0)),
+                Event::OperationFinished(finished(3, OpState::Succeeded)),
+            ],
+        );
+        assert!(refused.is_err());
+        assert_eq!(s, before);
+        assert_eq!(s.operations.by_request(&request_key("alice", false, "r-2")), None);
+        // The same goes for a whole operation in one record.
+        let ran = OperationRan {
+            accepted: accepted(4, "r-4"),
+            item: item(4, 0, ItemStatus::Succeeded, 0),
+            finished: finished(4, OpState::Succeeded),
+        };
+        let refused = apply(
+            &mut s,
+            vec![
+                Event::OperationRan(Box::new(ran.clone())),
+                Event::OperationFinished(finished(9, OpState::Failed)),
+            ],
+        );
+        assert!(refused.is_err());
+        assert_eq!(s, before);
+        apply(&mut s, vec![Event::OperationRan(Box::new(ran))]).unwrap();
+        let row = s.operations.get(4).unwrap();
+        assert_eq!(
+            (row.state, row.accepted_seq, row.finished_seq),
+            (OpState::Succeeded, 2, 2)
+        );
+        assert_eq!(row.tally.succeeded, 1);
+    }
+}
