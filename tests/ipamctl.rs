@@ -356,8 +356,8 @@ fn errors_say_what_is_wrong() {
     let run = offline(&server.data, &["state", "--at", "999"]);
     assert!(!run.ok);
     // ipamctl starts operations (StartOperation): the block's acceptance (durable before
-    // the answer), its event, its result and its end.
-    let head = format!("past the log's head {}", FIRST_START_EVENTS + 4);
+    // the answer), then its event with its result and end (one record).
+    let head = format!("past the log's head {}", FIRST_START_EVENTS + 3);
     assert!(run.stderr.contains(&head), "{}", run.stderr);
 
     // An operation that does not exist.

@@ -1,7 +1,8 @@
 //! Bytes on disk per unary operation: what one `CreateRange` per call adds to the event log
-//! (its records) and to the `jobs` tree (the operation's record), read from the data
-//! directory of a real ipamd after it stopped. The figure issue 20 compares before and
-//! after operations move into the log.
+//! (its event and its operation's record) and to the `jobs` tree (where operations were
+//! kept before they moved into the log: nothing now), read from the data directory of a
+//! real ipamd after it stopped. Before the move it was 279 bytes: 98 of log, 181 of job
+//! record.
 
 use crate::Scale;
 use crate::grpc::Ipamd;

@@ -1,4 +1,5 @@
-//! Memory of the projection: bytes of resident memory per range and per address record,
+//! Memory of the projection: bytes of resident memory per range, per address record and
+//! per operation (the operations table),
 //! measured in a fresh process that builds only the tables (no log) and reports how much
 //! its RSS grew per row. Allocator overhead, index nodes and each row's utilization series
 //! are included.
@@ -94,6 +95,56 @@ pub fn measure_in_this_process(kind: &str, n: u64) -> anyhow::Result<()> {
             );
             (rss_bytes() - before) as f64 / n as f64
         }
+        "operations" => {
+            // Unary operations as the log records them: each one OperationRan.
+            use ipam_core::Event;
+            use ipam_core::delegates::{ItemAction, ItemStatus};
+            use ipam_core::tables::operations::*;
+            let before = rss_bytes();
+            for i in 0..n {
+                let id = i + 1;
+                let ran = OperationRan {
+                    accepted: Some(OperationAccepted {
+                        id,
+                        kind: 5,
+                        params: Vec::new(),
+                        request_id: String::new(),
+                        principal: "admin".into(),
+                        server_authority: false,
+                        dry_run: false,
+                        created_ms: 1_767_225_600_000 + i as i64,
+                        log_position: i,
+                    }),
+                    item: ItemRecorded {
+                        id,
+                        index: 0,
+                        status: ItemStatus::Succeeded,
+                        action: ItemAction::Created,
+                        object: format!("range 10.{}.{}.0/24", i >> 8 & 255, i & 255),
+                        record: Some(ipam_core::ids::RecordRef::new(ipam_core::ids::Table::Ranges, id)),
+                        target: 0,
+                        message: String::new(),
+                        fault: None,
+                        events: 0,
+                        pushes: Vec::new(),
+                    },
+                    finished: OperationFinished {
+                        id,
+                        state: OpState::Succeeded,
+                        started_ms: 1_767_225_600_000 + i as i64,
+                        finished_ms: 1_767_225_600_001 + i as i64,
+                        status_message: "succeeded: 1 item(s)".into(),
+                        fault: None,
+                        first_event_seq: 0,
+                        last_event_seq: 0,
+                    },
+                };
+                state
+                    .apply_append(vec![Event::OperationRan(Box::new(ran))], &mut Vec::new())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            (rss_bytes() - before) as f64 / n as f64
+        }
         other => anyhow::bail!("unknown row kind {other}"),
     };
     println!("{per_row}");
@@ -132,6 +183,14 @@ pub fn memory(scale: Scale, figures: &mut Figures) -> anyhow::Result<()> {
             "RSS growth per address record over {n} addresses with a MAC and a device name, fresh process"
         ),
         Some("< 200 bytes"),
+    );
+    let per_operation = in_child("operations", n)?;
+    figures.add(
+        "memory_bytes_per_operation",
+        per_operation,
+        "bytes",
+        &format!("RSS growth per finished unary operation in the operations table over {n}, fresh process"),
+        None,
     );
     Ok(())
 }

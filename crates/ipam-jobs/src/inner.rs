@@ -84,7 +84,7 @@ impl Inner {
     pub(crate) async fn log(&self, job: &LiveJob, events: Vec<Event>, durable: bool) -> Result<u64, Fault> {
         let (id, principal) = job.read(|op| (op.id, op.principal.clone()));
         let mut all = Vec::with_capacity(events.len() + 1);
-        // An `OperationRan` is the acceptance too.
+        // An `OperationRan` carries the acceptance itself.
         let ran = matches!(events.first(), Some(Event::OperationRan(_)));
         let accepting = !job.is_logged() && !ran;
         if accepting {

@@ -333,7 +333,8 @@ impl Jobs {
     /// from its acceptance, unless `params` is false).
     fn load_summary(&self, id: u64, params: bool) -> Result<Option<pb::Operation>, Fault> {
         let engine = &self.inner.engine;
-        let Some(mut op) = engine.read(|s| s.operations.get(id).map(oplog::summary_of)) else {
+        let Some(mut op) = engine.read(|s| s.operations.get(id).map(|r| oplog::summary_of(&s.operations, r)))
+        else {
             return Ok(None);
         };
         if params {
@@ -384,7 +385,7 @@ impl Jobs {
             s.operations
                 .after(after)
                 .filter(|r| kind == pb::OperationKind::Unspecified || r.kind == kind as i32)
-                .filter(|r| principal.is_empty() || r.principal.eq_ignore_ascii_case(principal))
+                .filter(|r| principal.is_empty() || s.operations.principal(r).eq_ignore_ascii_case(principal))
                 .map(|r| r.id)
                 .collect()
         });

@@ -13,6 +13,7 @@ use ipam_core::fault::Fault;
 use ipam_core::ids::ServerId;
 use ipam_core::tables::operations::{
     ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationRow, OperationStarted,
+    Operations,
 };
 use ipam_proto::event_codec::operations::{state_from, state_to_pb};
 use ipam_proto::pb;
@@ -70,15 +71,16 @@ pub fn item(
     })
 }
 
-/// All of single-item operation `op` (accepted, `item`, finished as `end` says).
-pub fn ran(op: &pb::Operation, item: Event, end: &pb::Operation) -> Event {
-    let (
-        Event::OperationAccepted(accepted),
-        Event::OperationItemRecorded(item),
-        Event::OperationFinished(finished),
-    ) = (accepted(op), item, finished(end))
+/// Single-item operation `op`'s `item` result and end (as `end` says) in one record, with
+/// its acceptance unless that is in the log already.
+pub fn ran(op: &pb::Operation, accepting: bool, item: Event, end: &pb::Operation) -> Event {
+    let (Event::OperationItemRecorded(item), Event::OperationFinished(finished)) = (item, finished(end))
     else {
-        unreachable!("accepted, item and finished make these events");
+        unreachable!("item and finished make these events");
+    };
+    let accepted = match accepted(op) {
+        Event::OperationAccepted(a) if accepting => Some(a),
+        _ => None,
     };
     Event::OperationRan(Box::new(OperationRan {
         accepted,
@@ -103,8 +105,9 @@ pub fn finished(op: &pb::Operation) -> Event {
     })
 }
 
-/// A row as an Operation without items or parameters (counts kept in `item_counts`).
-pub fn summary_of(row: &OperationRow) -> pb::Operation {
+/// A row of `ops` as an Operation without items or parameters (counts kept in
+/// `item_counts`).
+pub fn summary_of(ops: &Operations, row: &OperationRow) -> pb::Operation {
     let t = row.tally;
     let ran = t.ran();
     let done = row.state.is_done();
@@ -121,22 +124,22 @@ pub fn summary_of(row: &OperationRow) -> pb::Operation {
         items_total: row.items_total,
         items_done: ran,
         items: Vec::new(),
-        error: row.fault.as_ref().map(fault_to_pb),
+        error: row.fault.as_deref().map(fault_to_pb),
         result: (row.result_record != 0).then_some(pb::OperationResult {
             record_id: row.result_record,
             result: None,
         }),
         params: None,
-        request_id: row.request_id.clone(),
+        request_id: row.request_id.to_string(),
         created_unix_ms: row.created_ms,
         started_unix_ms: row.started_ms,
         finished_unix_ms: row.finished_ms,
         first_event_seq: row.first_event_seq,
         last_event_seq: row.last_event_seq,
-        status_message: row.status_message.clone(),
+        status_message: row.status_message.to_string(),
         dry_run: row.dry_run,
         start_log_position: row.log_position,
-        principal: row.principal.clone(),
+        principal: ops.principal(row).to_string(),
         server_authority: row.server_authority,
         item_counts: Some(pb::ItemCounts {
             succeeded: t.succeeded,
@@ -162,7 +165,9 @@ impl Fold {
         match event {
             Event::OperationRan(ran) => {
                 let ran = *ran;
-                self.add(seq, Event::OperationAccepted(ran.accepted));
+                if let Some(accepted) = ran.accepted {
+                    self.add(seq, Event::OperationAccepted(accepted));
+                }
                 self.add(seq, Event::OperationItemRecorded(ran.item));
                 self.add(seq, Event::OperationFinished(ran.finished));
             }
@@ -208,7 +213,16 @@ impl Fold {
                     fault: i.fault,
                 };
                 let mut result = record::item_to_pb(index, &outcome);
-                result.target_id = i.target;
+                // An item of a recorded plan leaves out what the plan says.
+                let planned = &op.items[index];
+                if result.object.is_empty() {
+                    result.object = planned.object.clone();
+                }
+                result.target_id = if i.target == 0 {
+                    planned.target_id
+                } else {
+                    i.target
+                };
                 result.dhcp_pushes = record::pending_pushes(&i.pushes);
                 if let Some(r) = i.record
                     && result.status == pb::ItemStatus::Succeeded as i32

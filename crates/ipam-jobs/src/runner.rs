@@ -251,25 +251,29 @@ async fn run_item(inner: &Inner, job: &LiveJob, caller: &Caller, item: Item<'_>)
         };
         let accepting = !job.is_logged();
         let own = events.len();
-        let item = oplog::item(id, index, target, &outcome, own, &servers);
         if single {
             // The end as `finish` will state it, from the operation with this result.
+            let item = oplog::item(id, index, target, &outcome, own, &servers);
             let mut end = job.snapshot();
             record_results(
                 &mut end,
                 vec![Waiting::new(index, item_to_pb(index, &outcome), 0)],
             );
             conclude(&mut end, &End::Completed, inner.config.job_timeout);
-            if accepting {
-                events.push(job.read(|op| oplog::ran(op, item, &end)));
-            } else {
-                events.extend([item, oplog::finished(&end)]);
-            }
+            events.push(job.read(|op| oplog::ran(op, accepting, item, &end)));
         } else {
             if accepting {
                 events.insert(0, job.read(oplog::accepted));
             }
-            events.push(item);
+            // A plan in the log (more than one item) names the item's object and target
+            // already.
+            let planned = plan.len() > 1;
+            let mut slim = outcome.clone();
+            if planned && slim.object == plan.items[index].object {
+                slim.object.clear();
+            }
+            let target = if planned { 0 } else { target };
+            events.push(oplog::item(id, index, target, &slim, own, &servers));
         }
         let request = AppendRequest {
             based_on,
@@ -535,7 +539,9 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
             // An operation not in the log yet with one item result: all of it in one record.
             let whole = !job.is_logged() && events.len() == 1;
             match events.pop() {
-                Some(item) if whole => events.push(job.read(|accepted| oplog::ran(accepted, item, &op))),
+                Some(item) if whole => {
+                    events.push(job.read(|accepted| oplog::ran(accepted, true, item, &op)))
+                }
                 Some(item) => events.extend([item, oplog::finished(&op)]),
                 None => events.push(oplog::finished(&op)),
             }

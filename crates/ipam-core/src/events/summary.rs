@@ -206,17 +206,23 @@ impl Event {
                 format!("operation {} item {} {:?}: {}", i.id, i.index, i.status, i.object)
             }
             Event::OperationFinished(f) => format!("operation {} {:?}: {}", f.id, f.state, f.status_message),
-            Event::OperationRan(r) => {
-                let by = if r.accepted.principal.is_empty() {
-                    "the server"
-                } else {
-                    &r.accepted.principal
-                };
-                format!(
-                    "operation {} (kind {}) from {by} {:?}: {}",
-                    r.accepted.id, r.accepted.kind, r.finished.state, r.finished.status_message
-                )
-            }
+            Event::OperationRan(r) => match &r.accepted {
+                Some(a) => {
+                    let by = if a.principal.is_empty() {
+                        "the server"
+                    } else {
+                        &a.principal
+                    };
+                    format!(
+                        "operation {} (kind {}) from {by} {:?}: {}",
+                        a.id, a.kind, r.finished.state, r.finished.status_message
+                    )
+                }
+                None => format!(
+                    "operation {} {:?}: {}",
+                    r.item.id, r.finished.state, r.finished.status_message
+                ),
+            },
         }
     }
 }

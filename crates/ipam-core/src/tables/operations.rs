@@ -10,12 +10,13 @@
 //! hash: the hash is of the address plan, which `replay reexecute` reproduces from the
 //! delegates alone.
 
+use super::rows::Rows;
 use crate::delegates::{ItemAction, ItemStatus, PlanItem};
 use crate::fault::Fault;
 use crate::ids::RecordRef;
 use crate::ids::ServerId;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// OperationState of the API, without UNSPECIFIED.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,11 +105,12 @@ pub struct OperationFinished {
     pub last_event_seq: u64,
 }
 
-/// A single-item operation in one record: accepted, its item's result, finished. It
-/// follows the item's events in their append (`item.events` of them).
+/// A single-item operation's item result and end in one record, with its acceptance
+/// unless that is in the log already (StartOperation). It follows the item's events in
+/// their append (`item.events` of them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperationRan {
-    pub accepted: OperationAccepted,
+    pub accepted: Option<OperationAccepted>,
     pub item: ItemRecorded,
     pub finished: OperationFinished,
 }
@@ -133,14 +135,17 @@ impl ItemTally {
     }
 }
 
+/// An operation's row: about 200 bytes (strings boxed, the principal by number, the
+/// fault boxed as most have none), as a busy server keeps millions of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperationRow {
     pub id: u64,
     pub kind: i32,
     pub state: OpState,
-    pub principal: String,
+    /// Its number in `Operations::principal`.
+    principal: u32,
     pub server_authority: bool,
-    pub request_id: String,
+    pub request_id: Box<str>,
     pub dry_run: bool,
     pub created_ms: i64,
     pub started_ms: i64,
@@ -156,8 +161,8 @@ pub struct OperationRow {
     pub last_event_seq: u64,
     /// The row its last succeeded item created or changed.
     pub result_record: u64,
-    pub status_message: String,
-    pub fault: Option<Fault>,
+    pub status_message: Box<str>,
+    pub fault: Option<Box<Fault>>,
 }
 
 /// The key a request id is found under: a principal's request ids are its own (one caller
@@ -171,15 +176,49 @@ pub fn request_key(principal: &str, server_authority: bool, request_id: &str) ->
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Operations {
-    rows: BTreeMap<u64, OperationRow>,
+    rows: Rows<OperationRow>,
     requests: HashMap<String, u64>,
+    /// Every principal that started an operation, by number (rows name them by number).
+    principals: Vec<String>,
+    #[serde(skip)]
+    principal_numbers: HashMap<String, u32>,
+}
+
+/// Equal when the rows and request ids are (the principals' lookup is derived).
+impl PartialEq for Operations {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows.iter().eq(other.rows.iter())
+            && self.requests == other.requests
+            && self.principals == other.principals
+    }
 }
 
 impl Operations {
     pub fn get(&self, id: u64) -> Option<&OperationRow> {
-        self.rows.get(&id)
+        self.rows.get(id)
+    }
+
+    /// Who started the operation of `row`.
+    pub fn principal(&self, row: &OperationRow) -> &str {
+        self.principals
+            .get(row.principal as usize)
+            .map_or("", String::as_str)
+    }
+
+    fn principal_number(&mut self, principal: String) -> u32 {
+        if self.principal_numbers.len() != self.principals.len() {
+            // Loaded from a snapshot: the lookup is derived.
+            self.principal_numbers = (0..).zip(&self.principals).map(|(n, p)| (p.clone(), n)).collect();
+        }
+        if let Some(&n) = self.principal_numbers.get(&principal) {
+            return n;
+        }
+        let n = self.principals.len() as u32;
+        self.principal_numbers.insert(principal.clone(), n);
+        self.principals.push(principal);
+        n
     }
 
     pub fn len(&self) -> usize {
@@ -197,22 +236,22 @@ impl Operations {
 
     /// The highest id of any operation.
     pub fn last_id(&self) -> u64 {
-        self.rows.keys().next_back().copied().unwrap_or(0)
+        self.rows.last_id().unwrap_or(0)
     }
 
     /// Rows with ids after `after`, in id order.
-    pub fn after(&self, after: u64) -> impl DoubleEndedIterator<Item = &OperationRow> {
-        self.rows.range(after.saturating_add(1)..).map(|(_, r)| r)
+    pub fn after(&self, after: u64) -> impl Iterator<Item = &OperationRow> {
+        self.rows.iter_from(after.saturating_add(1)).map(|(_, r)| r)
     }
 
     /// Operations not finished: queued or running when the log ends.
     pub fn unfinished(&self) -> impl Iterator<Item = &OperationRow> {
-        self.rows.values().filter(|r| !r.state.is_done())
+        self.rows.iter().map(|(_, r)| r).filter(|r| !r.state.is_done())
     }
 
     /// `seq` is the sequence number the event gets.
     pub(super) fn accept(&mut self, e: OperationAccepted, seq: u64) -> Result<(), String> {
-        if self.rows.contains_key(&e.id) {
+        if self.rows.get(e.id).is_some() {
             return Err(format!("operation {} exists", e.id));
         }
         let key =
@@ -223,15 +262,16 @@ impl Operations {
         if let Some(key) = key {
             self.requests.insert(key, e.id);
         }
+        let principal = self.principal_number(e.principal);
         self.rows.insert(
             e.id,
             OperationRow {
                 id: e.id,
                 kind: e.kind,
                 state: OpState::Queued,
-                principal: e.principal,
+                principal,
                 server_authority: e.server_authority,
-                request_id: e.request_id,
+                request_id: e.request_id.into(),
                 dry_run: e.dry_run,
                 created_ms: e.created_ms,
                 started_ms: 0,
@@ -253,7 +293,7 @@ impl Operations {
     }
 
     fn open_row(&mut self, id: u64) -> Result<&mut OperationRow, String> {
-        match self.rows.get_mut(&id) {
+        match self.rows.get_mut(id) {
             None => Err(format!("no operation {id}")),
             Some(row) if row.state.is_done() => Err(format!("operation {id} has finished")),
             Some(row) => Ok(row),
@@ -269,7 +309,7 @@ impl Operations {
         row.started_ms = e.started_ms;
         row.started_seq = seq;
         row.items_total = e.plan.len() as u32;
-        row.status_message = format!("running {} item(s)", e.plan.len());
+        row.status_message = format!("running {} item(s)", e.plan.len()).into();
         Ok(())
     }
 
@@ -314,8 +354,8 @@ impl Operations {
         }
         row.finished_ms = e.finished_ms;
         row.finished_seq = seq;
-        row.status_message = e.status_message.clone();
-        row.fault = e.fault.clone();
+        row.status_message = e.status_message.as_str().into();
+        row.fault = e.fault.clone().map(Box::new);
         if e.first_event_seq != 0 {
             row.first_event_seq = e.first_event_seq;
             row.last_event_seq = e.last_event_seq;
@@ -327,15 +367,14 @@ impl Operations {
     }
 
     pub(super) fn ran(&mut self, e: OperationRan, seq: u64) -> Result<(), String> {
-        if e.item.id != e.accepted.id || e.finished.id != e.accepted.id {
-            return Err(format!(
-                "the parts of operation {} name other operations",
-                e.accepted.id
-            ));
+        let id = e.item.id;
+        if e.finished.id != id || e.accepted.as_ref().is_some_and(|a| a.id != id) {
+            return Err(format!("the parts of operation {id} name other operations"));
         }
-        let saved = self.saved(e.accepted.id);
-        let all = self
-            .accept(e.accepted, seq)
+        let saved = self.saved(id);
+        let all = e
+            .accepted
+            .map_or(Ok(()), |a| self.accept(a, seq))
             .and_then(|()| self.record_item(&e.item, seq))
             .and_then(|()| self.finish(&e.finished, seq));
         if all.is_err() {
@@ -346,26 +385,21 @@ impl Operations {
 
     /// The row as it is (None: absent), to put back if its append is refused.
     pub(super) fn saved(&self, id: u64) -> (u64, Option<Box<OperationRow>>) {
-        (id, self.rows.get(&id).cloned().map(Box::new))
+        (id, self.rows.get(id).cloned().map(Box::new))
     }
 
     /// Puts back what `saved` returned.
     pub(super) fn restore(&mut self, (id, row): (u64, Option<Box<OperationRow>>)) {
-        if let Some(old) = self.rows.remove(&id)
+        if let Some(old) = self.rows.remove(id)
             && !old.request_id.is_empty()
         {
-            self.requests.remove(&request_key(
-                &old.principal,
-                old.server_authority,
-                &old.request_id,
-            ));
+            let key = request_key(self.principal(&old), old.server_authority, &old.request_id);
+            self.requests.remove(&key);
         }
         if let Some(row) = row {
             if !row.request_id.is_empty() {
-                self.requests.insert(
-                    request_key(&row.principal, row.server_authority, &row.request_id),
-                    id,
-                );
+                let key = request_key(self.principal(&row), row.server_authority, &row.request_id);
+                self.requests.insert(key, id);
             }
             self.rows.insert(id, *row);
         }
@@ -519,7 +553,7 @@ mod tests {
         assert_eq!(s.operations.by_request(&request_key("alice", false, "r-2")), None);
         // The same goes for a whole operation in one record.
         let ran = OperationRan {
-            accepted: accepted(4, "r-4"),
+            accepted: Some(accepted(4, "r-4")),
             item: item(4, 0, ItemStatus::Succeeded, 0),
             finished: finished(4, OpState::Succeeded),
         };

@@ -348,7 +348,7 @@ impl State {
                 ..Undo::default()
             },
             E::OperationRan(ran) => Undo {
-                operation: Some(self.operations.saved(ran.accepted.id)),
+                operation: Some(self.operations.saved(ran.item.id)),
                 ..Undo::default()
             },
             E::AccessScopeCreated(s) => Undo::of(E::AccessScopeDeleted(s.id)),

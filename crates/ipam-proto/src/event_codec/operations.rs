@@ -109,7 +109,7 @@ pub(super) fn encode(event: &Event) -> Option<Kind> {
         Event::OperationItemRecorded(i) => Kind::OperationItemRecorded(item_to(i)),
         Event::OperationFinished(f) => Kind::OperationFinished(finished_to(f)),
         Event::OperationRan(r) => Kind::OperationRan(pb::OperationRan {
-            accepted: Some(accepted_to(&r.accepted)),
+            accepted: r.accepted.as_ref().map(accepted_to),
             item: Some(item_to(&r.item)),
             finished: Some(finished_to(&r.finished)),
         }),
@@ -187,7 +187,7 @@ pub(super) fn decode(kind: Kind) -> Result<Event, WireError> {
         Kind::OperationItemRecorded(i) => Event::OperationItemRecorded(item_from(i)?),
         Kind::OperationFinished(f) => Event::OperationFinished(finished_from(f)?),
         Kind::OperationRan(r) => Event::OperationRan(Box::new(OperationRan {
-            accepted: accepted_from(r.accepted.ok_or_else(|| field("accepted", "missing"))?),
+            accepted: r.accepted.map(accepted_from),
             item: item_from(r.item.ok_or_else(|| field("item", "missing"))?)?,
             finished: finished_from(r.finished.ok_or_else(|| field("finished", "missing"))?)?,
         })),

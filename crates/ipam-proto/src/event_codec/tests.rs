@@ -301,7 +301,12 @@ fn operation_events_round_trip() {
         Event::OperationItemRecorded(item.clone()),
         Event::OperationFinished(finished.clone()),
         Event::OperationRan(Box::new(OperationRan {
-            accepted,
+            accepted: None,
+            item: item.clone(),
+            finished: finished.clone(),
+        })),
+        Event::OperationRan(Box::new(OperationRan {
+            accepted: Some(accepted),
             item,
             finished,
         })),
