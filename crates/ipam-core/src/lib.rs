@@ -17,6 +17,7 @@ pub mod history;
 pub mod ids;
 pub mod interval;
 pub mod model;
+pub mod plan;
 pub mod queries;
 pub mod rules;
 pub mod tables;

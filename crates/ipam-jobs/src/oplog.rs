@@ -334,13 +334,7 @@ pub fn migrated(op: &pb::Operation) -> Vec<Event> {
 fn migrated_item(id: u64, table: ipam_core::ids::Table, item: &pb::ItemResult) -> Option<Event> {
     use ipam_proto::event_codec::operations::status_from;
     let status = status_from(item.status)?;
-    let action = match pb::ItemAction::try_from(item.action).unwrap_or(pb::ItemAction::None) {
-        pb::ItemAction::Created => ipam_core::delegates::ItemAction::Created,
-        pb::ItemAction::Updated => ipam_core::delegates::ItemAction::Updated,
-        pb::ItemAction::Deleted => ipam_core::delegates::ItemAction::Deleted,
-        pb::ItemAction::Unchanged => ipam_core::delegates::ItemAction::Unchanged,
-        _ => ipam_core::delegates::ItemAction::None,
-    };
+    let action = ipam_proto::event_codec::operations::action_from(item.action);
     Some(Event::OperationItemRecorded(ItemRecorded {
         id,
         index: item.index,

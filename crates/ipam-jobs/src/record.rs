@@ -2,8 +2,9 @@
 //! from the log after: `oplog.rs`), and its parameters are kept exactly as they were
 //! received. These helpers convert the core's outcomes and faults into it.
 
-use ipam_core::delegates::{ItemAction, ItemOutcome, ItemStatus, Plan, PlanItem};
+use ipam_core::delegates::{ItemOutcome, Plan, PlanItem};
 use ipam_core::fault::{Fault, FaultCode};
+use ipam_proto::event_codec::operations::{action_to_pb, status_to_pb};
 use ipam_proto::pb;
 use prost::Message;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -29,25 +30,6 @@ pub fn fault_from_pb(f: &pb::Fault) -> Fault {
         message: f.message.clone(),
         field: f.field.clone(),
         conflicting_ids: f.conflicting_ids.clone(),
-    }
-}
-
-fn status_to_pb(s: ItemStatus) -> pb::ItemStatus {
-    match s {
-        ItemStatus::Succeeded => pb::ItemStatus::Succeeded,
-        ItemStatus::Skipped => pb::ItemStatus::Skipped,
-        ItemStatus::Failed => pb::ItemStatus::Failed,
-        ItemStatus::NotRun => pb::ItemStatus::NotRun,
-    }
-}
-
-fn action_to_pb(a: ItemAction) -> pb::ItemAction {
-    match a {
-        ItemAction::None => pb::ItemAction::None,
-        ItemAction::Created => pb::ItemAction::Created,
-        ItemAction::Updated => pb::ItemAction::Updated,
-        ItemAction::Deleted => pb::ItemAction::Deleted,
-        ItemAction::Unchanged => pb::ItemAction::Unchanged,
     }
 }
 

@@ -24,6 +24,11 @@ fn block(network: &str) -> pb::OperationParams {
     }
 }
 
+fn every_operation(jobs: &Jobs) -> Vec<pb::Operation> {
+    let any = (pb::OperationState::Unspecified, pb::OperationKind::Unspecified);
+    jobs.list(any.0, any.1, "", 0, 100).unwrap().0
+}
+
 fn job_key(id: u64) -> Vec<u8> {
     let mut k = vec![b'j'];
     k.extend_from_slice(&id.to_be_bytes());
@@ -140,15 +145,7 @@ async fn job_records_of_the_previous_version_move_into_the_log() {
         new.id()
     );
     new.wait_done().await;
-    let (listed, _) = jobs
-        .list(
-            pb::OperationState::Unspecified,
-            pb::OperationKind::Unspecified,
-            "",
-            0,
-            100,
-        )
-        .unwrap();
+    let listed = every_operation(&jobs);
     assert_eq!(
         listed.iter().map(|o| o.id).collect::<Vec<_>>(),
         [7, 8, other.id(), new.id()]
@@ -166,15 +163,7 @@ async fn job_records_of_the_previous_version_move_into_the_log() {
         report.requeued.is_empty() && report.resumed.is_empty(),
         "{report:?}"
     );
-    let (listed, _) = jobs
-        .list(
-            pb::OperationState::Unspecified,
-            pb::OperationKind::Unspecified,
-            "",
-            0,
-            100,
-        )
-        .unwrap();
+    let listed = every_operation(&jobs);
     assert_eq!(listed.len(), 4);
     assert_eq!(jobs.get(7).unwrap().params, Some(block("10.0.0.0/8")));
     jobs.shutdown(Duration::from_secs(5)).await;

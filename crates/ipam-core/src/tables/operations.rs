@@ -11,10 +11,10 @@
 //! delegates alone.
 
 use super::rows::Rows;
-use crate::delegates::{ItemAction, ItemStatus, PlanItem};
 use crate::fault::Fault;
 use crate::ids::RecordRef;
 use crate::ids::ServerId;
+use crate::plan::{ItemAction, ItemStatus, PlanItem};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -81,7 +81,7 @@ pub fn action_to_pb(a: ItemAction) -> pb::ItemAction {
     }
 }
 
-fn action_from(a: i32) -> ItemAction {
+pub fn action_from(a: i32) -> ItemAction {
     match pb::ItemAction::try_from(a).unwrap_or(pb::ItemAction::None) {
         pb::ItemAction::Created => ItemAction::Created,
         pb::ItemAction::Updated => ItemAction::Updated,
