@@ -80,10 +80,26 @@ fn run_checked(
         if abandon {
             return Ok(());
         }
+        // A replica's round applied ahead of the shared log and taken back when another
+        // replica wrote first leaves the tables exactly as they were (`State::take_back`).
+        let commit_us = 1_767_225_600_000_000 + log.len() as i64 * 25 * 60 * 1_000_000;
+        let whole = state.clone();
+        let mut tentative = state.tentative();
+        state
+            .apply_append_tentative(&mut tentative, events.clone(), &mut Vec::new(), &mut |_, _| {})
+            .map_err(|e| format!("item {index}: a kept append was refused: {e}"))?;
+        state.close_append_tentative(&mut tentative, commit_us);
+        state
+            .take_back(tentative)
+            .map_err(|e| format!("item {index}: taking back a kept append failed: {e}"))?;
+        if *state != whole {
+            return Err(format!(
+                "item {index}: taking back a kept append left a trace\nevents: {events:#?}"
+            ));
+        }
         state
             .apply_append(events.clone(), &mut Vec::new())
             .map_err(|e| format!("item {index}: the append applied only the second time: {e}"))?;
-        let commit_us = 1_767_225_600_000_000 + log.len() as i64 * 25 * 60 * 1_000_000;
         state.close_append(commit_us);
         log.push((events, commit_us));
     }

@@ -1,6 +1,7 @@
 //! The ADM tables in memory (the projection of the event log): `State`, with one file per
 //! table. `apply` is the one place that changes them (`apply.rs` for the address space,
-//! `dhcp/apply.rs` for DHCP, `undo.rs` for a whole append at once); ids come from
+//! `dhcp/apply.rs` for DHCP, `undo.rs` for a whole append at once, `tentative.rs` for
+//! appends a replica may yet take back); ids come from
 //! `id_assignment.rs`, the utilization roll-ups from `utilization.rs`, the state hash from
 //! `state_hash.rs`, the
 //! utilization series from `trends.rs`.
@@ -17,6 +18,7 @@ pub mod operations;
 pub mod ranges;
 pub mod rows;
 mod state_hash;
+mod tentative;
 pub mod thresholds;
 pub mod trends;
 mod undo;
@@ -32,6 +34,7 @@ use ranges::Ranges;
 use serde::{Deserialize, Serialize};
 
 pub use id_assignment::IdMap;
+pub use tentative::Tentative;
 pub use undo::AppendRefused;
 
 /// An event that cannot apply to the current tables: the log and the code disagree (or a

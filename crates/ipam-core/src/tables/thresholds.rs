@@ -160,6 +160,18 @@ pub struct AlertChange {
 /// How many changes are kept for `WatchAlerts` to resume from.
 pub const KEPT_CHANGES: usize = 10_000;
 
+/// What `Alerts::restore` puts back.
+pub(super) struct AlertsSaved {
+    active: Vec<(Owner, Option<Alert>)>,
+    /// How many changes were kept before the close.
+    kept: usize,
+    /// The oldest changes, which the close may push out.
+    front: Vec<AlertChange>,
+    floor: u64,
+    /// How many changes the close recorded.
+    pub(super) recorded: usize,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Alerts {
     active: BTreeMap<Owner, Alert>,
@@ -205,6 +217,42 @@ impl Alerts {
         }
         let from = self.changes.partition_point(|c| c.seq <= after);
         Ok(self.changes.iter().skip(from).copied().collect())
+    }
+
+    /// The alerts of `owners` and the oldest changes as they are, before a close that
+    /// judges those owners (it records at most one change each, all at the close's `seq`).
+    pub(super) fn save(&self, owners: &[Owner]) -> AlertsSaved {
+        let may_push_out = (self.changes.len() + owners.len()).saturating_sub(KEPT_CHANGES);
+        AlertsSaved {
+            active: owners.iter().map(|o| (*o, self.active.get(o).copied())).collect(),
+            kept: self.changes.len(),
+            front: self.changes.iter().take(may_push_out).copied().collect(),
+            floor: self.changes_floor,
+            recorded: 0,
+        }
+    }
+
+    /// How many changes at the end were recorded at `seq` (by the close at `seq`).
+    pub(super) fn recorded_at(&self, seq: u64) -> usize {
+        self.changes.iter().rev().take_while(|c| c.seq == seq).count()
+    }
+
+    pub(super) fn restore(&mut self, saved: AlertsSaved) {
+        for (owner, alert) in saved.active {
+            match alert {
+                Some(alert) => self.active.insert(owner, alert),
+                None => self.active.remove(&owner),
+            };
+        }
+        // Drop what the close recorded, then put back what that pushed out of the front.
+        for _ in 0..saved.recorded {
+            self.changes.pop_back();
+        }
+        let pushed_out = (saved.kept + saved.recorded).saturating_sub(KEPT_CHANGES);
+        for change in saved.front.into_iter().take(pushed_out).rev() {
+            self.changes.push_front(change);
+        }
+        self.changes_floor = saved.floor;
     }
 
     fn record(&mut self, change: AlertChange) {

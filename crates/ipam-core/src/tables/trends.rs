@@ -209,6 +209,41 @@ pub struct Trends {
     distinct_marks: usize,
 }
 
+/// The series of some owners as they were (None: the owner had none).
+pub(super) struct SeriesSaved(Vec<(Owner, Option<Series>)>);
+
+impl Trends {
+    pub(super) fn marked(&self) -> &[Owner] {
+        &self.marked
+    }
+
+    pub(super) fn set_marked(&mut self, marked: Vec<Owner>) {
+        self.distinct_marks = 0;
+        self.marked = marked;
+    }
+
+    /// The owners the open append marked, each once.
+    pub(super) fn marked_owners(&self) -> Vec<Owner> {
+        let mut owners = self.marked.clone();
+        owners.sort_unstable();
+        owners.dedup();
+        owners
+    }
+
+    pub(super) fn save(&self, owners: &[Owner]) -> SeriesSaved {
+        SeriesSaved(owners.iter().map(|o| (*o, self.series.get(o).cloned())).collect())
+    }
+
+    pub(super) fn restore(&mut self, saved: SeriesSaved) {
+        for (owner, series) in saved.0 {
+            match series {
+                Some(series) => self.series.insert(owner, series),
+                None => self.series.remove(&owner),
+            };
+        }
+    }
+}
+
 impl PartialEq for Trends {
     fn eq(&self, other: &Trends) -> bool {
         self.series == other.series

@@ -39,7 +39,7 @@ pub struct AppendRefused {
 
 /// What puts the tables back as they were before one event.
 #[derive(Default)]
-struct Undo {
+pub(super) struct Undo {
     /// Events that reverse it, applied in order.
     inverse: Vec<Event>,
     /// Allocation hints of ranges the event (or its inverse) moves.
@@ -75,12 +75,24 @@ impl State {
         writes: &mut Vec<Key>,
         observe: &mut dyn FnMut(&State, &Event),
     ) -> Result<(), AppendRefused> {
+        self.apply_append_keeping(events, writes, observe, None)
+    }
+
+    /// `apply_append_observed`, adding to `keep` (when given) what takes the append back.
+    pub(super) fn apply_append_keeping(
+        &mut self,
+        events: Vec<Event>,
+        writes: &mut Vec<Key>,
+        observe: &mut dyn FnMut(&State, &Event),
+        keep: Option<&mut Vec<Undo>>,
+    ) -> Result<(), AppendRefused> {
         let count = events.len();
         let (position, last_ids, written) = (self.position, self.last_ids.clone(), writes.len());
         let mut undo: Vec<Undo> = Vec::new();
         for (index, event) in events.into_iter().enumerate() {
-            // A lone event needs no undo: `apply` refuses before it changes anything.
-            if count > 1 {
+            // A lone event needs no undo: `apply` refuses before it changes anything (unless
+            // the append is kept to be taken back later).
+            if count > 1 || keep.is_some() {
                 undo.push(self.undo_of(&event));
             }
             observe(self, &event);
@@ -99,10 +111,13 @@ impl State {
             }
             self.position += 1;
         }
+        if let Some(keep) = keep {
+            keep.extend(undo);
+        }
         Ok(())
     }
 
-    fn roll_back(&mut self, undo: Vec<Undo>) -> Result<(), ApplyError> {
+    pub(super) fn roll_back(&mut self, undo: Vec<Undo>) -> Result<(), ApplyError> {
         let mut scratch = Vec::new();
         for step in undo.into_iter().rev() {
             for event in step.inverse {
