@@ -65,6 +65,7 @@ async fn mutual_tls_names_the_principal_by_its_certificate() {
         EventLogClient::new(conn)
             .get_head(pb::GetHeadRequest {
                 with_state_hash: true,
+                ..Default::default()
             })
             .await
             .unwrap()

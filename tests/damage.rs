@@ -41,6 +41,7 @@ async fn seen(endpoint: String, token: &str) -> Result<Seen, String> {
     let head = ipam_e2e::EventLogClient::new(channel.clone())
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
+            ..Default::default()
         })
         .await
         .map_err(|s| format!("GetHead: {s}"))?

@@ -106,6 +106,7 @@ async fn export_then_import_gives_the_same_state_hash() {
         .await
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -156,6 +157,7 @@ async fn export_then_import_gives_the_same_state_hash() {
         .await
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -67,6 +67,7 @@ async fn create_block_watch_progress_restart_and_read_back() {
         .await
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -101,6 +102,7 @@ async fn create_block_watch_progress_restart_and_read_back() {
         .await
         .get_head(pb::GetHeadRequest {
             with_state_hash: true,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -271,6 +271,7 @@ impl Server {
             .await
             .get_head(pb::GetHeadRequest {
                 with_state_hash: true,
+                ..Default::default()
             })
             .await
             .expect("GetHead")

@@ -222,6 +222,7 @@ async fn noop_rate(server: &Ipamd, clients: usize, total: u64) -> anyhow::Result
                 events
                     .get_head(pb::GetHeadRequest {
                         with_state_hash: false,
+                        ..Default::default()
                     })
                     .await?;
             }

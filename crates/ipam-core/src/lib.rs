@@ -26,4 +26,4 @@ pub use addr::{Addr, AddressCategory, Family, Prefix, Span};
 pub use ctx::Ctx;
 pub use events::Event;
 pub use fault::{Fault, FaultCode, FaultResult};
-pub use tables::State;
+pub use tables::{State, Tentative};

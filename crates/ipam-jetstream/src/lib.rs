@@ -11,7 +11,8 @@
 //! has open bugs (nats-server #4319 and its kin).
 //!
 //! No index is kept: record seqs grow with stream seqs, so the message holding a record is
-//! found by a binary search over the stream (about 20 direct gets for a million appends),
+//! found by a binary search over the stream (about 20 gets from the stream's leader for a
+//! million appends),
 //! and the head at open is read from the last message.
 //!
 //! The trait is synchronous (the flusher calls it from its own thread); the log keeps a
@@ -28,12 +29,15 @@ use ipam_store::record::{decode_chunk, encode_chunk};
 use ipam_store::{EventLog, StoreError, StoredRecord};
 use parking_lot::Mutex;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 const FIRST_SEQ: &str = "Ipam-First-Seq";
 const LAST_SEQ: &str = "Ipam-Last-Seq";
 /// Bytes kept free in a message for its headers below the server's max payload.
 const HEADER_ROOM: usize = 1024;
+/// How long a message the leader named as its last may take to become readable.
+const LEARN_PATIENCE: Duration = Duration::from_secs(5);
 /// About what one append carries, like the sled log's chunks (the flusher cuts there).
 const CHUNK_BYTES: usize = 32 << 10;
 
@@ -99,7 +103,8 @@ pub struct JetStreamLog {
     js: jetstream::Context,
     stream: stream::Stream,
     subject: String,
-    head: Mutex<Head>,
+    /// Shared with followers, which raise it as they see others' appends.
+    head: Arc<Mutex<Head>>,
     chunk_bytes: usize,
 }
 
@@ -151,7 +156,6 @@ impl JetStreamLog {
                         subjects: vec![subject],
                         storage: stream::StorageType::File,
                         num_replicas: config.replicas,
-                        allow_direct: true,
                         ..Default::default()
                     })
                     .await
@@ -172,7 +176,7 @@ impl JetStreamLog {
             js,
             stream,
             subject,
-            head: Mutex::new(Head::default()),
+            head: Arc::new(Mutex::new(Head::default())),
             chunk_bytes: CHUNK_BYTES.min(max_payload.saturating_sub(HEADER_ROOM)).max(1024),
         };
         log.refresh()?;
@@ -184,8 +188,20 @@ impl JetStreamLog {
         block_on(self.runtime.as_ref().expect("taken only on drop"), f)
     }
 
-    /// The stream's (first, last) message sequence (0, 0 when empty).
+    /// The stream's (first, last) message sequence, the last at least that of the head this
+    /// log knows (the stream's info may lag what its leader acknowledged).
     fn bounds(&self) -> Result<(u64, u64), StoreError> {
+        let (first, last) = self.info_bounds()?;
+        let known = self.head.lock().message;
+        Ok(if known > last {
+            (first.max(1), known)
+        } else {
+            (first, last)
+        })
+    }
+
+    /// The stream's (first, last) message sequence as its info says (0, 0 when empty).
+    fn info_bounds(&self) -> Result<(u64, u64), StoreError> {
         let mut stream = self.stream.clone();
         self.block(async move {
             let info = stream.info().await.map_err(|e| io("stream info", e))?;
@@ -217,24 +233,36 @@ impl JetStreamLog {
             None => self.bounds()?.1 + 1,
         };
         let (stream, subject) = (self.stream.clone(), self.subject.clone());
-        let (tx, rx) = std::sync::mpsc::sync_channel(64);
+        // A tokio channel: the follow task waits for room without holding the log's one
+        // runtime thread, which a publish (holding the head's lock) may be waiting on.
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let head = self.head.clone();
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("taken only on drop")
+            .handle()
+            .clone();
         self.runtime
             .as_ref()
             .expect("taken only on drop")
             .spawn(async move {
                 if let Err(e) = follow(stream, subject, start, after, &tx).await {
-                    let _ = tx.send(Err(e));
+                    let _ = tx.send(Err(e)).await;
                 }
             });
-        Ok(Follower { rx })
+        Ok(Follower { rx, head, runtime })
     }
 
     /// The message at stream sequence `message`.
     fn message(&self, message: u64) -> Result<jetstream::message::StreamMessage, StoreError> {
         let stream = self.stream.clone();
         self.block(async move {
+            // Answered by the stream's leader: a direct get may be answered by a replica
+            // that has not stored the newest messages yet, and a replica that catches up
+            // must see every message the leader acknowledged.
             stream
-                .direct_get(message)
+                .get_raw_message(message)
                 .await
                 .map_err(|e| io(&format!("read message {message}"), e))
         })
@@ -253,7 +281,37 @@ impl JetStreamLog {
                 message: last,
             }
         };
-        *self.head.lock() = head;
+        let mut known = self.head.lock();
+        if head.record > known.record {
+            *known = head;
+        }
+        Ok(known.record)
+    }
+
+    /// Learns the head from stream message `message`, the last one as the stream's leader
+    /// said when it refused a publish; returns the head record.
+    ///
+    /// The leader checks a publish against the messages it has proposed to its replicas,
+    /// not only those stored, so the message it names may be readable a moment later: it
+    /// is asked for again, for up to `LEARN_PATIENCE`, before that counts as a failure.
+    fn learn_head_at(&self, message: u64) -> Result<u64, StoreError> {
+        let deadline = std::time::Instant::now() + LEARN_PATIENCE;
+        let mut pause = Duration::from_millis(1);
+        let m = loop {
+            match self.message(message) {
+                Ok(m) => break m,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let record = header_u64(&m.headers, LAST_SEQ, message)?;
+        let mut head = self.head.lock();
+        if record > head.record {
+            *head = Head { record, message };
+        }
         Ok(head.record)
     }
 
@@ -286,11 +344,7 @@ impl JetStreamLog {
         })
     }
 
-    fn publish(
-        &self,
-        head: Head,
-        records: &[StoredRecord],
-    ) -> Result<Result<u64, PublishErrorKind>, StoreError> {
+    fn publish(&self, head: Head, records: &[StoredRecord]) -> Result<Result<u64, Option<u64>>, StoreError> {
         let first = records.first().expect("not empty").seq;
         let last = records.last().expect("not empty").seq;
         let payload = Bytes::from(encode_chunk(records));
@@ -307,7 +361,13 @@ impl JetStreamLog {
             };
             match ack {
                 Ok(ack) => Ok(Ok(ack.sequence)),
-                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Err(e.kind())),
+                // The leader names its last sequence: "wrong last sequence: 104".
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Err(e
+                    .to_string()
+                    .rsplit("wrong last sequence: ")
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|n| n.parse::<u64>().ok()))),
                 Err(e) => Err(io("append", e)),
             }
         })
@@ -317,19 +377,38 @@ impl JetStreamLog {
 /// The records appended after a position, append by append, as they reach the stream: what
 /// a replica applies to follow the others (`JetStreamLog::follow`).
 pub struct Follower {
-    rx: std::sync::mpsc::Receiver<Result<Vec<StoredRecord>, StoreError>>,
+    /// (the stream sequence of the message, its records after the follow's start).
+    rx: tokio::sync::mpsc::Receiver<Result<(u64, Vec<StoredRecord>), StoreError>>,
+    /// The log's head: an append seen here is the head a writer must expect next.
+    head: Arc<Mutex<Head>>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl Follower {
     /// The next append's records, waiting at most `timeout` for one (None: none came).
     /// An error ends the follow: the stream skipped records, or the connection is gone.
-    pub fn next(&self, timeout: Duration) -> Result<Option<Vec<StoredRecord>>, StoreError> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(next) => next.map(Some),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                Err(StoreError::Io("JetStream: the follow ended".into()))
+    /// Call it from a thread outside any async runtime.
+    pub fn next(&mut self, timeout: Duration) -> Result<Option<Vec<StoredRecord>>, StoreError> {
+        let next = self
+            .runtime
+            .block_on(async { tokio::time::timeout(timeout, self.rx.recv()).await });
+        match next {
+            Ok(Some(Ok((message, records)))) => {
+                let last = records.last().map_or(0, |r| r.seq);
+                // Taken here, on the follower's thread, never on the log's runtime (whose one
+                // thread a publish holding this lock waits on).
+                let mut head = self.head.lock();
+                if last > head.record {
+                    *head = Head {
+                        record: last,
+                        message,
+                    };
+                }
+                Ok(Some(records))
             }
+            Ok(Some(Err(e))) => Err(e),
+            Err(_elapsed) => Ok(None),
+            Ok(None) => Err(StoreError::Io("JetStream: the follow ended".into())),
         }
     }
 }
@@ -341,7 +420,7 @@ async fn follow(
     subject: String,
     start: u64,
     after: u64,
-    tx: &std::sync::mpsc::SyncSender<Result<Vec<StoredRecord>, StoreError>>,
+    tx: &tokio::sync::mpsc::Sender<Result<(u64, Vec<StoredRecord>), StoreError>>,
 ) -> Result<(), StoreError> {
     use async_nats::jetstream::consumer::{DeliverPolicy, pull::OrderedConfig};
     use tokio_stream::StreamExt;
@@ -376,7 +455,7 @@ async fn follow(
             });
         }
         applied = records.last().expect("not empty").seq;
-        if tx.send(Ok(records)).is_err() {
+        if tx.send(Ok((seq, records))).await.is_err() {
             return Ok(()); // the follower was dropped
         }
     }
@@ -427,10 +506,14 @@ impl EventLog for JetStreamLog {
                 };
                 Ok(())
             }
-            // Another writer appended since this one last looked: learn where the head is.
-            Err(_) => {
+            // Another writer appended since this one last looked: learn where the head is,
+            // from the message the leader says is last (the stream's info may lag).
+            Err(last_message) => {
                 drop(head);
-                let actual = self.refresh()?;
+                let actual = match last_message {
+                    Some(message) => self.learn_head_at(message)?,
+                    None => self.refresh()?,
+                };
                 Err(StoreError::HeadMoved {
                     expected: expected_head,
                     actual,
@@ -449,6 +532,19 @@ impl EventLog for JetStreamLog {
         while message <= last && out.len() < max {
             let chunk = self.chunk(message)?;
             let (records, err) = decode_chunk(chunk.first_seq, &chunk.bytes);
+            // What this reader has seen is a head a writer may expect: a replica that caught
+            // up by reading appends there next (before its follower has seen these).
+            if err.is_none()
+                && let Some(end) = records.last()
+            {
+                let mut head = self.head.lock();
+                if end.seq > head.record {
+                    *head = Head {
+                        record: end.seq,
+                        message,
+                    };
+                }
+            }
             out.extend(records.into_iter().filter(|r| r.seq >= from));
             // The good records before a damaged one still answer a read that ends there.
             if let Some(err) = err
@@ -486,6 +582,22 @@ impl EventLog for JetStreamLog {
 
     fn chunk_bytes(&self) -> usize {
         self.chunk_bytes
+    }
+
+    fn shared(&self) -> Option<&dyn ipam_store::SharedLog> {
+        Some(self)
+    }
+}
+
+impl ipam_store::SharedLog for JetStreamLog {
+    fn follow(&self, after: u64) -> Result<Box<dyn ipam_store::Follow>, StoreError> {
+        Ok(Box::new(JetStreamLog::follow(self, after)?))
+    }
+}
+
+impl ipam_store::Follow for Follower {
+    fn next(&mut self, timeout: Duration) -> Result<Option<Vec<StoredRecord>>, StoreError> {
+        Follower::next(self, timeout)
     }
 }
 

@@ -126,11 +126,15 @@ impl LocalNats {
         Ok(())
     }
 
+    /// `ipamd --log` for stream `stream` on `servers`.
+    pub fn log_url(servers: &[&LocalNats], stream: &str) -> String {
+        let hosts: Vec<String> = servers.iter().map(|s| format!("127.0.0.1:{}", s.port)).collect();
+        format!("nats://{}/{stream}", hosts.join(","))
+    }
+
     /// The log's configuration for stream `stream` on `servers` (one copy per server).
     pub fn log_config(servers: &[&LocalNats], stream: &str) -> JetStreamConfig {
-        let hosts: Vec<String> = servers.iter().map(|s| format!("127.0.0.1:{}", s.port)).collect();
-        let mut c = JetStreamConfig::parse(&format!("nats://{}/{stream}", hosts.join(",")))
-            .expect("a well-formed URL");
+        let mut c = JetStreamConfig::parse(&LocalNats::log_url(servers, stream)).expect("a well-formed URL");
         c.replicas = servers.len();
         c.timeout = Duration::from_secs(5);
         c

@@ -277,8 +277,8 @@ fn a_follower_sees_every_append_in_order_as_it_lands() {
     writer.append(3, &append_of(4, 4, b"two")).unwrap();
 
     let replica = JetStreamLog::open(&config).unwrap();
-    let from_start = replica.follow(0).unwrap();
-    let from_two = replica.follow(2).unwrap();
+    let mut from_start = replica.follow(0).unwrap();
+    let mut from_two = replica.follow(2).unwrap();
     assert_eq!(
         seqs(&from_start.next(WAIT).unwrap().expect("the first append")),
         vec![1, 2, 3]
@@ -294,7 +294,7 @@ fn a_follower_sees_every_append_in_order_as_it_lands() {
     assert_eq!(seqs(&from_two.next(WAIT).unwrap().expect("the second")), vec![4]);
 
     // Appends made after the follow began arrive as they land.
-    let at_head = replica.follow(4).unwrap();
+    let mut at_head = replica.follow(4).unwrap();
     writer.append(4, &append_of(5, 6, b"three")).unwrap();
     let got = at_head.next(WAIT).unwrap().expect("the new append");
     assert_eq!(seqs(&got), vec![5, 6]);

@@ -32,6 +32,9 @@ pub struct JobsConfig {
     /// (a flush carries fewer items, and the flusher and watchers get the CPU a job would
     /// take); higher: large jobs finish sooner. See README, "Performance".
     pub max_unflushed_items: usize,
+    /// This replica's name, when the engine is one of several on a shared log: operation
+    /// ids then come from blocks it claims in the log, and it resumes only its own.
+    pub replica: Option<String>,
 }
 
 impl Default for JobsConfig {
@@ -42,6 +45,7 @@ impl Default for JobsConfig {
             job_timeout: Duration::from_secs(3600),
             max_conflict_retries: 64,
             max_unflushed_items: 32,
+            replica: None,
         }
     }
 }
@@ -59,6 +63,10 @@ pub(crate) struct Inner {
     pub(crate) next_id: AtomicU64,
     /// Ids below this are covered by the reservation stored under ID_RESERVATION_KEY.
     pub(crate) reserved: Mutex<u64>,
+    /// On a shared log: the ids left of this replica's newest claimed block (next, last).
+    pub(crate) claimed: Mutex<(u64, u64)>,
+    /// Held while a block is claimed, so concurrent callers wait for one claim.
+    pub(crate) claiming: tokio::sync::Mutex<()>,
     pub(crate) queue: mpsc::Sender<u64>,
     pub(crate) live: Mutex<HashMap<u64, Arc<LiveJob>>>,
     /// Request ids of live jobs (by `request_key`): a job whose acceptance is not in the
@@ -133,7 +141,68 @@ impl Inner {
     /// handed out twice, even after a crash that lost the job that had it: sled keeps a
     /// prefix of its writes, so whatever of that job survived (its events) implies the
     /// reservation survived too. One small write per ID_BLOCK ids.
-    pub(crate) fn new_id(&self) -> Result<u64, Fault> {
+    pub(crate) async fn new_id(&self) -> Result<u64, Fault> {
+        match self.config.replica.as_deref() {
+            Some(replica) => self.claimed_id(replica).await,
+            None => self.reserved_id(),
+        }
+    }
+
+    /// On a shared log: an id of this replica's claimed block, claiming the next block in
+    /// the log when this one is used up. The log orders claims, so no two replicas get the
+    /// same ids, and an id's block names the replica that runs its operation.
+    async fn claimed_id(&self, replica: &str) -> Result<u64, Fault> {
+        loop {
+            {
+                let mut block = self.claimed.lock();
+                if block.0 != 0 && block.0 <= block.1 {
+                    block.0 += 1;
+                    return Ok(block.0 - 1);
+                }
+            }
+            let _one_claim = self.claiming.lock().await;
+            let used_up = {
+                let block = self.claimed.lock();
+                block.0 == 0 || block.0 > block.1
+            };
+            if !used_up {
+                continue;
+            }
+            let claim = ipam_store::AppendRequest {
+                based_on: self.engine.head(),
+                reads: Vec::new(),
+                events: vec![ipam_core::Event::OperationIdsClaimed(
+                    ipam_core::tables::operations::IdsClaimed {
+                        replica: replica.to_string(),
+                        count: ID_BLOCK,
+                    },
+                )],
+                operation_id: 0,
+                item: 0,
+                principal: "".into(),
+            };
+            let appended =
+                self.engine.commit(claim).await.map_err(|e| {
+                    Fault::new(FaultCode::Unavailable, format!("claiming operation ids: {e}"))
+                })?;
+            let block = self
+                .engine
+                .read(|s| {
+                    s.operations
+                        .claim_at(appended.last_seq)
+                        .map(|b| (b.first, b.last))
+                })
+                .ok_or_else(|| {
+                    Fault::internal(format!(
+                        "the id claim at {} is not in the tables",
+                        appended.last_seq
+                    ))
+                })?;
+            *self.claimed.lock() = block;
+        }
+    }
+
+    fn reserved_id(&self) -> Result<u64, Fault> {
         let id = self.next_id.fetch_add(1, Ordering::AcqRel);
         let mut reserved = self.reserved.lock();
         if id >= *reserved {

@@ -47,6 +47,12 @@ impl Jobs {
     /// committed items end).
     pub async fn start(engine: Engine, config: JobsConfig) -> Result<(Jobs, RecoveryReport), Fault> {
         let meta = engine.store().meta.clone();
+        if engine.log().shared().is_some() && config.replica.as_deref().is_none_or(str::is_empty) {
+            return Err(Fault::invalid(
+                "replica",
+                "a replica on a shared log needs a name, unique among the replicas (ipamd --replica)",
+            ));
+        }
         crate::migrate::jobs_tree(&engine).await?;
         let last = engine.read(|s| s.operations.last_id());
         // Ids below the stored reservation may have been used by a job lost in a crash
@@ -73,6 +79,8 @@ impl Jobs {
             config,
             next_id: AtomicU64::new(next_id),
             reserved: Mutex::new(next_id),
+            claimed: Mutex::new((0, 0)),
+            claiming: tokio::sync::Mutex::new(()),
             queue,
             live: Mutex::new(HashMap::new()),
             claims: Mutex::new(HashMap::new()),
@@ -109,10 +117,14 @@ impl Jobs {
     fn recover(&self) -> Result<RecoveryReport, Fault> {
         let mut report = RecoveryReport::default();
         let engine = &self.inner.engine;
+        let replica = self.inner.config.replica.as_deref();
         let (rows, head) = engine.read(|s| {
+            // On a shared log, a replica resumes the operations of its own id blocks only;
+            // the others' are theirs to run.
             let rows: Vec<_> = s
                 .operations
                 .unfinished()
+                .filter(|r| replica.is_none() || s.operations.owner_of(r.id) == replica)
                 .map(|r| (r.id, r.accepted_seq))
                 .collect();
             (rows, s.position())
@@ -194,7 +206,7 @@ impl Jobs {
                 ),
             )
         })?;
-        let id = self.inner.new_id()?;
+        let id = self.inner.new_id().await?;
         let op = pb::Operation {
             id,
             kind: kind as i32,

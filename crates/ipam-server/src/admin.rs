@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 use ipam_store::check::{repair as repair_log, verify as verify_log};
 use ipam_store::export::{export as export_log, import as import_log};
-use ipam_store::{Engine, EngineConfig, EventLog, Store, StoreConfig, StoreError};
+use ipam_store::{Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;

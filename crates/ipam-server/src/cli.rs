@@ -54,9 +54,22 @@ pub struct ServeArgs {
     /// 0 picks a free port; the URL is printed.
     #[arg(long, env = "IPAMD_DASHBOARD")]
     pub dashboard: Option<String>,
-    /// Data directory of the embedded store.
+    /// Data directory of the embedded store. With `--log`, it keeps only this replica's
+    /// snapshots, watermark and indexes.
     #[arg(long, env = "IPAMD_DATA", default_value = "./data", global = true)]
     pub data: PathBuf,
+    /// A log shared by several ipamd replicas instead of the embedded one: a NATS
+    /// JetStream stream, `nats://host:4222[,host:4223...]/STREAM` (created if missing).
+    #[arg(long, env = "IPAMD_LOG")]
+    pub log: Option<String>,
+    /// Copies the NATS cluster keeps of a stream `--log` creates (3 in production; 1 for
+    /// a single nats-server).
+    #[arg(long, env = "IPAMD_LOG_COPIES", default_value_t = 3)]
+    pub log_copies: usize,
+    /// This replica's name with `--log`, unique among the replicas on the stream: the
+    /// operations it accepts are its to run (and to resume after a restart).
+    #[arg(long, env = "IPAMD_REPLICA", requires = "log")]
+    pub replica: Option<String>,
     /// Operations that run at once.
     #[arg(long, env = "IPAMD_WORKERS", default_value_t = 16)]
     pub workers: usize,

@@ -13,8 +13,42 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
 
+/// How long ipamd keeps trying to open the shared log at start.
+const LOG_OPEN_PATIENCE: Duration = Duration::from_secs(60);
+
 /// Largest request or response (bulk operations carry many rows).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+/// Connects to the JetStream stream `--log` names (creating it with `copies` copies).
+async fn open_shared_log(
+    url: &str,
+    copies: usize,
+) -> anyhow::Result<std::sync::Arc<dyn ipam_store::EventLog>> {
+    let mut config =
+        ipam_jetstream::JetStreamConfig::parse(url).map_err(|e| anyhow::anyhow!("--log: {e}"))?;
+    config.replicas = copies.max(1);
+    // Servers started together (a cluster forming, pods starting at once) may not have
+    // JetStream ready yet: keep trying for a while, saying why.
+    let deadline = std::time::Instant::now() + LOG_OPEN_PATIENCE;
+    let mut pause = Duration::from_millis(200);
+    let log = loop {
+        let attempt = config.clone();
+        match tokio::task::spawn_blocking(move || ipam_jetstream::JetStreamLog::open(&attempt)).await? {
+            Ok(log) => break log,
+            Err(e) if std::time::Instant::now() + pause < deadline => {
+                tracing::warn!(log = %url, error = %e, "the shared log is not ready; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => anyhow::bail!(
+                "--log {url}: {e} (still failing after {} s)",
+                LOG_OPEN_PATIENCE.as_secs()
+            ),
+        }
+    };
+    tracing::info!(log = %url, head = ipam_store::EventLog::head(&log), "on a shared log");
+    Ok(std::sync::Arc::new(log))
+}
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.auth == AuthMode::None {
@@ -26,11 +60,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key, args.client_ca.as_deref())?),
         _ => None,
     };
-    let store = Store::open(
+    if args.log.is_some() && args.replica.as_deref().is_none_or(str::is_empty) {
+        anyhow::bail!(
+            "--replica: name this replica (unique among the replicas on the stream) when --log is given"
+        );
+    }
+    let shared_log = match &args.log {
+        Some(url) => Some(open_shared_log(url, args.log_copies).await?),
+        None => None,
+    };
+    let store = Store::open_on(
         &args.data,
         &StoreConfig {
             cache_bytes: args.cache_mb * 1024 * 1024,
         },
+        shared_log,
     )
     .map_err(|e| damaged(&args.data, "opening the data directory", e.into()))?;
     let engine_config = EngineConfig {
@@ -60,6 +104,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         queue_capacity: args.queue_capacity,
         job_timeout: Duration::from_secs(args.job_timeout_s),
         max_unflushed_items: args.max_unflushed_items,
+        replica: args.replica.clone(),
         ..Default::default()
     };
     let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config)

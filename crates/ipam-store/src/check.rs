@@ -183,7 +183,12 @@ fn accept(
     (found, writes): (Acknowledged, u64),
     last_operation: u64,
 ) -> Result<(), StoreError> {
-    let log = &*store.log;
+    if store.log.shared().is_some() {
+        return Err(StoreError::Invalid(
+            "the log is shared by several replicas: it is not repaired from one of them".into(),
+        ));
+    }
+    let log = &*store.embedded;
     if log.head() > keep_up_to {
         log.truncate_after(keep_up_to)?;
     }

@@ -28,6 +28,7 @@ use crate::record::StoredRecord;
 use crate::shared::Shared;
 use ipam_core::conflict::{Key, conflicts};
 use ipam_core::history::{self, Subject};
+use ipam_core::{State, Tentative};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,10 +36,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
-type Reply = oneshot::Sender<Result<Appended, AppendError>>;
+pub(crate) type Reply = oneshot::Sender<Result<Appended, AppendError>>;
 
 /// The writes of recent appends, to judge appends based on an older position.
-struct RecentWrites {
+pub(crate) struct RecentWrites {
     /// (last sequence number of an append, the keys it wrote), oldest first.
     entries: VecDeque<(u64, Vec<Key>)>,
     capacity: usize,
@@ -57,7 +58,7 @@ impl RecentWrites {
 
     /// Whether an append decided at `based_on` may have read something committed since.
     /// A position older than the window cannot be checked and counts as a conflict.
-    fn conflict_since(&self, based_on: u64, head: u64, reads: &[Key]) -> bool {
+    pub(crate) fn conflict_since(&self, based_on: u64, head: u64, reads: &[Key]) -> bool {
         if based_on >= head {
             return false;
         }
@@ -71,7 +72,14 @@ impl RecentWrites {
             .any(|(_, writes)| conflicts(reads, writes))
     }
 
-    fn push(&mut self, last_seq: u64, writes: Vec<Key>) {
+    /// Forgets the appends after `seq` (a replica's round taken back).
+    pub(crate) fn forget_after(&mut self, seq: u64) {
+        while self.entries.back().is_some_and(|(last, _)| *last > seq) {
+            self.entries.pop_back();
+        }
+    }
+
+    pub(crate) fn push(&mut self, last_seq: u64, writes: Vec<Key>) {
         if self.entries.len() == self.capacity
             && let Some((seq, _)) = self.entries.pop_front()
         {
@@ -110,8 +118,15 @@ impl Committer {
             return rx;
         }
         self.queue.lock().push((req, reply));
+        self.drain();
+        rx
+    }
+
+    /// Runs rounds while the commit lock is free and appends are waiting.
+    fn drain(&self) {
         // Whoever holds the lock drains the queue before it lets go and then looks again,
         // so an append queued while another round runs is never left behind.
+        let replica = self.shared.store.log.shared().is_some();
         while let Some(mut recent) = self.recent.try_lock() {
             let mut round = {
                 let mut queue = self.queue.lock();
@@ -126,14 +141,34 @@ impl Committer {
                 }
             }
             if !round.is_empty() {
-                commit_round(&self.shared, &self.durability, &mut recent, &mut round);
+                if replica {
+                    crate::replica::commit_round(&self.shared, &self.durability, &mut recent, &mut round);
+                } else {
+                    commit_round(&self.shared, &self.durability, &mut recent, &mut round);
+                }
             }
             drop(recent);
             if self.queue.lock().is_empty() {
                 break;
             }
         }
-        rx
+    }
+
+    /// Applies what another replica appended to the shared log (the follower's records),
+    /// between rounds; then runs the rounds that queued meanwhile.
+    pub(crate) fn apply_followed(&self, records: &[StoredRecord]) {
+        {
+            let mut recent = self.recent.lock();
+            if self.stopped.load(Ordering::Acquire) {
+                return;
+            }
+            crate::replica::apply_followed(&self.shared, &self.durability, &mut recent, records);
+        }
+        self.drain();
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 
     /// Refuses further appends, including those queued but not yet in a round; a round in
@@ -144,7 +179,7 @@ impl Committer {
     }
 }
 
-fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
@@ -152,7 +187,7 @@ fn now_micros() -> i64 {
 
 /// A sequenced event, sealed into a `StoredRecord` (CRC and all) after the state lock is
 /// released: (seq, operation id, item, ends its append, payload, principal).
-type Sequenced = (u64, u64, u32, bool, Vec<u8>, std::sync::Arc<str>);
+pub(crate) type Sequenced = (u64, u64, u32, bool, Vec<u8>, std::sync::Arc<str>);
 
 fn commit_round(
     shared: &Shared,
@@ -179,101 +214,31 @@ fn commit_round(
     {
         let mut state = shared.state.write();
         let mut pending = std::mem::take(round).into_iter();
-        for (mut req, reply) in pending.by_ref() {
-            let head = state.position();
-            if recent.conflict_since(req.based_on, head, &req.reads) {
-                shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
-                let _ = reply.send(Err(AppendError::Conflict {
-                    based_on: req.based_on,
-                    head,
-                }));
-                continue;
-            }
-            let ids = match state.assign_ids(&mut req.events) {
-                Ok(ids) => ids,
-                Err(e) => {
-                    let _ = reply.send(Err(AppendError::Rejected(e.to_string())));
-                    continue;
-                }
+        for (req, reply) in pending.by_ref() {
+            let mut batch = Batch {
+                sequenced: &mut sequenced,
+                subjects: &mut subjects,
+                commit_us,
+                tentative: None,
             };
-            let mut writes = Vec::new();
-            let first_seq = head + 1;
-            let count = req.events.len();
-            let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
-            let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
-            let access_changes = req.events.iter().any(ipam_core::access::changes_access);
-            // What each event is about, read on the tables just before it applies.
-            let (subjects_before, mut next_seq) = (subjects.len(), first_seq);
-            let observed = state.apply_append_observed(
-                std::mem::take(&mut req.events),
-                &mut writes,
-                &mut |tables, event| {
-                    let seq = next_seq;
-                    next_seq += 1;
-                    subjects.extend(history::subjects(tables, event).into_iter().map(|s| (seq, s)));
-                },
-            );
-            if let Err(refused) = observed {
-                subjects.truncate(subjects_before);
-                let reason = format!(
-                    "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
-                    req.operation_id,
-                    req.item,
-                    refused.index + 1,
-                    count,
-                    names[refused.index],
-                    refused.error.reason
-                );
-                let Some(undo) = refused.undo_failed else {
-                    // Nothing of the append changed the tables: only this item fails.
-                    tracing::error!(%reason, "append refused (a delegate proposed events the tables do not allow)");
-                    let _ = reply.send(Err(AppendError::Rejected(reason)));
-                    continue;
-                };
-                // The append could not be undone: the tables no longer match the log.
-                let reason = format!("{reason}; undoing it failed too ({undo})");
-                tracing::error!(%reason, "poisoning the engine; restart to rebuild from the log");
-                *shared.poisoned.lock() = Some(reason.clone());
-                durability.poison(reason.clone());
-                let unavailable = || Err(AppendError::Unavailable(reason.clone()));
-                let _ = reply.send(unavailable());
-                for (_, reply) in pending {
-                    let _ = reply.send(unavailable());
+            match decide(shared, &mut state, recent, req, &mut batch) {
+                Decided::Applied(appended) => acks.push((reply, appended)),
+                Decided::Refused(e) => {
+                    let _ = reply.send(Err(e));
                 }
-                for (reply, _) in acks {
+                Decided::Poisoned(reason) => {
+                    durability.poison(reason.clone());
+                    let unavailable = || Err(AppendError::Unavailable(reason.clone()));
                     let _ = reply.send(unavailable());
+                    for (_, reply) in pending {
+                        let _ = reply.send(unavailable());
+                    }
+                    for (reply, _) in acks {
+                        let _ = reply.send(unavailable());
+                    }
+                    return;
                 }
-                return;
             }
-            // The utilization series sample the figures this append moved (`trends.rs`).
-            state.close_append(commit_us);
-            for (i, payload) in payloads.into_iter().enumerate() {
-                let seq = first_seq + i as u64;
-                sequenced.push((
-                    seq,
-                    req.operation_id,
-                    req.item,
-                    i + 1 == count,
-                    payload,
-                    req.principal.clone(),
-                ));
-            }
-            let last_seq = state.position();
-            if access_changes {
-                // Under the tables' write lock: a reader that saw the old number read
-                // the tables before this append or after it, never a cache that outlives it.
-                shared.access_generation.fetch_add(1, Ordering::AcqRel);
-            }
-            recent.push(last_seq, writes);
-            shared.stats.appends.fetch_add(1, Ordering::Relaxed);
-            acks.push((
-                reply,
-                Appended {
-                    first_seq,
-                    last_seq,
-                    ids,
-                },
-            ));
         }
     }
     let Some(&(last, ..)) = sequenced.last() else {
@@ -282,18 +247,7 @@ fn commit_round(
         }
         return;
     };
-    let schema = ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16;
-    let records: Vec<StoredRecord> = sequenced
-        .into_iter()
-        .map(|(seq, operation_id, item, end, payload, principal)| {
-            let record = StoredRecord::new(seq, commit_us, operation_id, item, schema, end, payload);
-            if principal.is_empty() {
-                record
-            } else {
-                record.with_principal(&principal)
-            }
-        })
-        .collect();
+    let records = seal(sequenced, commit_us);
     shared
         .stats
         .events
@@ -305,4 +259,132 @@ fn commit_round(
         let _ = reply.send(Ok(appended));
     }
     shared.maybe_snapshot(last);
+}
+
+/// Seals sequenced events into records (CRC and all), outside the tables' lock.
+pub(crate) fn seal(sequenced: Vec<Sequenced>, commit_us: i64) -> Vec<StoredRecord> {
+    let schema = ipam_proto::event_codec::EVENT_SCHEMA_VERSION as u16;
+    sequenced
+        .into_iter()
+        .map(|(seq, operation_id, item, end, payload, principal)| {
+            let record = StoredRecord::new(seq, commit_us, operation_id, item, schema, end, payload);
+            if principal.is_empty() {
+                record
+            } else {
+                record.with_principal(&principal)
+            }
+        })
+        .collect()
+}
+
+/// Where a round's appends go as they are decided.
+pub(crate) struct Batch<'a> {
+    pub(crate) sequenced: &'a mut Vec<Sequenced>,
+    pub(crate) subjects: &'a mut Vec<(u64, Subject)>,
+    pub(crate) commit_us: i64,
+    /// Set for a replica's round, which may yet be taken back (`replica.rs`).
+    pub(crate) tentative: Option<&'a mut Tentative>,
+}
+
+/// What one append of a round came to.
+pub(crate) enum Decided {
+    Applied(Appended),
+    /// Nothing of it changed the tables; only its caller hears.
+    Refused(AppendError),
+    /// It was refused and undoing it failed: the tables no longer match the log, and the
+    /// engine is poisoned (`shared.poisoned` is set; the caller stops the durability).
+    Poisoned(String),
+}
+
+/// Checks one append against the appends committed since its decision, gives it real ids,
+/// applies and closes it and sequences its events into `batch`.
+pub(crate) fn decide(
+    shared: &Shared,
+    state: &mut State,
+    recent: &mut RecentWrites,
+    mut req: AppendRequest,
+    batch: &mut Batch<'_>,
+) -> Decided {
+    let head = state.position();
+    if recent.conflict_since(req.based_on, head, &req.reads) {
+        shared.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+        return Decided::Refused(AppendError::Conflict {
+            based_on: req.based_on,
+            head,
+        });
+    }
+    let ids = match state.assign_ids(&mut req.events) {
+        Ok(ids) => ids,
+        Err(e) => return Decided::Refused(AppendError::Rejected(e.to_string())),
+    };
+    let mut writes = Vec::new();
+    let first_seq = head + 1;
+    let count = req.events.len();
+    let payloads: Vec<Vec<u8>> = req.events.iter().map(ipam_proto::event_codec::encode).collect();
+    let names: Vec<&'static str> = req.events.iter().map(|e| e.name()).collect();
+    let access_changes = req.events.iter().any(ipam_core::access::changes_access);
+    // What each event is about, read on the tables just before it applies.
+    let subjects = &mut *batch.subjects;
+    let (subjects_before, mut next_seq) = (subjects.len(), first_seq);
+    let mut observe = |tables: &State, event: &ipam_core::Event| {
+        let seq = next_seq;
+        next_seq += 1;
+        subjects.extend(history::subjects(tables, event).into_iter().map(|s| (seq, s)));
+    };
+    let events = std::mem::take(&mut req.events);
+    let observed = match batch.tentative.as_deref_mut() {
+        Some(tentative) => state.apply_append_tentative(tentative, events, &mut writes, &mut observe),
+        None => state.apply_append_observed(events, &mut writes, &mut observe),
+    };
+    if let Err(refused) = observed {
+        batch.subjects.truncate(subjects_before);
+        let reason = format!(
+            "operation {} item {}: event {} of {} ({}) was refused by the tables: {}",
+            req.operation_id,
+            req.item,
+            refused.index + 1,
+            count,
+            names[refused.index],
+            refused.error.reason
+        );
+        let Some(undo) = refused.undo_failed else {
+            // Nothing of the append changed the tables: only this item fails.
+            tracing::error!(%reason, "append refused (a delegate proposed events the tables do not allow)");
+            return Decided::Refused(AppendError::Rejected(reason));
+        };
+        // The append could not be undone: the tables no longer match the log.
+        let reason = format!("{reason}; undoing it failed too ({undo})");
+        tracing::error!(%reason, "poisoning the engine; restart to rebuild from the log");
+        *shared.poisoned.lock() = Some(reason.clone());
+        return Decided::Poisoned(reason);
+    }
+    // The utilization series sample the figures this append moved (`trends.rs`).
+    match batch.tentative.as_deref_mut() {
+        Some(tentative) => state.close_append_tentative(tentative, batch.commit_us),
+        None => state.close_append(batch.commit_us),
+    }
+    for (i, payload) in payloads.into_iter().enumerate() {
+        let seq = first_seq + i as u64;
+        batch.sequenced.push((
+            seq,
+            req.operation_id,
+            req.item,
+            i + 1 == count,
+            payload,
+            req.principal.clone(),
+        ));
+    }
+    let last_seq = state.position();
+    if access_changes {
+        // Under the tables' write lock: a reader that saw the old number read
+        // the tables before this append or after it, never a cache that outlives it.
+        shared.access_generation.fetch_add(1, Ordering::AcqRel);
+    }
+    recent.push(last_seq, writes);
+    shared.stats.appends.fetch_add(1, Ordering::Relaxed);
+    Decided::Applied(Appended {
+        first_seq,
+        last_seq,
+        ids,
+    })
 }

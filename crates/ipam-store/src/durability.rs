@@ -164,6 +164,25 @@ impl Durability {
         self.ticket()
     }
 
+    /// Every record up to `seq` is in a shared log (appended by this replica's committer or
+    /// by another replica, `replica.rs`): the next flush makes this directory's bookkeeping
+    /// of them durable, and then they count as durable.
+    pub(crate) fn written_elsewhere(&self, seq: u64, subjects: Vec<(u64, Subject)>) -> u64 {
+        {
+            let _in_order = self.writing.lock();
+            self.written_seq.fetch_max(seq, Ordering::AcqRel);
+            if self.index.get().is_some() && !subjects.is_empty() {
+                self.unflushed.lock().extend(subjects);
+            }
+        }
+        self.ticket()
+    }
+
+    /// Every record up to this one is in the log.
+    pub(crate) fn written_seq(&self) -> u64 {
+        self.written_seq.load(Ordering::Acquire)
+    }
+
     /// Why the log could not be written, if that happened.
     pub fn write_failure(&self) -> Option<String> {
         self.write_failure.lock().clone()

@@ -17,7 +17,7 @@ use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::health::Conditions;
 use crate::history;
-use crate::log::{EventLog, SledLog};
+use crate::log::EventLog;
 use crate::metrics::HistogramSnapshot;
 use crate::replay::replay_indexing;
 use crate::scrub::{self, ScrubReport};
@@ -49,6 +49,9 @@ pub struct EngineStats {
     /// Commit rounds (each a group of appends that staged their records together).
     pub rounds: u64,
     pub conflicts: u64,
+    /// Rounds a shared log refused because another replica appended first (each was
+    /// caught up and decided again).
+    pub head_moved: u64,
     pub flushes: u64,
     pub flush_micros: u64,
 }
@@ -82,9 +85,11 @@ fn verify_crcs(log: &dyn EventLog, from: u64, to: u64) -> Result<(), StoreError>
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
-    log: Arc<SledLog>,
+    log: Arc<dyn EventLog>,
     committer: Arc<Committer>,
     flusher: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// On a shared log: the thread applying what other replicas append (`replica.rs`).
+    follower: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Engine {
@@ -170,7 +175,7 @@ impl Engine {
             config.min_free_bytes,
         )));
         conditions.check_disk();
-        let durability = Durability::new(state.position(), log.clone() as Arc<dyn EventLog>);
+        let durability = Durability::new(state.position(), log.clone());
         durability.keep_watermark(watermark.clone());
         durability.keep_index(store.history.clone());
         let rows = state.row_count();
@@ -202,11 +207,16 @@ impl Engine {
                 .expect("spawn flusher")
         };
         let committer = Arc::new(Committer::new(shared.clone(), durability));
+        let follower = log
+            .shared()
+            .is_some()
+            .then(|| crate::replica::start_follower(committer.clone(), shared.clone()));
         let engine = Engine {
             shared,
             log,
             committer,
             flusher: Arc::new(Mutex::new(Some(flusher))),
+            follower: Arc::new(Mutex::new(follower)),
         };
         Ok((engine, report))
     }
@@ -311,7 +321,7 @@ impl Engine {
         self.shared.state.read().position()
     }
 
-    pub fn log(&self) -> &Arc<SledLog> {
+    pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
     }
 
@@ -391,6 +401,7 @@ impl Engine {
             events: s.events.load(Ordering::Relaxed),
             rounds: s.rounds.load(Ordering::Relaxed),
             conflicts: s.conflicts.load(Ordering::Relaxed),
+            head_moved: s.head_moved.load(Ordering::Relaxed),
             flushes: d.flushes.load(Ordering::Relaxed),
             flush_micros: d.flush_micros.load(Ordering::Relaxed),
         }
@@ -413,6 +424,9 @@ impl Engine {
     /// Blocking.
     pub fn shutdown(&self) {
         self.committer.stop();
+        if let Some(follower) = self.follower.lock().take() {
+            let _ = follower.join();
+        }
         if let Some(flusher) = self.flusher.lock().take() {
             self.durability().stop();
             let _ = flusher.join();

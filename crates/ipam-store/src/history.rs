@@ -8,7 +8,6 @@
 //! positions). Readers accept exactly that gap: the record right after it names it.
 
 use crate::error::StoreError;
-use crate::log::EventLog;
 use crate::store::Store;
 use crate::watermark::{self, Acknowledged, OnDisk};
 

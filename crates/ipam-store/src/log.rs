@@ -34,6 +34,63 @@ pub trait EventLog: Send + Sync + 'static {
     /// About how many bytes one `append` should carry: the flusher cuts what it writes into
     /// appends of this size (at append boundaries).
     fn chunk_bytes(&self) -> usize;
+
+    /// Set when other writers append to this log too (a NATS JetStream stream several ipamd
+    /// replicas share): the engine then appends each commit round itself before anyone
+    /// hears of it, and follows what the others append (`replica.rs`).
+    fn shared(&self) -> Option<&dyn SharedLog> {
+        None
+    }
+}
+
+/// What a log that several writers share gives beyond `EventLog`.
+pub trait SharedLog: Send + Sync {
+    /// Follows what is appended after record `after`, append by append.
+    fn follow(&self, after: u64) -> Result<Box<dyn Follow>, StoreError>;
+}
+
+/// The appends made to a shared log after some record, in order.
+pub trait Follow: Send {
+    /// The records of the next append, waiting at most `timeout` (None: none came). An error
+    /// ends the follow (the connection is gone, or the log skipped records).
+    fn next(&mut self, timeout: std::time::Duration) -> Result<Option<Vec<StoredRecord>>, StoreError>;
+}
+
+/// A shared log seen from one replica's data directory: `sync` makes this directory's own
+/// writes (the watermark's marks, the address-history index) durable too, as the embedded
+/// log's sync does by flushing the one sled database both live in.
+pub(crate) struct SharedWithLocal {
+    pub(crate) shared: Arc<dyn EventLog>,
+    pub(crate) local: Arc<SledFlush>,
+}
+
+impl EventLog for SharedWithLocal {
+    fn append(&self, expected_head: u64, records: &[StoredRecord]) -> Result<(), StoreError> {
+        self.shared.append(expected_head, records)
+    }
+    fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
+        self.shared.read_from(from, max)
+    }
+    fn chunks_from(
+        &self,
+        from: u64,
+    ) -> Result<Box<dyn Iterator<Item = Result<RawChunk, StoreError>> + '_>, StoreError> {
+        self.shared.chunks_from(from)
+    }
+    fn head(&self) -> u64 {
+        self.shared.head()
+    }
+    fn sync(&self) -> Result<(), StoreError> {
+        self.shared.sync()?;
+        self.local.flush()?;
+        Ok(())
+    }
+    fn chunk_bytes(&self) -> usize {
+        self.shared.chunk_bytes()
+    }
+    fn shared(&self) -> Option<&dyn SharedLog> {
+        self.shared.shared()
+    }
 }
 
 /// One stored chunk (see `record.rs`) as its bytes, shared rather than copied.

@@ -9,7 +9,6 @@
 //! (sled checks its own pages as it reads them), and every snapshot file's CRC.
 
 use crate::error::StoreError;
-use crate::log::EventLog;
 use crate::record::visit_chunk;
 use crate::store::Store;
 use std::ops::ControlFlow;

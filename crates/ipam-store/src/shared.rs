@@ -49,6 +49,8 @@ pub(crate) struct Stats {
     pub events: AtomicU64,
     pub rounds: AtomicU64,
     pub conflicts: AtomicU64,
+    /// Rounds a shared log refused because another replica appended first.
+    pub head_moved: AtomicU64,
     /// From `append` to the events sequenced, applied and staged (not yet written).
     pub append_seconds: Histogram,
     /// Appends per commit round (the group-commit batch).
@@ -62,6 +64,7 @@ impl Default for Stats {
             events: AtomicU64::new(0),
             rounds: AtomicU64::new(0),
             conflicts: AtomicU64::new(0),
+            head_moved: AtomicU64::new(0),
             append_seconds: Histogram::new(LATENCY_BUCKETS),
             round_appends: Histogram::new(SIZE_BUCKETS),
         }

@@ -25,8 +25,9 @@ const MAGIC: &[u8; 8] = b"IPAMSNAP";
 /// 2: assigned and utilized count distinct addresses; a space's figures are its root
 /// blocks'. 3: the access tables (scopes, roles, policies, tokens, object scopes). 4: DHCP
 /// servers have a control endpoint, and the reconciler's push outcomes. 5: utilization series.
-/// 6: a series keeps its newest sample encoded with the rest.
-pub const SNAPSHOT_FORMAT: u32 = 7;
+/// 6: a series keeps its newest sample encoded with the rest. 7: the operations table.
+/// 8: the operation id blocks replicas claimed.
+pub const SNAPSHOT_FORMAT: u32 = 8;
 const HEADER: usize = 8 + 4 + 4 + 16;
 /// The newest snapshots always kept (the newest, and one to fall back on).
 const KEEP: usize = 2;

@@ -5,7 +5,7 @@
 use crate::address_history::AddressHistory;
 use crate::error::StoreError;
 use crate::kv::Kv;
-use crate::log::SledLog;
+use crate::log::{EventLog, SharedWithLocal, SledLog};
 use crate::sled_flush::SledFlush;
 use crate::snapshot::Snapshots;
 use std::path::{Path, PathBuf};
@@ -80,7 +80,10 @@ pub struct Store {
     db: sled::Db,
     /// Every flush of `db` goes through it (sled_flush.rs: a failed write must not hang it).
     flush: Arc<SledFlush>,
-    pub log: Arc<SledLog>,
+    /// The log the engine reads and appends: the embedded one, or a shared one (`open_on`).
+    pub log: Arc<dyn EventLog>,
+    /// The embedded log in this directory's sled (the one `log` is, unless shared).
+    pub embedded: Arc<SledLog>,
     pub snapshots: Arc<Snapshots>,
     pub jobs: Kv,
     pub meta: Kv,
@@ -89,7 +92,19 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the data directory with its embedded log.
     pub fn open(path: &Path, config: &StoreConfig) -> Result<Store, StoreError> {
+        Store::open_on(path, config, None)
+    }
+
+    /// Opens the data directory with `shared` as the log when given: a log several replicas
+    /// share. The directory then keeps only this replica's snapshots, watermark, address
+    /// history index and metadata; its embedded log stays as it was.
+    pub fn open_on(
+        path: &Path,
+        config: &StoreConfig,
+        shared: Option<Arc<dyn EventLog>>,
+    ) -> Result<Store, StoreError> {
         std::fs::create_dir_all(path)
             .map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", path.display())))?;
         let segment_size = segment_size_of(path);
@@ -115,9 +130,18 @@ impl Store {
             db.drop_tree(LEGACY_SNAPSHOT_TREE)?;
         }
         let flush = SledFlush::new(db.clone());
+        let embedded = Arc::new(SledLog::open(&db, flush.clone(), segment_size)?);
+        let log: Arc<dyn EventLog> = match shared {
+            Some(shared) => Arc::new(SharedWithLocal {
+                shared,
+                local: flush.clone(),
+            }),
+            None => embedded.clone(),
+        };
         Ok(Store {
             path: path.to_path_buf(),
-            log: Arc::new(SledLog::open(&db, flush.clone(), segment_size)?),
+            log,
+            embedded,
             snapshots: Arc::new(Snapshots::open(path.join("snapshots"))?),
             jobs: Kv::new(db.open_tree("jobs")?),
             meta: Kv::new(db.open_tree("meta")?),
@@ -149,7 +173,6 @@ mod tests {
 
     #[test]
     fn a_new_store_gets_large_segments_and_an_old_one_keeps_its_own() {
-        use crate::log::EventLog;
         let new = tempfile::tempdir().unwrap();
         let store = Store::open(new.path(), &StoreConfig::default()).unwrap();
         assert_eq!(store.log.chunk_bytes(), 32 * 1024);

@@ -21,7 +21,7 @@ use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::{DhcpServer, ServerPush};
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::operations::{
-    ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
+    IdsClaimed, ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
 };
 use crate::tables::ranges::IpRange;
 use crate::tables::thresholds::{ThresholdTarget, Thresholds};
@@ -134,6 +134,7 @@ pub enum Event {
     OperationItemRecorded(ItemRecorded),
     OperationFinished(OperationFinished),
     OperationRan(Box<OperationRan>),
+    OperationIdsClaimed(IdsClaimed),
 }
 
 /// What a `HistoryLost` event records.
@@ -164,6 +165,7 @@ impl Event {
                 | Event::OperationItemRecorded(_)
                 | Event::OperationFinished(_)
                 | Event::OperationRan(_)
+                | Event::OperationIdsClaimed(_)
         )
     }
 
@@ -228,6 +230,7 @@ impl Event {
             Event::OperationItemRecorded(_) => "OperationItemRecorded",
             Event::OperationFinished(_) => "OperationFinished",
             Event::OperationRan(_) => "OperationRan",
+            Event::OperationIdsClaimed(_) => "OperationIdsClaimed",
         }
     }
 
@@ -298,7 +301,8 @@ impl Event {
             | Event::OperationStarted(_)
             | Event::OperationItemRecorded(_)
             | Event::OperationFinished(_)
-            | Event::OperationRan(_) => r(Table::AddressSpaces, 0),
+            | Event::OperationRan(_)
+            | Event::OperationIdsClaimed(_) => r(Table::AddressSpaces, 0),
         }
     }
 
@@ -442,7 +446,10 @@ impl Event {
             // The row an item reports: its provisional id becomes the committed one.
             Event::OperationItemRecorded(item) => item.visit_ids(visit),
             Event::OperationRan(ran) => ran.item.visit_ids(visit),
-            Event::OperationAccepted(_) | Event::OperationStarted(_) | Event::OperationFinished(_) => {}
+            Event::OperationAccepted(_)
+            | Event::OperationStarted(_)
+            | Event::OperationFinished(_)
+            | Event::OperationIdsClaimed(_) => {}
         }
     }
 }

@@ -206,6 +206,9 @@ impl Event {
                 format!("operation {} item {} {:?}: {}", i.id, i.index, i.status, i.object)
             }
             Event::OperationFinished(f) => format!("operation {} {:?}: {}", f.id, f.state, f.status_message),
+            Event::OperationIdsClaimed(c) => {
+                format!("replica {} claimed {} operation ids", c.replica, c.count)
+            }
             Event::OperationRan(r) => match &r.accepted {
                 Some(a) => {
                     let by = if a.principal.is_empty() {

@@ -341,6 +341,9 @@ impl State {
                 return self.operations.finish(&e, self.position + 1).or_else(fail);
             }
             Event::OperationRan(e) => return self.operations.ran(*e, self.position + 1).or_else(fail),
+            Event::OperationIdsClaimed(c) => {
+                return self.operations.claim(c, self.position + 1).or_else(fail);
+            }
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())

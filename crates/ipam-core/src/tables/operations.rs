@@ -105,6 +105,27 @@ pub struct OperationFinished {
     pub last_event_seq: u64,
 }
 
+/// A replica claims the next `count` operation ids for the operations it accepts: with
+/// several replicas on one log, ids come from blocks claimed in the log, so no two
+/// replicas hand out the same id, and each id's block names the replica that runs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdsClaimed {
+    pub replica: String,
+    pub count: u64,
+}
+
+/// Ids `first..=last`, claimed by `replica` at `seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdBlock {
+    pub first: u64,
+    pub last: u64,
+    pub replica: Box<str>,
+    pub seq: u64,
+}
+
+/// The most ids one claim may take.
+pub const MAX_CLAIM: u64 = 1 << 20;
+
 /// A single-item operation's item result and end in one record, with its acceptance
 /// unless that is in the log already (StartOperation). It follows the item's events in
 /// their append (`item.events` of them).
@@ -184,6 +205,8 @@ pub struct Operations {
     principals: Vec<String>,
     #[serde(skip)]
     principal_numbers: HashMap<String, u32>,
+    /// Id blocks claimed by replicas, in id order.
+    claims: Vec<IdBlock>,
 }
 
 /// Equal when the rows and request ids are (the principals' lookup is derived).
@@ -192,6 +215,7 @@ impl PartialEq for Operations {
         self.rows.iter().eq(other.rows.iter())
             && self.requests == other.requests
             && self.principals == other.principals
+            && self.claims == other.claims
     }
 }
 
@@ -232,6 +256,46 @@ impl Operations {
     /// The operation a request id names, if any.
     pub fn by_request(&self, key: &str) -> Option<u64> {
         self.requests.get(key).copied()
+    }
+
+    /// Claims the next `c.count` ids for `c.replica` (after every id claimed or used).
+    pub(super) fn claim(&mut self, c: IdsClaimed, seq: u64) -> Result<(), String> {
+        if c.count == 0 || c.count > MAX_CLAIM {
+            return Err(format!("a claim takes 1 to {MAX_CLAIM} ids, not {}", c.count));
+        }
+        if c.replica.is_empty() {
+            return Err("a claim names its replica".into());
+        }
+        let first = self.claims.last().map_or(0, |b| b.last).max(self.last_id()) + 1;
+        self.claims.push(IdBlock {
+            first,
+            last: first + c.count - 1,
+            replica: c.replica.into(),
+            seq,
+        });
+        Ok(())
+    }
+
+    /// Takes back the newest claim (its append was taken back).
+    pub(super) fn unclaim(&mut self) {
+        self.claims.pop();
+    }
+
+    /// The block claimed at `seq`.
+    pub fn claim_at(&self, seq: u64) -> Option<&IdBlock> {
+        self.claims.iter().rev().find(|b| b.seq == seq)
+    }
+
+    /// The replica whose block holds `id` (None: no claim holds it; one ipamd on its own
+    /// embedded log claims none).
+    pub fn owner_of(&self, id: u64) -> Option<&str> {
+        let i = self.claims.partition_point(|b| b.last < id);
+        self.claims.get(i).filter(|b| b.first <= id).map(|b| &*b.replica)
+    }
+
+    /// The newest block `replica` claimed.
+    pub fn last_claim_of(&self, replica: &str) -> Option<&IdBlock> {
+        self.claims.iter().rev().find(|b| &*b.replica == replica)
     }
 
     /// The highest id of any operation.

@@ -46,14 +46,15 @@ pub(super) struct Undo {
     hints: Vec<(RangeId, u128)>,
     /// The operation row an operation event changes, as it was.
     operation: Option<(u64, Option<Box<OperationRow>>)>,
+    /// The event claimed a block of operation ids.
+    claimed: bool,
 }
 
 impl Undo {
     fn of(event: Event) -> Undo {
         Undo {
             inverse: vec![event],
-            hints: Vec::new(),
-            operation: None,
+            ..Undo::default()
         }
     }
 }
@@ -125,6 +126,9 @@ impl State {
             }
             if let Some(row) = step.operation {
                 self.operations.restore(row);
+            }
+            if step.claimed {
+                self.operations.unclaim();
             }
             for (id, hint) in step.hints {
                 if let Some(entry) = self.ranges.get_mut(id) {
@@ -223,12 +227,12 @@ impl State {
             E::RangeUpdated(r) => self.ranges.get(r.id).map_or_else(Undo::default, |e| Undo {
                 inverse: vec![E::RangeUpdated(e.range.clone())],
                 hints: vec![(r.id, e.stats.free_hint)],
-                operation: None,
+                ..Undo::default()
             }),
             E::RangeDeleted(id) => self.ranges.get(*id).map_or_else(Undo::default, |e| Undo {
                 inverse: vec![E::RangeCreated(e.range.clone())],
                 hints: vec![(*id, e.stats.free_hint)],
-                operation: None,
+                ..Undo::default()
             }),
             E::RangeMappingChanged { id, .. } => self.ranges.get(*id).map_or_else(Undo::default, |e| {
                 Undo::of(E::RangeMappingChanged {
@@ -241,7 +245,7 @@ impl State {
             E::AddressCreated(a) => Undo {
                 inverse: vec![E::AddressDeleted(a.id)],
                 hints: self.hints_at(a.space, a.address.family(), a.address.value()),
-                operation: None,
+                ..Undo::default()
             },
             E::AddressUpdated(a) => self
                 .addresses
@@ -250,7 +254,7 @@ impl State {
             E::AddressDeleted(id) => self.addresses.get(*id).map_or_else(Undo::default, |v| Undo {
                 inverse: vec![E::AddressCreated(v.record())],
                 hints: self.hints_at(v.space(), v.address().family(), v.address().value()),
-                operation: None,
+                ..Undo::default()
             }),
             E::AddressesMapped { range, addresses } => {
                 let mut back: BTreeMap<RangeId, Vec<_>> = BTreeMap::new();
@@ -267,7 +271,7 @@ impl State {
                         .map(|(range, addresses)| E::AddressesMapped { range, addresses })
                         .collect(),
                     hints: Vec::new(),
-                    operation: None,
+                    ..Undo::default()
                 }
             }
             E::DhcpServerCreated(server) | E::DhcpServerUpdated(server) => {
@@ -360,6 +364,10 @@ impl State {
             | E::OperationItemRecorded(ItemRecorded { id, .. })
             | E::OperationFinished(OperationFinished { id, .. }) => Undo {
                 operation: Some(self.operations.saved(*id)),
+                ..Undo::default()
+            },
+            E::OperationIdsClaimed(_) => Undo {
+                claimed: true,
                 ..Undo::default()
             },
             E::OperationRan(ran) => Undo {

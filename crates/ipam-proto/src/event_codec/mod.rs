@@ -532,7 +532,8 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
         | Kind::OperationStarted(_)
         | Kind::OperationItemRecorded(_)
         | Kind::OperationFinished(_)
-        | Kind::OperationRan(_)) => operations::decode(op)?,
+        | Kind::OperationRan(_)
+        | Kind::OperationIdsClaimed(_)) => operations::decode(op)?,
     })
 }
 

@@ -8,7 +8,7 @@ use ipam_core::events::Event;
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_core::ids::{RecordRef, ServerId, Table};
 use ipam_core::tables::operations::{
-    ItemRecorded, OpState, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
+    IdsClaimed, ItemRecorded, OpState, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
 };
 
 type Kind = pb::event::Kind;
@@ -113,6 +113,10 @@ pub(super) fn encode(event: &Event) -> Option<Kind> {
             item: Some(item_to(&r.item)),
             finished: Some(finished_to(&r.finished)),
         }),
+        Event::OperationIdsClaimed(c) => Kind::OperationIdsClaimed(pb::OperationIdsClaimed {
+            replica: c.replica.clone(),
+            count: c.count,
+        }),
         _ => return None,
     })
 }
@@ -191,6 +195,10 @@ pub(super) fn decode(kind: Kind) -> Result<Event, WireError> {
             item: item_from(r.item.ok_or_else(|| field("item", "missing"))?)?,
             finished: finished_from(r.finished.ok_or_else(|| field("finished", "missing"))?)?,
         })),
+        Kind::OperationIdsClaimed(c) => Event::OperationIdsClaimed(IdsClaimed {
+            replica: c.replica,
+            count: c.count,
+        }),
         _ => unreachable!("decode is called with operation kinds only"),
     })
 }

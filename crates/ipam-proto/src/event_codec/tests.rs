@@ -310,6 +310,10 @@ fn operation_events_round_trip() {
             item,
             finished,
         })),
+        Event::OperationIdsClaimed(ipam_core::tables::operations::IdsClaimed {
+            replica: "ipamd-2".into(),
+            count: 4096,
+        }),
     ];
     for e in events {
         assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);

@@ -17,7 +17,7 @@ use ipam_core::ids::Table;
 use ipam_core::tables::State as Tables;
 use ipam_jobs::OpSummary;
 use ipam_proto::{event_codec, pb, render};
-use ipam_store::{EventLog as _, StoredRecord};
+use ipam_store::StoredRecord;
 use serde::Serialize;
 
 /// Operations a page lists when it does not say.

@@ -20,7 +20,6 @@ use ipam_core::tables::State as Tables;
 use ipam_core::tables::thresholds::Level;
 use ipam_core::tables::trends::{Owner, Step, trend};
 use ipam_proto::render;
-use ipam_store::EventLog as _;
 use serde::Serialize;
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use ipam_core::history::parse_mac;
 use ipam_core::ids::SpaceId;
 use ipam_proto::pb;
 use ipam_proto::pb::address_history_request::Subject;
-use ipam_store::{Engine, EventLog as _, StoreError, StoredRecord};
+use ipam_store::{Engine, StoreError, StoredRecord};
 use tonic::Status;
 
 const DEFAULT_LIMIT: usize = 100;

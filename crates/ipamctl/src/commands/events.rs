@@ -27,6 +27,7 @@ pub async fn run(c: &Client, cmd: EventsCmd) -> anyhow::Result<()> {
         .events()
         .get_head(pb::GetHeadRequest {
             with_state_hash: false,
+            ..Default::default()
         })
         .await
         .map_err(status_error)?

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use ipam_core::State;
 use ipam_proto::pb;
-use ipam_store::{EventLog, Store, StoreConfig};
+use ipam_store::{Store, StoreConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use anyhow::Context;
 use ipam_core::delegates::OperationParams;
 use ipam_core::{Ctx, Event, State};
 use ipam_proto::{params_codec, pb};
-use ipam_store::{EventLog, Store};
+use ipam_store::Store;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 

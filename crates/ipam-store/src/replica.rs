@@ -1,0 +1,329 @@
+//! The engine as one of several replicas on a shared log (a NATS JetStream stream, issue
+//! 21). The tables are still the projection of the log, but others append to it too:
+//!
+//! * **A round is appended before anyone hears of it.** The committer decides a round as
+//!   usual (conflict check, ids, apply) but tentatively (`State::tentative`), and appends
+//!   its records to the shared log with the head it applied as the expected head, holding
+//!   the tables' write lock, so no reader ever sees a round the log has not taken.
+//! * **A refused round is taken back and decided again.** When another replica appended
+//!   first (`HeadMoved`), the round is taken back whole, what the other wrote is read and
+//!   applied (its writes join the recent writes), and the round's appends are judged again
+//!   against those writes with the ordinary conflict check: only those whose reads were
+//!   touched fail with `Conflict` (their delegates decide again); the rest are applied at
+//!   the new head and appended again. So concurrent operations on different replicas end
+//!   as some serial order would.
+//! * **A follower applies what the others append** between rounds (`apply_followed`),
+//!   exactly as replay applies records, so every replica's tables are what replaying the
+//!   stream gives.
+//!
+//! What is in the shared log is durable as the log says (JetStream acknowledges after its
+//! replicas stored it); the flusher only makes this directory's own bookkeeping durable
+//! (watermark, address-history index) before waiters hear.
+
+use crate::committer::{Batch, Decided, RecentWrites, Reply, decide, now_micros, seal};
+use crate::durability::Durability;
+use crate::error::StoreError;
+use crate::record::StoredRecord;
+use crate::shared::Shared;
+use crate::{AppendError, AppendRequest, Appended};
+use ipam_core::State;
+use ipam_core::conflict::Key;
+use ipam_core::history::{self, Subject};
+use std::sync::atomic::Ordering;
+
+/// Records read per request while catching up.
+const CATCH_UP_BATCH: usize = 4096;
+
+/// Commits `round` on a shared log (see the module's comment).
+pub(crate) fn commit_round(
+    shared: &Shared,
+    durability: &Durability,
+    recent: &mut RecentWrites,
+    round: &mut Vec<(AppendRequest, Reply)>,
+) {
+    let log = &*shared.store.log;
+    let mut pending = std::mem::take(round);
+    loop {
+        let poisoned = shared
+            .poisoned
+            .lock()
+            .clone()
+            .or_else(|| durability.write_failure());
+        if let Some(reason) = poisoned {
+            fail_all(pending, &reason);
+            return;
+        }
+        let mut state = shared.state.write();
+        let mut subjects: Vec<(u64, Subject)> = Vec::new();
+        if let Err(reason) = catch_up(shared, &mut state, recent, &mut subjects) {
+            drop(state);
+            poison(shared, durability, &reason);
+            fail_all(pending, &reason);
+            return;
+        }
+        let caught_up = state.position();
+        if !subjects.is_empty() || caught_up > durability.written_seq() {
+            durability.written_elsewhere(caught_up, std::mem::take(&mut subjects));
+        }
+        let commit_us = now_micros();
+        let mut tentative = state.tentative();
+        let mut sequenced = Vec::new();
+        // The appends applied, each with the request as it came (to decide again).
+        let mut applied: Vec<(AppendRequest, Reply, Appended)> = Vec::with_capacity(pending.len());
+        let mut rest = pending.into_iter();
+        for (req, reply) in rest.by_ref() {
+            let again = req.clone();
+            let mut batch = Batch {
+                sequenced: &mut sequenced,
+                subjects: &mut subjects,
+                commit_us,
+                tentative: Some(&mut tentative),
+            };
+            match decide(shared, &mut state, recent, req, &mut batch) {
+                Decided::Applied(appended) => applied.push((again, reply, appended)),
+                Decided::Refused(e) => {
+                    let _ = reply.send(Err(e));
+                }
+                Decided::Poisoned(reason) => {
+                    drop(state);
+                    durability.poison(reason.clone());
+                    fail_all(rest.collect(), &reason);
+                    fail_all(
+                        applied.into_iter().map(|(r, reply, _)| (r, reply)).collect(),
+                        &reason,
+                    );
+                    return;
+                }
+            }
+        }
+        if sequenced.is_empty() {
+            drop(state);
+            for (_, reply, appended) in applied {
+                let _ = reply.send(Ok(appended));
+            }
+            return;
+        }
+        let records = seal(sequenced, commit_us);
+        match log.append(caught_up, &records) {
+            Ok(()) => {
+                let last = state.position();
+                drop(state);
+                shared
+                    .stats
+                    .events
+                    .fetch_add(records.len() as u64, Ordering::Relaxed);
+                shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+                shared.stats.round_appends.observe(applied.len() as f64);
+                durability.written_elsewhere(last, subjects);
+                for (_, reply, appended) in applied {
+                    let _ = reply.send(Ok(appended));
+                }
+                shared.maybe_snapshot(last);
+                return;
+            }
+            Err(e) => {
+                // Moved on: another replica appended first. (A head behind the tables would
+                // refuse every append the same way: that is a failure, not a race.)
+                let moved = matches!(e, StoreError::HeadMoved { actual, .. } if actual > caught_up);
+                if let Err(undo) = state.take_back(tentative) {
+                    let reason = format!("taking back a round the shared log refused failed: {undo}");
+                    drop(state);
+                    poison(shared, durability, &reason);
+                    fail_all(
+                        applied.into_iter().map(|(r, reply, _)| (r, reply)).collect(),
+                        &reason,
+                    );
+                    return;
+                }
+                recent.forget_after(caught_up);
+                drop(state);
+                shared
+                    .stats
+                    .appends
+                    .fetch_sub(applied.len() as u64, Ordering::Relaxed);
+                let requests = applied.into_iter().map(|(req, reply, _)| (req, reply));
+                if moved {
+                    // Another replica wrote first: catch up and decide again.
+                    shared.stats.head_moved.fetch_add(1, Ordering::Relaxed);
+                    pending = requests.collect();
+                    continue;
+                }
+                // The append may or may not have reached the log (a timeout): nobody is
+                // told it happened; if it did, the follower applies it like any other.
+                let reason = format!(
+                    "the shared log did not confirm the append ({e}); it may still have been taken: \
+                     retry with the same request id"
+                );
+                tracing::warn!(%reason, "append to the shared log failed");
+                for (_, reply) in requests {
+                    let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Applies records another replica appended (delivered by the follower), then tells the
+/// durability they are written.
+pub(crate) fn apply_followed(
+    shared: &Shared,
+    durability: &Durability,
+    recent: &mut RecentWrites,
+    records: &[StoredRecord],
+) {
+    if shared.poisoned.lock().is_some() {
+        return;
+    }
+    let mut state = shared.state.write();
+    let mut subjects = Vec::new();
+    let applied = match records.first() {
+        // Not the next record: read from the log instead (the follower restarted).
+        Some(first) if first.seq > state.position() + 1 && !crate::gap::bridges(state.position(), first) => {
+            catch_up(shared, &mut state, recent, &mut subjects)
+        }
+        _ => {
+            let mut writes = Vec::new();
+            apply_records(shared, &mut state, recent, records, &mut writes, &mut subjects)
+        }
+    };
+    let position = state.position();
+    drop(state);
+    match applied {
+        Ok(()) if position > durability.written_seq() => {
+            durability.written_elsewhere(position, subjects);
+        }
+        Ok(()) => {}
+        Err(reason) => poison(shared, durability, &reason),
+    }
+}
+
+/// Reads and applies everything the shared log holds after the tables' position, up to the
+/// head the log last learned of.
+fn catch_up(
+    shared: &Shared,
+    state: &mut State,
+    recent: &mut RecentWrites,
+    subjects: &mut Vec<(u64, Subject)>,
+) -> Result<(), String> {
+    let log = &*shared.store.log;
+    let target = log.head();
+    let mut writes = Vec::new();
+    while state.position() < target {
+        let from = state.position() + 1;
+        let records = log
+            .read_from(from, CATCH_UP_BATCH)
+            .map_err(|e| format!("catching up with the shared log from {from}: {e}"))?;
+        if records.is_empty() {
+            return Err(format!(
+                "the shared log's head is {target} but it holds nothing after {}",
+                state.position()
+            ));
+        }
+        apply_records(shared, state, recent, &records, &mut writes, subjects)?;
+    }
+    Ok(())
+}
+
+/// Applies `records` (those after the tables' position) as replay does; an append's writes
+/// join the recent writes when its last record is applied (`writes` carries a partial one).
+fn apply_records(
+    shared: &Shared,
+    state: &mut State,
+    recent: &mut RecentWrites,
+    records: &[StoredRecord],
+    writes: &mut Vec<Key>,
+    subjects: &mut Vec<(u64, Subject)>,
+) -> Result<(), String> {
+    let after = state.position();
+    for record in records.iter().filter(|r| r.seq > after) {
+        let prev = state.position();
+        if record.seq != prev + 1 && !crate::gap::bridges(prev, record) {
+            return Err(format!(
+                "the shared log skips from record {prev} to {}",
+                record.seq
+            ));
+        }
+        let event = ipam_proto::event_codec::decode(record.schema_version as u32, &record.payload)
+            .map_err(|e| format!("record {} of the shared log does not decode: {e}", record.seq))?;
+        let access = ipam_core::access::changes_access(&event);
+        subjects.extend(
+            history::subjects(state, &event)
+                .into_iter()
+                .map(|s| (record.seq, s)),
+        );
+        state.apply(event, writes).map_err(|e| {
+            format!(
+                "record {} of the shared log does not apply to this replica's tables: {e}",
+                record.seq
+            )
+        })?;
+        state.set_position(record.seq);
+        if access {
+            shared.access_generation.fetch_add(1, Ordering::AcqRel);
+        }
+        if record.end_of_batch {
+            state.close_append(record.commit_unix_us);
+            recent.push(record.seq, std::mem::take(writes));
+        }
+    }
+    Ok(())
+}
+
+fn poison(shared: &Shared, durability: &Durability, reason: &str) {
+    tracing::error!(%reason, "this replica cannot follow the shared log; restart it to rebuild from the log");
+    shared.poisoned.lock().get_or_insert_with(|| reason.to_string());
+    durability.poison(reason.to_string());
+}
+
+fn fail_all(pending: Vec<(AppendRequest, Reply)>, reason: &str) {
+    for (_, reply) in pending {
+        let _ = reply.send(Err(AppendError::Unavailable(reason.to_string())));
+    }
+}
+
+/// Starts the thread that follows the shared log and applies what other replicas append,
+/// until the committer stops. A follow that fails (the connection dropped, a server went
+/// away) starts again from the tables' position.
+pub(crate) fn start_follower(
+    committer: std::sync::Arc<crate::committer::Committer>,
+    shared: std::sync::Arc<Shared>,
+) -> std::thread::JoinHandle<()> {
+    use std::time::Duration;
+    std::thread::Builder::new()
+        .name("ipam-follower".into())
+        .spawn(move || {
+            let mut follow: Option<Box<dyn crate::log::Follow>> = None;
+            let mut failures = 0u32;
+            while !committer.is_stopped() {
+                let Some(current) = follow.as_mut() else {
+                    let from = shared.state.read().position();
+                    let Some(log) = shared.store.log.shared() else {
+                        return;
+                    };
+                    match log.follow(from) {
+                        Ok(f) => follow = Some(f),
+                        Err(e) => {
+                            failures += 1;
+                            tracing::warn!(error = %e, from, "cannot follow the shared log; trying again");
+                            // Not a synchronisation: a pause between attempts to reach a server.
+                            std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
+                        }
+                    }
+                    continue;
+                };
+                match current.next(Duration::from_millis(100)) {
+                    Ok(Some(records)) => {
+                        failures = 0;
+                        committer.apply_followed(&records);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "following the shared log stopped; following again");
+                        follow = None;
+                    }
+                }
+            }
+        })
+        .expect("spawn the follower")
+}
