@@ -180,3 +180,206 @@ async fn allocations_through_three_replicas_hand_out_every_address_once() {
         "the late replica lists exactly the allocated addresses"
     );
 }
+
+/// What the storm's writers report: a range created and acknowledged (network, id).
+type Acked = (String, u64);
+
+/// Writers that create /28 ranges through the replicas until stopped, each moving on to
+/// the next replica when its own stops answering. Every acknowledged range is reported.
+fn storm(
+    endpoints: Vec<String>,
+    writers: usize,
+    acked: tokio::sync::mpsc::UnboundedSender<Acked>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..writers)
+        .map(|w| {
+            let (endpoints, acked, stop) = (endpoints.clone(), acked.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut at = w % endpoints.len();
+                let mut k = 0u32;
+                while !*stop.borrow() {
+                    let Ok(channel) = tonic::transport::Endpoint::from_shared(endpoints[at].clone())
+                        .unwrap()
+                        .connect()
+                        .await
+                    else {
+                        at = (at + 1) % endpoints.len();
+                        continue;
+                    };
+                    let mut ipam = pb::ipam_client::IpamClient::new(channel);
+                    while !*stop.borrow() {
+                        // A /28 of writer w's own /16: 4,096 of them.
+                        assert!(k < 4096, "writer {w} used up its networks");
+                        let network = format!("10.{w}.{}.{}/28", k / 16, (k % 16) * 16);
+                        let reply = ipam
+                            .create_range(pb::CreateRangeParams {
+                                network: network.clone(),
+                                ..Default::default()
+                            })
+                            .await;
+                        match reply {
+                            Ok(op) => {
+                                let op = op.into_inner();
+                                let id = op.result.as_ref().expect("a result").record_id;
+                                let _ = acked.send((network, id));
+                                k += 1;
+                            }
+                            // Not acknowledged: it may or may not have happened (the stream's
+                            // leader or this replica died under it). The next try takes
+                            // another network, so an unacknowledged one is never asked for
+                            // twice.
+                            Err(s)
+                                if matches!(
+                                    s.code(),
+                                    tonic::Code::Unavailable
+                                        | tonic::Code::Unknown
+                                        | tonic::Code::DeadlineExceeded
+                                ) =>
+                            {
+                                k += 1;
+                                at = (at + 1) % endpoints.len();
+                                // A client's pause before it tries again (not a wait for
+                                // anything: the next try may fail too, and that is fine).
+                                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                                break;
+                            }
+                            Err(s) => panic!("writer {w}: {network}: {s:?}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// Waits for `n` more acknowledged writes, keeping them in `all`.
+async fn more_acks(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Acked>,
+    all: &mut Vec<Acked>,
+    n: usize,
+    what: &str,
+) {
+    let wanted = all.len() + n;
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        while all.len() < wanted {
+            all.push(rx.recv().await.expect("the writers run"));
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "{what}: only {} of {wanted} writes acknowledged in 120 s",
+        all.len()
+    );
+}
+
+/// During a write storm through three replicas, SIGKILL the stream's leader, then one
+/// ipamd: every acknowledged write is on every replica afterwards (the killed one too,
+/// once restarted), and all reach the same state hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_stream_leader_then_a_replica_mid_storm_loses_nothing_acknowledged() {
+    let mut nats = Nats::cluster();
+    let a = replica(&nats, "a");
+    a.ipam()
+        .await
+        .create_block(block_params("10.0.0.0/8"))
+        .await
+        .unwrap();
+    let mut b = replica(&nats, "b");
+    let c = replica(&nats, "c");
+    let endpoints = vec![a.endpoint(), b.endpoint(), c.endpoint()];
+    let (acked_tx, mut acked) = tokio::sync::mpsc::unbounded_channel();
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let writers = storm(endpoints, 9, acked_tx, stop);
+    let mut all = Vec::new();
+    more_acks(&mut acked, &mut all, 40, "before any kill").await;
+
+    // SIGKILL the nats-server leading the stream.
+    let leader = {
+        let config = LocalNats::log_config(&nats.nodes.iter().collect::<Vec<_>>(), "IPAM");
+        let log = ipam_jetstream::JetStreamLog::open(&config).expect("open the stream from the test");
+        log.leader().unwrap().expect("an R3 stream has a leader")
+    };
+    let index: usize = leader
+        .trim_start_matches('n')
+        .parse()
+        .expect("nodes are named n0..n2");
+    nats.nodes[index].kill();
+    more_acks(&mut acked, &mut all, 40, "after the stream's leader died").await;
+
+    // Then SIGKILL one ipamd.
+    b.kill();
+    more_acks(&mut acked, &mut all, 40, "after a replica died").await;
+    stop_tx.send(true).unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    while let Ok(late) = acked.try_recv() {
+        all.push(late);
+    }
+
+    // The killed replica comes back on its own directory; the node too.
+    b.restart();
+    nats.nodes[index]
+        .restart()
+        .expect("restart the killed nats-server");
+    let a_head = head_at(&a, 0).await.head_seq;
+    let c_head = head_at(&c, 0).await.head_seq;
+    let newest = a_head.max(c_head);
+    let mut hashes = HashSet::new();
+    for r in [&a, &b, &c] {
+        let h = head_at(r, newest).await;
+        assert_eq!(
+            h.head_seq, newest,
+            "{}: nothing was written after the storm",
+            r.addr
+        );
+        hashes.insert(h.state_hash);
+        let mut ipam = r.ipam().await;
+        for (network, id) in &all {
+            let range = ipam
+                .get_range(pb::GetByIdRequest { id: *id, as_of: None })
+                .await
+                .unwrap_or_else(|s| {
+                    panic!(
+                        "{}: acknowledged range {id} ({network}) is missing: {s:?}",
+                        r.addr
+                    )
+                })
+                .into_inner();
+            assert_eq!(&range.network, network, "{}: range {id}", r.addr);
+        }
+    }
+    assert_eq!(hashes.len(), 1, "the replicas disagree: {hashes:?}");
+}
+
+/// A replica paused with SIGSTOP holds nobody up: writes through another go on, and once
+/// resumed it catches up to the same tables.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
+    let nats = Nats::cluster();
+    let a = replica(&nats, "a");
+    let mut ipam = a.ipam().await;
+    ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    let b = replica(&nats, "b");
+    head_at(&b, head_at(&a, 0).await.head_seq).await;
+
+    b.signal("STOP");
+    let mut last = 0;
+    for k in 0..50 {
+        let op = ipam
+            .create_range(pb::CreateRangeParams {
+                network: format!("10.1.{k}.0/24"),
+                ..Default::default()
+            })
+            .await
+            .unwrap_or_else(|s| panic!("range {k} with replica b paused: {s:?}"))
+            .into_inner();
+        last = op.last_event_seq;
+    }
+    b.signal("CONT");
+    let (on_a, on_b) = (head_at(&a, last).await, head_at(&b, last).await);
+    assert_eq!(on_b.head_seq, on_a.head_seq);
+    assert_eq!(on_b.state_hash, on_a.state_hash, "the resumed replica caught up");
+}

@@ -4,7 +4,7 @@ use crate::report::Figures;
 use crate::{Scale, engine_at};
 use ipam_core::delegates::{CreateBlockParams, OperationParams};
 use ipam_core::{Addr, Ctx, Prefix, State};
-use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, EventLog as _};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

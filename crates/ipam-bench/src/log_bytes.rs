@@ -9,7 +9,7 @@ use crate::grpc::Ipamd;
 use crate::report::Figures;
 use ipam_proto::pb;
 use ipam_proto::pb::ipam_client::IpamClient;
-use ipam_store::{EventLog as _, Store, StoreConfig};
+use ipam_store::{Store, StoreConfig};
 use std::path::Path;
 
 /// (log bytes, jobs-tree bytes) of the data directory at `dir`, ipamd stopped.

@@ -156,15 +156,17 @@ impl Committer {
 
     /// Applies what another replica appended to the shared log (the follower's records),
     /// between rounds; then runs the rounds that queued meanwhile.
-    pub(crate) fn apply_followed(&self, records: &[StoredRecord]) {
-        {
+    /// False when the follower must follow again from the tables' position.
+    pub(crate) fn apply_followed(&self, records: &[StoredRecord]) -> bool {
+        let applied = {
             let mut recent = self.recent.lock();
             if self.stopped.load(Ordering::Acquire) {
-                return;
+                return true;
             }
-            crate::replica::apply_followed(&self.shared, &self.durability, &mut recent, records);
-        }
+            crate::replica::apply_followed(&self.shared, &self.durability, &mut recent, records)
+        };
         self.drain();
+        applied
     }
 
     pub(crate) fn is_stopped(&self) -> bool {

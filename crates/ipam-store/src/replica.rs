@@ -55,16 +55,28 @@ pub(crate) fn commit_round(
         }
         let mut state = shared.state.write();
         let mut subjects: Vec<(u64, Subject)> = Vec::new();
-        if let Err(reason) = catch_up(shared, &mut state, recent, &mut subjects) {
-            drop(state);
-            poison(shared, durability, &reason);
-            fail_all(pending, &reason);
-            return;
+        let caught = catch_up(shared, &mut state, recent, &mut subjects);
+        let position = state.position();
+        if position > durability.written_seq() {
+            durability.written_elsewhere(position, std::mem::take(&mut subjects));
+        }
+        match caught {
+            Ok(()) => {}
+            // The log did not answer: nothing is decided; the callers may try again.
+            Err(Behind::Unreachable(reason)) => {
+                drop(state);
+                tracing::warn!(%reason, "cannot catch up with the shared log");
+                fail_all(pending, &reason);
+                return;
+            }
+            Err(Behind::Diverged(reason)) => {
+                drop(state);
+                poison(shared, durability, &reason);
+                fail_all(pending, &reason);
+                return;
+            }
         }
         let caught_up = state.position();
-        if !subjects.is_empty() || caught_up > durability.written_seq() {
-            durability.written_elsewhere(caught_up, std::mem::take(&mut subjects));
-        }
         let commit_us = now_micros();
         let mut tentative = state.tentative();
         let mut sequenced = Vec::new();
@@ -164,16 +176,26 @@ pub(crate) fn commit_round(
     }
 }
 
+/// Why a replica's tables are behind the shared log.
+enum Behind {
+    /// The log did not answer (a timeout, a server away): try again later.
+    Unreachable(String),
+    /// The log holds what this replica's tables cannot follow (a gap, a record that does
+    /// not decode or apply): nothing more may be written or served as current.
+    Diverged(String),
+}
+
 /// Applies records another replica appended (delivered by the follower), then tells the
-/// durability they are written.
+/// durability they are written. False when the follower must follow again from the tables'
+/// position (the log did not answer while catching up over a gap).
 pub(crate) fn apply_followed(
     shared: &Shared,
     durability: &Durability,
     recent: &mut RecentWrites,
     records: &[StoredRecord],
-) {
+) -> bool {
     if shared.poisoned.lock().is_some() {
-        return;
+        return true;
     }
     let mut state = shared.state.write();
     let mut subjects = Vec::new();
@@ -185,16 +207,24 @@ pub(crate) fn apply_followed(
         _ => {
             let mut writes = Vec::new();
             apply_records(shared, &mut state, recent, records, &mut writes, &mut subjects)
+                .map_err(Behind::Diverged)
         }
     };
     let position = state.position();
     drop(state);
+    if position > durability.written_seq() {
+        durability.written_elsewhere(position, subjects);
+    }
     match applied {
-        Ok(()) if position > durability.written_seq() => {
-            durability.written_elsewhere(position, subjects);
+        Ok(()) => true,
+        Err(Behind::Unreachable(reason)) => {
+            tracing::warn!(%reason, "cannot catch up with the shared log; following again");
+            false
         }
-        Ok(()) => {}
-        Err(reason) => poison(shared, durability, &reason),
+        Err(Behind::Diverged(reason)) => {
+            poison(shared, durability, &reason);
+            true
+        }
     }
 }
 
@@ -205,22 +235,25 @@ fn catch_up(
     state: &mut State,
     recent: &mut RecentWrites,
     subjects: &mut Vec<(u64, Subject)>,
-) -> Result<(), String> {
+) -> Result<(), Behind> {
     let log = &*shared.store.log;
     let target = log.head();
     let mut writes = Vec::new();
     while state.position() < target {
         let from = state.position() + 1;
-        let records = log
-            .read_from(from, CATCH_UP_BATCH)
-            .map_err(|e| format!("catching up with the shared log from {from}: {e}"))?;
+        let records = log.read_from(from, CATCH_UP_BATCH).map_err(|e| match e {
+            StoreError::Corrupt { .. } | StoreError::Decode { .. } => {
+                Behind::Diverged(format!("catching up with the shared log from {from}: {e}"))
+            }
+            other => Behind::Unreachable(format!("catching up with the shared log from {from}: {other}")),
+        })?;
         if records.is_empty() {
-            return Err(format!(
-                "the shared log's head is {target} but it holds nothing after {}",
+            return Err(Behind::Unreachable(format!(
+                "the shared log's head is {target} but it gave nothing after {}",
                 state.position()
-            ));
+            )));
         }
-        apply_records(shared, state, recent, &records, &mut writes, subjects)?;
+        apply_records(shared, state, recent, &records, &mut writes, subjects).map_err(Behind::Diverged)?;
     }
     Ok(())
 }
@@ -315,7 +348,9 @@ pub(crate) fn start_follower(
                 match current.next(Duration::from_millis(100)) {
                     Ok(Some(records)) => {
                         failures = 0;
-                        committer.apply_followed(&records);
+                        if !committer.apply_followed(&records) {
+                            follow = None;
+                        }
                     }
                     Ok(None) => {}
                     Err(e) => {

@@ -2,7 +2,7 @@
 
 use ipam_core::delegates::{CreateBlockParams, OperationParams};
 use ipam_core::{Ctx, Prefix};
-use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, EventLog, Store, StoreConfig};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, Store, StoreConfig};
 use std::path::Path;
 
 fn open(dir: &Path, config: EngineConfig) -> Engine {

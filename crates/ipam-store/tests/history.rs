@@ -6,7 +6,7 @@ use ipam_core::ids::SpaceId;
 use ipam_core::{Ctx, Prefix, State};
 use ipam_store::check::repair;
 use ipam_store::watermark::{self, OnDisk};
-use ipam_store::{AppendRequest, Engine, EngineConfig, EventLog, Store, StoreConfig, StoreError};
+use ipam_store::{AppendRequest, Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::path::Path;
 
 fn store(dir: &Path) -> Store {

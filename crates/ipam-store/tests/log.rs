@@ -6,9 +6,7 @@ use ipam_core::ids::{BlockId, SpaceId};
 use ipam_core::{Ctx, Prefix, State};
 use ipam_store::check::{repair, verify};
 use ipam_store::export::{export, import};
-use ipam_store::{
-    AppendError, AppendRequest, Engine, EngineConfig, EventLog, Store, StoreConfig, StoreError,
-};
+use ipam_store::{AppendError, AppendRequest, Engine, EngineConfig, Store, StoreConfig, StoreError};
 use std::io::BufReader;
 use std::path::Path;
 
