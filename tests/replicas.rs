@@ -383,3 +383,37 @@ async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
     assert_eq!(on_b.head_seq, on_a.head_seq);
     assert_eq!(on_b.state_hash, on_a.state_hash, "the resumed replica caught up");
 }
+
+/// A replica's data directory holds snapshots of the stream it was made on: started on
+/// another stream, or without one, it refuses to serve and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_directory_is_refused_on_another_log() {
+    let nats = Nats::cluster();
+    let mut a = replica(&nats, "a");
+    a.ipam().await.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    a.stop();
+    let ipamd = |args: &[&str]| {
+        let out = std::process::Command::new(ipam_e2e::binary("ipamd"))
+            .args(["--listen", "127.0.0.1:0", "--auth", "none", "--data"])
+            .arg(&a.data)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run ipamd");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), text)
+    };
+    let other = LocalNats::log_url(&nats.nodes.iter().collect::<Vec<_>>(), "OTHER");
+    let (ok, text) = ipamd(&["--log", &other, "--log-copies", "3", "--replica", "a"]);
+    assert!(!ok, "started on another stream:\n{text}");
+    assert!(
+        text.contains("was made on JetStream stream IPAM") && text.contains("OTHER"),
+        "names both logs:\n{text}"
+    );
+    let (ok, text) = ipamd(&[]);
+    assert!(!ok, "started without its shared log:\n{text}");
+    assert!(text.contains("start it with --log"), "says how to start it:\n{text}");
+    // On its own stream it serves what it had.
+    a.restart();
+    assert_eq!(head_at(&a, 0).await.head_seq, head_at(&replica(&nats, "b"), 0).await.head_seq);
+}

@@ -593,6 +593,13 @@ impl ipam_store::SharedLog for JetStreamLog {
     fn follow(&self, after: u64) -> Result<Box<dyn ipam_store::Follow>, StoreError> {
         Ok(Box::new(JetStreamLog::follow(self, after)?))
     }
+
+    /// The stream's name and the moment it was created (a stream deleted and made again
+    /// under the same name is another log).
+    fn identity(&self) -> String {
+        let info = self.stream.cached_info();
+        format!("JetStream stream {} created {}", info.config.name, info.created)
+    }
 }
 
 impl ipam_store::Follow for Follower {

@@ -97,6 +97,8 @@ impl Engine {
     /// and flusher. Refuses to start (with the sequence number) on a corrupt log.
     pub fn open(store: Store, config: EngineConfig) -> Result<(Engine, OpenReport), StoreError> {
         let started = Instant::now();
+        // Snapshots and watermark of another log than this one are never served as its.
+        crate::replica::check_identity(&store)?;
         // Before anything is replayed: a directory that lost acknowledged history is not served.
         let baseline = history::check(&store)?;
         let log = store.log.clone();

@@ -47,6 +47,10 @@ pub trait EventLog: Send + Sync + 'static {
 pub trait SharedLog: Send + Sync {
     /// Follows what is appended after record `after`, append by append.
     fn follow(&self, after: u64) -> Result<Box<dyn Follow>, StoreError>;
+
+    /// What tells this log from any other, even one of the same name made again: a
+    /// replica's data directory holds only snapshots of the log it was made on.
+    fn identity(&self) -> String;
 }
 
 /// The appends made to a shared log after some record, in order.

@@ -362,3 +362,55 @@ pub(crate) fn start_follower(
         })
         .expect("spawn the follower")
 }
+
+/// The file that names the shared log a replica's data directory was made on.
+const IDENTITY_FILE: &str = "shared-log";
+
+/// Refuses a data directory whose snapshots and watermark are not of `store.log`: one made
+/// on another shared log (or on this stream's name before it was made again), one of an
+/// embedded log opened as a replica, or a replica's opened without its shared log. A new
+/// replica directory is marked with the log's identity.
+pub(crate) fn check_identity(store: &crate::Store) -> Result<(), StoreError> {
+    use crate::EventLog as _;
+    let path = store.path().join(IDENTITY_FILE);
+    let recorded = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text.trim().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(StoreError::Io(format!("cannot read {}: {e}", path.display()))),
+    };
+    let Some(shared) = store.log.shared() else {
+        return match recorded {
+            Some(recorded) => Err(StoreError::Invalid(format!(
+                "{} is a replica's data directory on {recorded}: start it with --log naming that stream \
+                 (its snapshots are of that log, not of an embedded one)",
+                store.path().display()
+            ))),
+            None => Ok(()),
+        };
+    };
+    let identity = shared.identity();
+    match recorded {
+        Some(recorded) if recorded == identity => Ok(()),
+        Some(recorded) => Err(StoreError::Invalid(format!(
+            "{} was made on {recorded}, but --log names {identity}: its snapshots and watermark are of \
+             the other log. Point --log at that stream, or start this replica on an empty data directory",
+            store.path().display()
+        ))),
+        None => {
+            let local_history = store.embedded.head() > 0 || !store.snapshots.list()?.is_empty();
+            if local_history {
+                return Err(StoreError::Invalid(format!(
+                    "{} holds an embedded log or snapshots of one; a replica on {identity} starts \
+                     from an empty data directory",
+                    store.path().display()
+                )));
+            }
+            let written = std::fs::File::create(&path).and_then(|mut file| {
+                use std::io::Write as _;
+                file.write_all(format!("{identity}\n").as_bytes())?;
+                file.sync_all()
+            });
+            written.map_err(|e| StoreError::Io(format!("cannot write {}: {e}", path.display())))
+        }
+    }
+}
