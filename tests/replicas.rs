@@ -390,7 +390,11 @@ async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
 async fn a_replica_directory_is_refused_on_another_log() {
     let nats = Nats::cluster();
     let mut a = replica(&nats, "a");
-    a.ipam().await.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    a.ipam()
+        .await
+        .create_block(block_params("10.0.0.0/8"))
+        .await
+        .unwrap();
     a.stop();
     let ipamd = |args: &[&str]| {
         let out = std::process::Command::new(ipam_e2e::binary("ipamd"))
@@ -400,7 +404,11 @@ async fn a_replica_directory_is_refused_on_another_log() {
             .env("RUST_LOG", "warn")
             .output()
             .expect("run ipamd");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.success(), text)
     };
     let other = LocalNats::log_url(&nats.nodes.iter().collect::<Vec<_>>(), "OTHER");
@@ -412,8 +420,14 @@ async fn a_replica_directory_is_refused_on_another_log() {
     );
     let (ok, text) = ipamd(&[]);
     assert!(!ok, "started without its shared log:\n{text}");
-    assert!(text.contains("start it with --log"), "says how to start it:\n{text}");
+    assert!(
+        text.contains("start it with --log"),
+        "says how to start it:\n{text}"
+    );
     // On its own stream it serves what it had.
     a.restart();
-    assert_eq!(head_at(&a, 0).await.head_seq, head_at(&replica(&nats, "b"), 0).await.head_seq);
+    assert_eq!(
+        head_at(&a, 0).await.head_seq,
+        head_at(&replica(&nats, "b"), 0).await.head_seq
+    );
 }

@@ -105,14 +105,14 @@ fn now_us() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn to_pb_range(r: &ipam_core::delegates::CreateRangeParams) -> pb::CreateRangeParams {
+pub(crate) fn to_pb_range(r: &ipam_core::delegates::CreateRangeParams) -> pb::CreateRangeParams {
     pb::CreateRangeParams {
         network: r.subnet.to_string(),
         start_address: r.start.map(|a| a.to_string()).unwrap_or_default(),

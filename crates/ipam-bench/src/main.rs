@@ -14,6 +14,7 @@ mod kea;
 mod load;
 mod log_bytes;
 mod memory;
+mod replicas;
 mod report;
 mod trends;
 
@@ -89,6 +90,7 @@ const ALL: &[&str] = &[
     "load",
     "log_bytes",
     "jetstream",
+    "replicas",
 ];
 
 pub fn engine_at(path: &Path, config: EngineConfig) -> anyhow::Result<Engine> {
@@ -189,6 +191,7 @@ fn main() -> anyhow::Result<()> {
                 "load" => load::load(cli.scale, &dir, &mut figures).await,
                 "log_bytes" => log_bytes::log_bytes(cli.scale, &dir, &mut figures).await,
                 "jetstream" => jetstream::jetstream(cli.scale, &dir, &mut figures),
+                "replicas" => replicas::replicas(cli.scale, &dir, &mut figures).await,
                 _ => unreachable!("checked above"),
             }
         })?;

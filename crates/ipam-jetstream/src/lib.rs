@@ -36,6 +36,8 @@ const FIRST_SEQ: &str = "Ipam-First-Seq";
 const LAST_SEQ: &str = "Ipam-Last-Seq";
 /// Bytes kept free in a message for its headers below the server's max payload.
 const HEADER_ROOM: usize = 1024;
+/// Appends whose (record, message) a log remembers.
+const SEEN: usize = 4096;
 /// How long a message the leader named as its last may take to become readable.
 const LEARN_PATIENCE: Duration = Duration::from_secs(5);
 /// About what one append carries, like the sled log's chunks (the flusher cuts there).
@@ -105,6 +107,10 @@ pub struct JetStreamLog {
     subject: String,
     /// Shared with followers, which raise it as they see others' appends.
     head: Arc<Mutex<Head>>,
+    /// Where recent appends ended (record, message), newest last: a replica catching up
+    /// after a refused publish reads on from the message after its own position's, with
+    /// no search of the stream.
+    seen: Arc<Mutex<std::collections::VecDeque<Head>>>,
     chunk_bytes: usize,
 }
 
@@ -177,10 +183,31 @@ impl JetStreamLog {
             stream,
             subject,
             head: Arc::new(Mutex::new(Head::default())),
+            seen: Arc::new(Mutex::new(std::collections::VecDeque::new())),
             chunk_bytes: CHUNK_BYTES.min(max_payload.saturating_sub(HEADER_ROOM)).max(1024),
         };
         log.refresh()?;
         Ok(log)
+    }
+
+    /// Remembers that an append ended at `head.record` in message `head.message`.
+    fn saw(seen: &Mutex<std::collections::VecDeque<Head>>, head: Head) {
+        let mut seen = seen.lock();
+        let i = seen.partition_point(|h| h.record < head.record);
+        if seen.get(i).is_some_and(|h| h.record == head.record) {
+            return;
+        }
+        seen.insert(i, head);
+        if seen.len() > SEEN {
+            seen.pop_front();
+        }
+    }
+
+    /// The message after the one that ends at record `record`, if that one was seen.
+    fn message_after(&self, record: u64) -> Option<u64> {
+        let seen = self.seen.lock();
+        let i = seen.partition_point(|h| h.record < record);
+        seen.get(i).filter(|h| h.record == record).map(|h| h.message + 1)
     }
 
     /// Runs `f` on the log's runtime and waits for it, from any thread.
@@ -236,7 +263,7 @@ impl JetStreamLog {
         // A tokio channel: the follow task waits for room without holding the log's one
         // runtime thread, which a publish (holding the head's lock) may be waiting on.
         let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let head = self.head.clone();
+        let (head, seen) = (self.head.clone(), self.seen.clone());
         let runtime = self
             .runtime
             .as_ref()
@@ -251,7 +278,12 @@ impl JetStreamLog {
                     let _ = tx.send(Err(e)).await;
                 }
             });
-        Ok(Follower { rx, head, runtime })
+        Ok(Follower {
+            rx,
+            head,
+            seen,
+            runtime,
+        })
     }
 
     /// The message at stream sequence `message`.
@@ -281,6 +313,9 @@ impl JetStreamLog {
                 message: last,
             }
         };
+        if head.message > 0 {
+            JetStreamLog::saw(&self.seen, head);
+        }
         let mut known = self.head.lock();
         if head.record > known.record {
             *known = head;
@@ -308,6 +343,7 @@ impl JetStreamLog {
             }
         };
         let record = header_u64(&m.headers, LAST_SEQ, message)?;
+        JetStreamLog::saw(&self.seen, Head { record, message });
         let mut head = self.head.lock();
         if record > head.record {
             *head = Head { record, message };
@@ -381,6 +417,7 @@ pub struct Follower {
     rx: tokio::sync::mpsc::Receiver<Result<(u64, Vec<StoredRecord>), StoreError>>,
     /// The log's head: an append seen here is the head a writer must expect next.
     head: Arc<Mutex<Head>>,
+    seen: Arc<Mutex<std::collections::VecDeque<Head>>>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -395,6 +432,13 @@ impl Follower {
         match next {
             Ok(Some(Ok((message, records)))) => {
                 let last = records.last().map_or(0, |r| r.seq);
+                JetStreamLog::saw(
+                    &self.seen,
+                    Head {
+                        record: last,
+                        message,
+                    },
+                );
                 // Taken here, on the follower's thread, never on the log's runtime (whose one
                 // thread a publish holding this lock waits on).
                 let mut head = self.head.lock();
@@ -504,6 +548,7 @@ impl EventLog for JetStreamLog {
                     record: records.last().expect("not empty").seq,
                     message,
                 };
+                JetStreamLog::saw(&self.seen, *head);
                 Ok(())
             }
             // Another writer appended since this one last looked: learn where the head is,
@@ -525,10 +570,17 @@ impl EventLog for JetStreamLog {
     fn read_from(&self, from: u64, max: usize) -> Result<Vec<StoredRecord>, StoreError> {
         let from = from.max(1);
         let mut out = Vec::new();
-        let Some(mut message) = self.message_holding(from)? else {
-            return Ok(out);
+        let known = self.head.lock().message;
+        let (mut message, last) = match self.message_after(from - 1) {
+            // Reading on after a position this log saw end (catching up): no search.
+            Some(next) if next <= known => (next, known),
+            _ => {
+                let Some(message) = self.message_holding(from)? else {
+                    return Ok(out);
+                };
+                (message, self.bounds()?.1)
+            }
         };
-        let (_, last) = self.bounds()?;
         while message <= last && out.len() < max {
             let chunk = self.chunk(message)?;
             let (records, err) = decode_chunk(chunk.first_seq, &chunk.bytes);
@@ -537,6 +589,13 @@ impl EventLog for JetStreamLog {
             if err.is_none()
                 && let Some(end) = records.last()
             {
+                JetStreamLog::saw(
+                    &self.seen,
+                    Head {
+                        record: end.seq,
+                        message,
+                    },
+                );
                 let mut head = self.head.lock();
                 if end.seq > head.record {
                     *head = Head {

@@ -1,0 +1,165 @@
+//! ipamd replicas on one JetStream stream against one ipamd on its embedded store, side by
+//! side in one run (issue 21): range mapping with 8 gRPC clients, one CreateRange per call
+//! (each one durable append) and CreateRanges of 100, spread over 1, 2 and 3 replicas of a
+//! stream of three copies on a three-node nats-server cluster (`sync_interval: always`);
+//! and replica lag, from a write acknowledged by one replica to the same position in
+//! another's tables.
+
+use crate::Scale;
+use crate::address_space::{Rng, random_range};
+use crate::grpc::{Ipamd, percentile, to_pb_range};
+use crate::report::Figures;
+use ipam_jetstream::local::LocalNats;
+use ipam_proto::pb;
+use ipam_proto::pb::event_log_client::EventLogClient;
+use ipam_proto::pb::ipam_client::IpamClient;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Creates `count` random ranges through `servers` with 8 clients (client i on server
+/// i mod n), `batch` per call; returns ranges per second.
+async fn map_ranges(servers: &[Ipamd], count: usize, batch: usize, seed: u64) -> anyhow::Result<f64> {
+    let mut rng = Rng::new(seed);
+    let ranges: Arc<Vec<pb::CreateRangeParams>> = Arc::new(
+        (0..count as u64)
+            .map(|i| to_pb_range(&random_range(&mut rng, seed << 40 | i)))
+            .collect(),
+    );
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let mut client =
+            IpamClient::new(servers[c % servers.len()].channel().await?).max_encoding_message_size(64 << 20);
+        let (ranges, next) = (ranges.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
+                if i >= ranges.len() {
+                    return Ok::<(), tonic::Status>(());
+                }
+                let end = (i + batch).min(ranges.len());
+                if batch == 1 {
+                    client.create_range(ranges[i].clone()).await?;
+                } else {
+                    client
+                        .create_ranges(pb::CreateRangesParams {
+                            ranges: ranges[i..end].to_vec(),
+                        })
+                        .await?;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Microseconds from a CreateRange acknowledged by `writer` to its position being in
+/// `reader`'s tables (GetHead with wait_for_seq), one write at a time: (p50, p99).
+async fn lag(writer: &Ipamd, reader: &Ipamd, samples: usize) -> anyhow::Result<(f64, f64)> {
+    let mut ipam = IpamClient::new(writer.channel().await?);
+    let mut events = EventLogClient::new(reader.channel().await?);
+    let mut rng = Rng::new(77);
+    let mut lags = Vec::with_capacity(samples);
+    for i in 0..samples as u64 {
+        let op = ipam
+            .create_range(to_pb_range(&random_range(&mut rng, 99 << 40 | i)))
+            .await?
+            .into_inner();
+        let acknowledged = Instant::now();
+        events
+            .get_head(pb::GetHeadRequest {
+                with_state_hash: false,
+                wait_for_seq: op.last_event_seq,
+            })
+            .await?;
+        lags.push(acknowledged.elapsed().as_secs_f64() * 1e6);
+    }
+    lags.sort_by(f64::total_cmp);
+    Ok((percentile(&lags, 0.5), percentile(&lags, 0.99)))
+}
+
+pub async fn replicas(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::Result<()> {
+    let per_call = scale.pick(200, 4_000, 10_000) as usize;
+    let batched = scale.pick(1_000, 40_000, 100_000) as usize;
+    let samples = scale.pick(20, 500, 2_000) as usize;
+    let cluster = LocalNats::cluster(&dir.join("nats"), 3)?;
+    let url = |stream: &str| LocalNats::log_url(&cluster.iter().collect::<Vec<_>>(), stream);
+
+    for replicas in [0usize, 1, 2, 3] {
+        let servers = if replicas == 0 {
+            vec![Ipamd::start(&dir.join("embedded"), &["--auth", "none"])?]
+        } else {
+            let log = url(&format!("BENCH_R{replicas}"));
+            (0..replicas)
+                .map(|r| {
+                    let data = dir.join(format!("replicas{replicas}-{r}"));
+                    let name = format!("r{r}");
+                    Ipamd::start(
+                        &data,
+                        &[
+                            "--auth",
+                            "none",
+                            "--log",
+                            &log,
+                            "--log-copies",
+                            "3",
+                            "--replica",
+                            &name,
+                        ],
+                    )
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?
+        };
+        let (label, how) = if replicas == 0 {
+            (
+                "embedded".to_string(),
+                "one ipamd on its embedded sled store".to_string(),
+            )
+        } else {
+            (
+                format!("jetstream_{replicas}"),
+                format!(
+                    "{replicas} ipamd replica{} on one JetStream stream of 3 copies (three nats-servers, sync_interval: always)",
+                    if replicas == 1 { "" } else { "s" }
+                ),
+            )
+        };
+        let one = map_ranges(&servers, per_call, 1, 4242 + replicas as u64).await?;
+        figures.add(
+            &format!("replicas_{label}_durable_appends_per_s"),
+            one,
+            "appends/s",
+            &format!(
+                "{per_call} CreateRange calls from 8 clients spread over {how}: each call one durable append"
+            ),
+            None,
+        );
+        let hundred = map_ranges(&servers, batched, 100, 5252 + replicas as u64).await?;
+        figures.add(
+            &format!("replicas_{label}_ranges_per_s_batch100"),
+            hundred,
+            "ranges/s",
+            &format!("{batched} ranges as CreateRanges of 100 from 8 clients over {how}"),
+            None,
+        );
+        if replicas >= 2 {
+            let (p50, p99) = lag(&servers[0], &servers[1], samples).await?;
+            figures.add(
+                &format!("replicas_{label}_lag_p99_us"),
+                p99,
+                "us",
+                &format!(
+                    "{samples} writes one at a time: from acknowledged by one replica to in another's tables (p50 {p50:.0} us)"
+                ),
+                None,
+            );
+        }
+    }
+    Ok(())
+}
