@@ -382,6 +382,32 @@ async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
     let (on_a, on_b) = (head_at(&a, last).await, head_at(&b, last).await);
     assert_eq!(on_b.head_seq, on_a.head_seq);
     assert_eq!(on_b.state_hash, on_a.state_hash, "the resumed replica caught up");
+
+    // An operation run by one replica is answered by the other: Get and Watch.
+    let op = ipam
+        .create_range(pb::CreateRangeParams {
+            network: "10.2.0.0/24".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    head_at(&b, op.last_event_seq).await;
+    let mut ops = b.ops().await;
+    let got = ops
+        .get_operation(pb::GetOperationRequest {
+            id: op.id,
+            include_items: true,
+        })
+        .await
+        .expect("GetOperation on the other replica")
+        .into_inner();
+    assert_eq!(got.state, pb::OperationState::Succeeded as i32);
+    assert_eq!(got.result, op.result, "the same result on both replicas");
+    let watched = ipam_e2e::watch_to_end(&mut ops, op.id).await;
+    let end = watched.last().expect("a final message");
+    assert!(end.done, "Watch on the other replica ends with the final status");
+    assert_eq!(end.state, pb::OperationState::Succeeded as i32);
 }
 
 /// A replica's data directory holds snapshots of the stream it was made on: started on

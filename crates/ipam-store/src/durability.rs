@@ -165,8 +165,11 @@ impl Durability {
     }
 
     /// Every record up to `seq` is in a shared log (appended by this replica's committer or
-    /// by another replica, `replica.rs`): the next flush makes this directory's bookkeeping
-    /// of them durable, and then they count as durable.
+    /// by another replica, `replica.rs`), which acknowledged it durable: it counts as
+    /// durable now, and the next flush makes this directory's bookkeeping of it (the
+    /// watermark, the address-history index) durable too. The watermark then trails what
+    /// was acknowledged, which only weakens its check at start to a lower bound: the
+    /// stream, not this directory, holds the records.
     pub(crate) fn written_elsewhere(&self, seq: u64, subjects: Vec<(u64, Subject)>) -> u64 {
         {
             let _in_order = self.writing.lock();
@@ -174,6 +177,17 @@ impl Durability {
             if self.index.get().is_some() && !subjects.is_empty() {
                 self.unflushed.lock().extend(subjects);
             }
+        }
+        let mut moved = false;
+        self.durable.send_if_modified(|d| {
+            moved = seq > d.seq && !d.failed;
+            if moved {
+                d.seq = seq;
+            }
+            moved
+        });
+        if moved {
+            self.publish_blocking();
         }
         self.ticket()
     }

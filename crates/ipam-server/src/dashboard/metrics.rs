@@ -164,6 +164,13 @@ pub async fn render(d: &Dashboard) -> String {
     );
     single(
         &mut out,
+        "ipam_shared_log_head_moved_total",
+        "counter",
+        "Commit rounds the shared log refused because another replica appended first (each caught up and decided again; 0 on the embedded log).",
+        stats.head_moved,
+    );
+    single(
+        &mut out,
         "ipam_flushes_total",
         "counter",
         "Flushes of the log to disk.",
