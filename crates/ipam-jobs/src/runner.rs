@@ -307,7 +307,13 @@ async fn run_item(inner: &Inner, job: &LiveJob, caller: &Caller, item: Item<'_>)
             }
             Err(AppendError::Conflict { .. }) if attempts < inner.config.max_conflict_retries => {
                 attempts += 1;
-                tokio::task::yield_now().await;
+                if attempts >= DECIDE_ON_DURABLE_AFTER {
+                    // Contended: decide again on tables that are all durable, which no
+                    // replica's round taken back can change under the decision.
+                    let _ = inner.engine.wait_durable(inner.engine.head()).await;
+                } else {
+                    tokio::task::yield_now().await;
+                }
             }
             Err(AppendError::Conflict { based_on, head }) => {
                 return Err(Fault::new(
@@ -325,6 +331,10 @@ async fn run_item(inner: &Inner, job: &LiveJob, caller: &Caller, item: Item<'_>)
         }
     }
 }
+
+/// Conflicts after which an item waits for the tables to be durable before it decides
+/// again (on a shared log, a replica's round may be taken back under a decision).
+const DECIDE_ON_DURABLE_AFTER: u32 = 4;
 
 /// Sets the final state of `op` (whose results are all in) for `end`.
 fn conclude(op: &mut pb::Operation, end: &End, job_timeout: std::time::Duration) {

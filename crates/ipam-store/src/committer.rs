@@ -59,8 +59,13 @@ impl RecentWrites {
     /// Whether an append decided at `based_on` may have read something committed since.
     /// A position older than the window cannot be checked and counts as a conflict.
     pub(crate) fn conflict_since(&self, based_on: u64, head: u64, reads: &[Key]) -> bool {
-        if based_on >= head {
+        if based_on == head {
             return false;
+        }
+        // Decided on a replica's round that was then taken back (`replica.rs`): it read
+        // what the log never held.
+        if based_on > head {
+            return true;
         }
         if based_on < self.floor {
             return true;

@@ -198,6 +198,7 @@ impl Engine {
             conditions,
             past: Default::default(),
             access_generation: AtomicU64::new(0),
+            take_backs: AtomicU64::new(0),
         });
         *shared.shared_self.lock() = Some(Arc::downgrade(&shared));
 
@@ -253,15 +254,25 @@ impl Engine {
     /// is durable, so a reader never reports a change that a crash could still undo. Never
     /// waits for what cannot come: once the engine cannot write, a read of tables that are
     /// ahead of the disk fails at once.
-    pub async fn read_durable<R>(&self, f: impl FnOnce(&State) -> R) -> Result<R, StoreError> {
-        let (result, position) = {
-            let state = self.shared.state.read();
-            (f(&state), state.position())
-        };
-        if self.durability().wait_seq(position).await {
-            Ok(result)
-        } else {
-            // The tables hold events the disk does not: answer at once, with the reason.
+    ///
+    /// On a shared log the tables may hold a round the log has not taken yet; if it is taken
+    /// back instead (another replica wrote first), the read is made again.
+    pub async fn read_durable<R>(&self, f: impl Fn(&State) -> R) -> Result<R, StoreError> {
+        loop {
+            let (result, position, take_backs) = {
+                let state = self.shared.state.read();
+                let take_backs = self.shared.take_backs.load(Ordering::Acquire);
+                (f(&state), state.position(), take_backs)
+            };
+            if !self.durability().wait_seq(position).await {
+                break;
+            }
+            if self.shared.take_backs.load(Ordering::Acquire) == take_backs {
+                return Ok(result);
+            }
+        }
+        // The tables hold events the disk does not: answer at once, with the reason.
+        {
             let reason = self.poisoned().unwrap_or_else(|| "the server is stopping".into());
             Err(StoreError::Poisoned(format!(
                 "the tables are ahead of what is on disk ({reason})"

@@ -3,8 +3,10 @@
 //!
 //! * **A round is appended before anyone hears of it.** The committer decides a round as
 //!   usual (conflict check, ids, apply) but tentatively (`State::tentative`), and appends
-//!   its records to the shared log with the head it applied as the expected head, holding
-//!   the tables' write lock, so no reader ever sees a round the log has not taken.
+//!   its records to the shared log with the head it applied as the expected head. Readers
+//!   and deciders go on meanwhile (the tables' lock is not held across the append): a
+//!   query waits for durability as always and reads again if the round was taken back
+//!   (`Engine::read_durable`), and a decision made on a taken-back round conflicts.
 //! * **A refused round is taken back and decided again.** When another replica appended
 //!   first (`HeadMoved`), the round is taken back whole, what the other wrote is read and
 //!   applied (its writes join the recent writes), and the round's appends are judged again
@@ -115,11 +117,16 @@ pub(crate) fn commit_round(
             }
             return;
         }
+        let last = state.position();
+        // Readers and deciders go on while the log takes the round: what they see of it
+        // is not durable yet, so queries wait for it, and a decision made on it that is
+        // taken back conflicts (`RecentWrites::conflict_since`). Only rounds and the
+        // follower change the tables, and both hold the commit lock, which this round
+        // keeps: the tables stay exactly as the round left them until it is decided.
+        drop(state);
         let records = seal(sequenced, commit_us);
         match log.append(caught_up, &records) {
             Ok(()) => {
-                let last = state.position();
-                drop(state);
                 shared
                     .stats
                     .events
@@ -137,6 +144,9 @@ pub(crate) fn commit_round(
                 // Moved on: another replica appended first. (A head behind the tables would
                 // refuse every append the same way: that is a failure, not a race.)
                 let moved = matches!(e, StoreError::HeadMoved { actual, .. } if actual > caught_up);
+                let mut state = shared.state.write();
+                // Before readers may look again: one that saw the round reads again.
+                shared.take_backs.fetch_add(1, Ordering::AcqRel);
                 if let Err(undo) = state.take_back(tentative) {
                     let reason = format!("taking back a round the shared log refused failed: {undo}");
                     drop(state);

@@ -93,6 +93,10 @@ pub(crate) struct Shared {
     /// Moves on whenever an applied append changes the access tables (see
     /// `Engine::access_generation`).
     pub(crate) access_generation: AtomicU64,
+    /// Rounds taken back so far (a replica's round the shared log refused, `replica.rs`):
+    /// a reader that saw the tables ahead of the durable position checks it did not see
+    /// one of those before it answers.
+    pub(crate) take_backs: AtomicU64,
 }
 
 impl Shared {
@@ -131,12 +135,22 @@ impl Shared {
     /// Writes a snapshot of the current tables once every event in it is durable.
     pub(crate) fn snapshot(&self) -> Result<u64, StoreError> {
         let started = Instant::now();
-        let (seq, rows, bytes) = {
+        let (seq, rows, bytes, take_backs) = {
             let state = self.state.read();
-            (state.position(), state.row_count(), snapshot::encode(&state)?)
+            let take_backs = self.take_backs.load(Ordering::Acquire);
+            (
+                state.position(),
+                state.row_count(),
+                snapshot::encode(&state)?,
+                take_backs,
+            )
         };
         if !self.durability.wait_seq_blocking(seq) {
             return Err(StoreError::Poisoned("the log did not become durable".into()));
+        }
+        if self.take_backs.load(Ordering::Acquire) != take_backs {
+            // It may hold a round another replica's write displaced: not a snapshot of the log.
+            return Ok(self.last_snapshot.load(Ordering::Relaxed));
         }
         self.store.snapshots.put(seq, bytes)?;
         self.watermark.sync()?;

@@ -201,7 +201,7 @@ impl App {
         table: Table,
         id: u64,
         what: &'static str,
-        render: impl FnOnce(&State) -> Option<T> + Send + 'static,
+        render: impl Fn(&State) -> Option<T> + Send + 'static,
     ) -> Result<Response<T>, Status> {
         self.read_row_at(at, "id", who, table, id, what, render).await
     }
@@ -216,7 +216,7 @@ impl App {
         table: Table,
         id: u64,
         what: &'static str,
-        render: impl FnOnce(&State) -> Option<T> + Send + 'static,
+        render: impl Fn(&State) -> Option<T> + Send + 'static,
     ) -> Result<Response<T>, Status> {
         let (row, seen) = self
             .query_at(at, move |s| {
@@ -283,11 +283,7 @@ impl App {
     }
 
     /// `query` on the live tables, or on the past ones of `at`.
-    pub async fn query_at<R: Send + 'static>(
-        &self,
-        at: &At,
-        f: impl FnOnce(&State) -> R,
-    ) -> Result<R, Status> {
+    pub async fn query_at<R: Send + 'static>(&self, at: &At, f: impl Fn(&State) -> R) -> Result<R, Status> {
         match at {
             At::Now => self.query(f).await,
             At::Past(state) => Ok(f(state)),
@@ -296,7 +292,7 @@ impl App {
 
     /// Reads the tables once everything committed so far is durable (a reader never sees
     /// a row that a crash could take back).
-    pub async fn query<R: Send + 'static>(&self, f: impl FnOnce(&State) -> R) -> Result<R, Status> {
+    pub async fn query<R: Send + 'static>(&self, f: impl Fn(&State) -> R) -> Result<R, Status> {
         self.engine.read_durable(f).await.map_err(status::store_error)
     }
 
