@@ -3,29 +3,16 @@
 //! fact in the log; `ipamd verify` names the first damage and where it is; a running
 //! server's background scrub reports damage as a metric and as health.
 
-use ipam_e2e::{FIRST_START_EVENTS, Server, binary, block_params, http_get, metric};
+use ipam_e2e::{FIRST_START_EVENTS, Server, block_params, http_get, metric, run_ipamd};
 use ipam_proto::pb;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 use tonic_health::pb::health_check_response::ServingStatus;
 
-/// Runs `ipamd ARGS` to completion: (success, stdout + stderr).
+/// Runs `ipamd ARGS --data DATA` to completion: (success, stdout + stderr).
 fn ipamd(args: &[&str], data: &Path) -> (bool, String) {
-    let out = Command::new(binary("ipamd"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run ipamd");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let data = data.as_os_str();
+    run_ipamd(args.iter().map(|a| a.as_ref()).chain(["--data".as_ref(), data]))
 }
 
 async fn blocks(server: &Server, count: u32) {

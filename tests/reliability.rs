@@ -1,12 +1,11 @@
 //! Reliability of the real ipamd: SIGKILL under a write storm, a torn and a corrupt log
 //! with the server's report and the repair path, and clients racing on the same rows.
 
-use ipam_e2e::{FIRST_START_EVENTS as F, Server, binary, block_params, created_id, many_ranges, start};
+use ipam_e2e::{FIRST_START_EVENTS as F, Server, block_params, created_id, many_ranges, run_ipamd, start};
 use ipam_proto::pb;
 use ipam_proto::pb::operation_params::Params;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -240,21 +239,7 @@ async fn storm() {
 
 /// Runs `ipamd ARGS DATA` to completion: (success, stdout + stderr).
 fn ipamd(args: &[&str], data: &Path) -> (bool, String) {
-    // A serving ipamd must not take the default port: `--listen` is a top-level flag, so
-    // it goes before any subcommand.
-    let out = Command::new(binary("ipamd"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run ipamd");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    run_ipamd(args.iter().map(|a| a.as_ref()).chain([data.as_os_str()]))
 }
 
 /// Writes `count` blocks one at a time (one log chunk each), then stops the server.

@@ -423,19 +423,13 @@ async fn a_replica_directory_is_refused_on_another_log() {
         .unwrap();
     a.stop();
     let ipamd = |args: &[&str]| {
-        let out = std::process::Command::new(ipam_e2e::binary("ipamd"))
-            .args(["--listen", "127.0.0.1:0", "--auth", "none", "--data"])
-            .arg(&a.data)
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("run ipamd");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let fixed = [
+            "--auth".as_ref(),
+            "none".as_ref(),
+            "--data".as_ref(),
+            a.data.as_os_str(),
+        ];
+        ipam_e2e::run_ipamd(fixed.into_iter().chain(args.iter().map(|a| a.as_ref())))
     };
     let other = LocalNats::log_url(&nats.nodes.iter().collect::<Vec<_>>(), "OTHER");
     let (ok, text) = ipamd(&["--log", &other, "--log-copies", "3", "--replica", "a"]);

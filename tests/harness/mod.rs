@@ -54,6 +54,24 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Runs `ipamd --listen 127.0.0.1:0 ARGS` to completion: (success, stdout + stderr). The
+/// listen address goes first (a top-level flag, before any subcommand), so a serving
+/// ipamd never takes the default port.
+pub fn run_ipamd<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> (bool, String) {
+    let out = Command::new(binary("ipamd"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run ipamd");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 /// A running ipamd.
 pub struct Server {
     child: Option<Child>,

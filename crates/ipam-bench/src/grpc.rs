@@ -150,35 +150,9 @@ pub async fn range_map_grpc(scale: Scale, dir: &Path, figures: &mut Figures) -> 
                 .map(|i| to_pb_range(&random_range(&mut rng, (42 + pass as u64) << 40 | i)))
                 .collect(),
         );
-        let next = Arc::new(AtomicU64::new(0));
         let cpu_before = (cpu_seconds(server.pid()), cpu_seconds(std::process::id()));
         let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..8 {
-            let mut client = IpamClient::new(server.channel().await?).max_encoding_message_size(64 << 20);
-            let (ranges, next) = (ranges.clone(), next.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
-                    if i >= ranges.len() {
-                        return Ok::<(), tonic::Status>(());
-                    }
-                    let end = (i + batch).min(ranges.len());
-                    if batch == 1 {
-                        client.create_range(ranges[i].clone()).await?;
-                    } else {
-                        client
-                            .create_ranges(pb::CreateRangesParams {
-                                ranges: ranges[i..end].to_vec(),
-                            })
-                            .await?;
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            t.await??;
-        }
+        create_ranges(&[&server], ranges, batch).await?;
         let rate = count as f64 / started.elapsed().as_secs_f64();
         let per_range_us = |before: f64, after: f64| (after - before) * 1e6 / count as f64;
         let server_us = per_range_us(cpu_before.0, cpu_seconds(server.pid()));
@@ -204,6 +178,44 @@ pub async fn range_map_grpc(scale: Scale, dir: &Path, figures: &mut Figures) -> 
             &format!("ipamd's CPU time (user + system) per range in that pass; the bench's own: {client_us:.1} us/range"),
             None,
         );
+    }
+    Ok(())
+}
+
+/// Creates `ranges` with 8 gRPC clients (client i on server i mod n), `batch` per call:
+/// CreateRange for 1, CreateRanges otherwise.
+pub(crate) async fn create_ranges(
+    servers: &[&Ipamd],
+    ranges: Arc<Vec<pb::CreateRangeParams>>,
+    batch: usize,
+) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for c in 0..8 {
+        let channel = servers[c % servers.len()].channel().await?;
+        let mut client = IpamClient::new(channel).max_encoding_message_size(64 << 20);
+        let (ranges, next) = (ranges.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
+                if i >= ranges.len() {
+                    return Ok::<(), tonic::Status>(());
+                }
+                let end = (i + batch).min(ranges.len());
+                if batch == 1 {
+                    client.create_range(ranges[i].clone()).await?;
+                } else {
+                    client
+                        .create_ranges(pb::CreateRangesParams {
+                            ranges: ranges[i..end].to_vec(),
+                        })
+                        .await?;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
     }
     Ok(())
 }

@@ -15,7 +15,6 @@ use ipam_proto::pb::event_log_client::EventLogClient;
 use ipam_proto::pb::ipam_client::IpamClient;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Creates `count` random ranges through `servers` with 8 clients (client i on server
@@ -27,35 +26,8 @@ async fn map_ranges(servers: &[Ipamd], count: usize, batch: usize, seed: u64) ->
             .map(|i| to_pb_range(&random_range(&mut rng, seed << 40 | i)))
             .collect(),
     );
-    let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..8 {
-        let mut client =
-            IpamClient::new(servers[c % servers.len()].channel().await?).max_encoding_message_size(64 << 20);
-        let (ranges, next) = (ranges.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(batch as u64, Ordering::Relaxed) as usize;
-                if i >= ranges.len() {
-                    return Ok::<(), tonic::Status>(());
-                }
-                let end = (i + batch).min(ranges.len());
-                if batch == 1 {
-                    client.create_range(ranges[i].clone()).await?;
-                } else {
-                    client
-                        .create_ranges(pb::CreateRangesParams {
-                            ranges: ranges[i..end].to_vec(),
-                        })
-                        .await?;
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
+    crate::grpc::create_ranges(&servers.iter().collect::<Vec<_>>(), ranges, batch).await?;
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 

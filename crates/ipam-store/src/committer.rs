@@ -255,12 +255,7 @@ fn commit_round(
         return;
     };
     let records = seal(sequenced, commit_us);
-    shared
-        .stats
-        .events
-        .fetch_add(records.len() as u64, Ordering::Relaxed);
-    shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
-    shared.stats.round_appends.observe(acks.len() as f64);
+    count_round(shared, records.len(), acks.len());
     durability.stage(records, subjects);
     for (reply, appended) in acks {
         let _ = reply.send(Ok(appended));
@@ -394,4 +389,11 @@ pub(crate) fn decide(
         last_seq,
         ids,
     })
+}
+
+/// Counts a committed round of `appends` appends and `events` events.
+pub(crate) fn count_round(shared: &Shared, events: usize, appends: usize) {
+    shared.stats.events.fetch_add(events as u64, Ordering::Relaxed);
+    shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+    shared.stats.round_appends.observe(appends as f64);
 }

@@ -22,7 +22,7 @@
 //! replicas stored it); the flusher only makes this directory's own bookkeeping durable
 //! (watermark, address-history index) before waiters hear.
 
-use crate::committer::{Batch, Decided, RecentWrites, Reply, decide, now_micros, seal};
+use crate::committer::{Batch, Decided, RecentWrites, Reply, count_round, decide, now_micros, seal};
 use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::record::StoredRecord;
@@ -127,12 +127,7 @@ pub(crate) fn commit_round(
         let records = seal(sequenced, commit_us);
         match log.append(caught_up, &records) {
             Ok(()) => {
-                shared
-                    .stats
-                    .events
-                    .fetch_add(records.len() as u64, Ordering::Relaxed);
-                shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
-                shared.stats.round_appends.observe(applied.len() as f64);
+                count_round(shared, records.len(), applied.len());
                 durability.written_elsewhere(last, subjects);
                 for (_, reply, appended) in applied {
                     let _ = reply.send(Ok(appended));
