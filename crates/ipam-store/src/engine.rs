@@ -213,7 +213,7 @@ impl Engine {
         let follower = log
             .shared()
             .is_some()
-            .then(|| crate::replica::start_follower(committer.clone(), shared.clone()));
+            .then(|| crate::follower::start_follower(committer.clone(), shared.clone()));
         let engine = Engine {
             shared,
             log,

@@ -22,10 +22,10 @@
 //! replicas stored it); the flusher only makes this directory's own bookkeeping durable
 //! (watermark, address-history index) before waiters hear.
 
-use crate::committer::{Batch, Decided, RecentWrites, Reply, count_round, decide, now_micros, seal};
 use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::record::StoredRecord;
+use crate::round::{Batch, Decided, RecentWrites, Reply, count_round, decide, now_micros, seal};
 use crate::shared::Shared;
 use crate::{AppendError, AppendRequest, Appended};
 use ipam_core::State;
@@ -318,54 +318,6 @@ fn fail_all(pending: Vec<(AppendRequest, Reply)>, reason: &str) {
     for (_, reply) in pending {
         let _ = reply.send(Err(AppendError::Unavailable(reason.to_string())));
     }
-}
-
-/// Starts the thread that follows the shared log and applies what other replicas append,
-/// until the committer stops. A follow that fails (the connection dropped, a server went
-/// away) starts again from the tables' position.
-pub(crate) fn start_follower(
-    committer: std::sync::Arc<crate::committer::Committer>,
-    shared: std::sync::Arc<Shared>,
-) -> std::thread::JoinHandle<()> {
-    use std::time::Duration;
-    std::thread::Builder::new()
-        .name("ipam-follower".into())
-        .spawn(move || {
-            let mut follow: Option<Box<dyn crate::log::Follow>> = None;
-            let mut failures = 0u32;
-            while !committer.is_stopped() {
-                let Some(current) = follow.as_mut() else {
-                    let from = shared.state.read().position();
-                    let Some(log) = shared.store.log.shared() else {
-                        return;
-                    };
-                    match log.follow(from) {
-                        Ok(f) => follow = Some(f),
-                        Err(e) => {
-                            failures += 1;
-                            tracing::warn!(error = %e, from, "cannot follow the shared log; trying again");
-                            // Not a synchronisation: a pause between attempts to reach a server.
-                            std::thread::sleep(Duration::from_millis(100 * u64::from(failures.min(20))));
-                        }
-                    }
-                    continue;
-                };
-                match current.next(Duration::from_millis(100)) {
-                    Ok(Some(records)) => {
-                        failures = 0;
-                        if !committer.apply_followed(&records) {
-                            follow = None;
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "following the shared log stopped; following again");
-                        follow = None;
-                    }
-                }
-            }
-        })
-        .expect("spawn the follower")
 }
 
 /// The file that names the shared log a replica's data directory was made on.
