@@ -25,7 +25,9 @@
 use crate::append::{AppendError, AppendRequest, Appended};
 use crate::durability::Durability;
 use crate::record::StoredRecord;
-use crate::round::{Batch, Decided, RecentWrites, Reply, Sequenced, count_round, decide, now_micros, seal};
+use crate::round::{
+    Batch, Decided, RecentWrites, Reply, Sequenced, cannot_write, count_round, decide, now_micros, seal,
+};
 use crate::shared::Shared;
 use ipam_core::history::Subject;
 use parking_lot::Mutex;
@@ -131,12 +133,7 @@ fn commit_round(
     recent: &mut RecentWrites,
     round: &mut Vec<(AppendRequest, oneshot::Sender<Result<Appended, AppendError>>)>,
 ) {
-    let poisoned = shared
-        .poisoned
-        .lock()
-        .clone()
-        .or_else(|| durability.write_failure());
-    if let Some(reason) = poisoned {
+    if let Some(reason) = cannot_write(shared, durability) {
         for (_, reply) in round.drain(..) {
             let _ = reply.send(Err(AppendError::Unavailable(reason.clone())));
         }

@@ -25,7 +25,9 @@
 use crate::durability::Durability;
 use crate::error::StoreError;
 use crate::record::StoredRecord;
-use crate::round::{Batch, Decided, RecentWrites, Reply, count_round, decide, now_micros, seal};
+use crate::round::{
+    Batch, Decided, RecentWrites, Reply, cannot_write, count_round, decide, now_micros, seal,
+};
 use crate::shared::Shared;
 use crate::{AppendError, AppendRequest, Appended};
 use ipam_core::State;
@@ -46,12 +48,7 @@ pub(crate) fn commit_round(
     let log = &*shared.store.log;
     let mut pending = std::mem::take(round);
     loop {
-        let poisoned = shared
-            .poisoned
-            .lock()
-            .clone()
-            .or_else(|| durability.write_failure());
-        if let Some(reason) = poisoned {
+        if let Some(reason) = cannot_write(shared, durability) {
             fail_all(pending, &reason);
             return;
         }

@@ -216,3 +216,9 @@ pub(crate) fn count_round(shared: &Shared, events: usize, appends: usize) {
     shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
     shared.stats.round_appends.observe(appends as f64);
 }
+
+/// Why no round may be committed now (the engine is poisoned or the log failed), if so.
+pub(crate) fn cannot_write(shared: &Shared, durability: &crate::durability::Durability) -> Option<String> {
+    let poisoned = shared.poisoned.lock().clone();
+    poisoned.or_else(|| durability.write_failure())
+}
