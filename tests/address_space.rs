@@ -3,7 +3,7 @@
 //! under 64 concurrent clients.
 
 use ipam_e2e::Conn;
-use ipam_e2e::{IpamClient, Server, block_params, violated_field};
+use ipam_e2e::{IpamClient, Server, block_params, range_addresses, violated_field};
 use ipam_proto::pb;
 use std::collections::HashSet;
 
@@ -294,19 +294,8 @@ async fn sixty_four_racing_allocators_never_share_or_lose_an_address() {
         (100, 92),
         "every address allocated once, the rest told it is exhausted"
     );
-    let listed = ipam
-        .list_addresses(pb::ListAddressesRequest {
-            range_id: Some(small),
-            page: Some(pb::PageRequest {
-                page_size: 1000,
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(listed.addresses.len(), 100, "no allocation lost");
+    let listed = range_addresses(&mut ipam, small).await;
+    assert_eq!(listed.len(), 100, "no allocation lost");
 
     // Many ranges: 40 ranges of 16, 64 clients spreading 10 requests each.
     let mut ranges = Vec::new();

@@ -54,6 +54,23 @@ async fn head_at(server: &Server, seq: u64) -> pb::LogHead {
         .into_inner()
 }
 
+/// Asserts every replica's tables end at `newest` (nothing was written after it) with one
+/// state hash; returns it.
+async fn one_hash_at(replicas: &[&Server], newest: u64) -> String {
+    let mut hashes = HashSet::new();
+    for r in replicas {
+        let h = head_at(r, newest).await;
+        assert_eq!(
+            h.head_seq, newest,
+            "{}: nothing was written after {newest}",
+            r.addr
+        );
+        hashes.insert(h.state_hash);
+    }
+    assert_eq!(hashes.len(), 1, "the replicas disagree: {hashes:?}");
+    hashes.into_iter().next().expect("one hash")
+}
+
 async fn allocate(
     ipam: &mut IpamClient<ipam_e2e::Conn>,
     range_id: u64,
@@ -143,38 +160,15 @@ async fn allocations_through_three_replicas_hand_out_every_address_once() {
         heads.push(head_at(r, last_seq).await);
     }
     let newest = heads.iter().map(|h| h.head_seq).max().unwrap();
-    let mut hashes = HashSet::new();
-    for r in replicas {
-        let h = head_at(r, newest).await;
-        assert_eq!(
-            h.head_seq, newest,
-            "{}: nothing was written after the storm",
-            r.addr
-        );
-        hashes.insert(h.state_hash);
-    }
-    assert_eq!(hashes.len(), 1, "the replicas disagree: {hashes:?}");
+    let hash = one_hash_at(&replicas, newest).await;
 
     // A replica started now, from an empty directory, catches up to the same tables and
     // answers for the addresses the others allocated.
     let late = replica(&nats, "d");
     let h = head_at(&late, newest).await;
-    assert!(hashes.contains(&h.state_hash), "the late replica's tables differ");
-    let listed = late
-        .ipam()
-        .await
-        .list_addresses(pb::ListAddressesRequest {
-            range_id: Some(range_id),
-            page: Some(pb::PageRequest {
-                page_size: 1000,
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let listed: HashSet<_> = listed.addresses.into_iter().map(|a| a.address).collect();
+    assert_eq!(h.state_hash, hash, "the late replica's tables differ");
+    let listed = ipam_e2e::range_addresses(&mut late.ipam().await, range_id).await;
+    let listed: HashSet<_> = listed.into_iter().map(|a| a.address).collect();
     assert_eq!(
         listed, unique,
         "the late replica lists exactly the allocated addresses"
@@ -327,15 +321,8 @@ async fn killing_the_stream_leader_then_a_replica_mid_storm_loses_nothing_acknow
     let a_head = head_at(&a, 0).await.head_seq;
     let c_head = head_at(&c, 0).await.head_seq;
     let newest = a_head.max(c_head);
-    let mut hashes = HashSet::new();
+    one_hash_at(&[&a, &b, &c], newest).await;
     for r in [&a, &b, &c] {
-        let h = head_at(r, newest).await;
-        assert_eq!(
-            h.head_seq, newest,
-            "{}: nothing was written after the storm",
-            r.addr
-        );
-        hashes.insert(h.state_hash);
         let mut ipam = r.ipam().await;
         for (network, id) in &all {
             let range = ipam
@@ -351,7 +338,6 @@ async fn killing_the_stream_leader_then_a_replica_mid_storm_loses_nothing_acknow
             assert_eq!(&range.network, network, "{}: range {id}", r.addr);
         }
     }
-    assert_eq!(hashes.len(), 1, "the replicas disagree: {hashes:?}");
 }
 
 /// A replica paused with SIGSTOP holds nobody up: writes through another go on, and once

@@ -424,6 +424,22 @@ pub async fn watch_to_end(ops: &mut OperationsClient<Conn>, id: u64) -> Vec<pb::
     out
 }
 
+/// The addresses mapped to range `range_id` (up to 1,000, one page).
+pub async fn range_addresses(ipam: &mut IpamClient<Conn>, range_id: u64) -> Vec<pb::IpAddressRecord> {
+    ipam.list_addresses(pb::ListAddressesRequest {
+        range_id: Some(range_id),
+        page: Some(pb::PageRequest {
+            page_size: 1000,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .expect("ListAddresses")
+    .into_inner()
+    .addresses
+}
+
 /// The field named by an INVALID_ARGUMENT status's BadRequest detail.
 /// A record of an operation's life rather than of the address plan.
 pub fn is_operation_record(r: &pb::LoggedEvent) -> bool {
