@@ -21,7 +21,7 @@ use crate::tables::dhcp::scopes::DhcpScope;
 use crate::tables::dhcp::servers::{DhcpServer, ServerPush};
 use crate::tables::dhcp::superscopes::DhcpSuperscope;
 use crate::tables::operations::{
-    IdsClaimed, ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
+    IdsClaimed, ItemRecorded, OperationAccepted, OperationFinished, OperationRan, OperationStarted, TakeOver,
 };
 use crate::tables::ranges::IpRange;
 use crate::tables::thresholds::{ThresholdTarget, Thresholds};
@@ -135,6 +135,7 @@ pub enum Event {
     OperationFinished(OperationFinished),
     OperationRan(Box<OperationRan>),
     OperationIdsClaimed(IdsClaimed),
+    OperationsTakenOver(TakeOver),
 }
 
 /// What a `HistoryLost` event records.
@@ -166,7 +167,21 @@ impl Event {
                 | Event::OperationFinished(_)
                 | Event::OperationRan(_)
                 | Event::OperationIdsClaimed(_)
+                | Event::OperationsTakenOver(_)
         )
+    }
+
+    /// The operation whose life the event records (None: not such an event; a claim or a
+    /// takeover is about replicas, not one operation).
+    pub fn operation_id(&self) -> Option<u64> {
+        match self {
+            Event::OperationAccepted(e) => Some(e.id),
+            Event::OperationStarted(e) => Some(e.id),
+            Event::OperationItemRecorded(e) => Some(e.id),
+            Event::OperationFinished(e) => Some(e.id),
+            Event::OperationRan(e) => Some(e.item.id),
+            _ => None,
+        }
     }
 
     /// A short name for logs and metrics.
@@ -231,6 +246,7 @@ impl Event {
             Event::OperationFinished(_) => "OperationFinished",
             Event::OperationRan(_) => "OperationRan",
             Event::OperationIdsClaimed(_) => "OperationIdsClaimed",
+            Event::OperationsTakenOver(_) => "OperationsTakenOver",
         }
     }
 
@@ -302,7 +318,8 @@ impl Event {
             | Event::OperationItemRecorded(_)
             | Event::OperationFinished(_)
             | Event::OperationRan(_)
-            | Event::OperationIdsClaimed(_) => r(Table::AddressSpaces, 0),
+            | Event::OperationIdsClaimed(_)
+            | Event::OperationsTakenOver(_) => r(Table::AddressSpaces, 0),
         }
     }
 
@@ -449,7 +466,8 @@ impl Event {
             Event::OperationAccepted(_)
             | Event::OperationStarted(_)
             | Event::OperationFinished(_)
-            | Event::OperationIdsClaimed(_) => {}
+            | Event::OperationIdsClaimed(_)
+            | Event::OperationsTakenOver(_) => {}
         }
     }
 }

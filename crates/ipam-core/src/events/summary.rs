@@ -209,6 +209,9 @@ impl Event {
             Event::OperationIdsClaimed(c) => {
                 format!("replica {} claimed {} operation ids", c.replica, c.count)
             }
+            Event::OperationsTakenOver(t) => {
+                format!("replica {} took over the operations of replica {}", t.by, t.from)
+            }
             Event::OperationRan(r) => match &r.accepted {
                 Some(a) => {
                     let by = if a.principal.is_empty() {

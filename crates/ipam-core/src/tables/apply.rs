@@ -344,6 +344,7 @@ impl State {
             Event::OperationIdsClaimed(c) => {
                 return self.operations.claim(c, self.position + 1).or_else(fail);
             }
+            Event::OperationsTakenOver(t) => return self.operations.take_over(&t).or_else(fail),
             dhcp_event => return self.apply_dhcp(dhcp_event, writes),
         }
         Ok(())

@@ -114,6 +114,15 @@ pub struct IdsClaimed {
     pub count: u64,
 }
 
+/// Replica `by` takes over every id block of replica `from`: it runs their unfinished
+/// operations from here on, and records of them from `from` are refused (`owner_of`), so a
+/// replica taken for dead that comes back runs none of them twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeOver {
+    pub from: String,
+    pub by: String,
+}
+
 /// Ids `first..=last`, claimed by `replica` at `seq`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdBlock {
@@ -279,6 +288,45 @@ impl Operations {
     /// Takes back the newest claim (its append was taken back).
     pub(super) fn unclaim(&mut self) {
         self.claims.pop();
+    }
+
+    /// Gives `t.by` every block of `t.from`.
+    pub(super) fn take_over(&mut self, t: &TakeOver) -> Result<(), String> {
+        if t.from.is_empty() || t.by.is_empty() {
+            return Err("a takeover names both replicas".into());
+        }
+        if t.from == t.by {
+            return Err(format!("replica {} cannot take over its own operations", t.by));
+        }
+        let mut moved = 0;
+        for block in self.claims.iter_mut().filter(|b| *b.replica == *t.from) {
+            block.replica = t.by.as_str().into();
+            moved += 1;
+        }
+        if moved == 0 {
+            return Err(format!("replica {} holds no operation ids", t.from));
+        }
+        Ok(())
+    }
+
+    /// Every claimed block as it is, to put back if a takeover's append is taken back.
+    pub(super) fn saved_claims(&self) -> Vec<IdBlock> {
+        self.claims.clone()
+    }
+
+    pub(super) fn restore_claims(&mut self, claims: Vec<IdBlock>) {
+        self.claims = claims;
+    }
+
+    /// The replicas that hold operation ids, each once, in the order they first claimed.
+    pub fn replicas(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for b in &self.claims {
+            if !seen.contains(&&*b.replica) {
+                seen.push(&b.replica);
+            }
+        }
+        seen
     }
 
     /// The block claimed at `seq`.

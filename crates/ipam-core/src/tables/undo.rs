@@ -17,7 +17,7 @@ use crate::ids::{AccessScopeId, FailoverId, RangeId};
 use crate::tables::access::{ObjectRef, ObjectType};
 use crate::tables::dhcp::servers::ServerPush;
 use crate::tables::operations::{
-    ItemRecorded, OperationAccepted, OperationFinished, OperationRow, OperationStarted,
+    IdBlock, ItemRecorded, OperationAccepted, OperationFinished, OperationRow, OperationStarted,
 };
 use crate::tables::thresholds::ThresholdTarget;
 use crate::tables::{ApplyError, State};
@@ -48,6 +48,8 @@ pub(super) struct Undo {
     operation: Option<(u64, Option<Box<OperationRow>>)>,
     /// The event claimed a block of operation ids.
     claimed: bool,
+    /// The claimed blocks as they were before a takeover moved them.
+    claims: Option<Vec<IdBlock>>,
 }
 
 impl Undo {
@@ -129,6 +131,9 @@ impl State {
             }
             if step.claimed {
                 self.operations.unclaim();
+            }
+            if let Some(claims) = step.claims {
+                self.operations.restore_claims(claims);
             }
             for (id, hint) in step.hints {
                 if let Some(entry) = self.ranges.get_mut(id) {
@@ -368,6 +373,10 @@ impl State {
             },
             E::OperationIdsClaimed(_) => Undo {
                 claimed: true,
+                ..Undo::default()
+            },
+            E::OperationsTakenOver(_) => Undo {
+                claims: Some(self.operations.saved_claims()),
                 ..Undo::default()
             },
             E::OperationRan(ran) => Undo {

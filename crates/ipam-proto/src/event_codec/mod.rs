@@ -533,7 +533,8 @@ pub fn from_pb(event: pb::Event) -> Result<Event, WireError> {
         | Kind::OperationItemRecorded(_)
         | Kind::OperationFinished(_)
         | Kind::OperationRan(_)
-        | Kind::OperationIdsClaimed(_)) => operations::decode(op)?,
+        | Kind::OperationIdsClaimed(_)
+        | Kind::OperationsTakenOver(_)) => operations::decode(op)?,
     })
 }
 

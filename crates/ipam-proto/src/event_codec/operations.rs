@@ -9,6 +9,7 @@ use ipam_core::fault::{Fault, FaultCode};
 use ipam_core::ids::{RecordRef, ServerId, Table};
 use ipam_core::tables::operations::{
     IdsClaimed, ItemRecorded, OpState, OperationAccepted, OperationFinished, OperationRan, OperationStarted,
+    TakeOver,
 };
 
 type Kind = pb::event::Kind;
@@ -117,6 +118,10 @@ pub(super) fn encode(event: &Event) -> Option<Kind> {
             replica: c.replica.clone(),
             count: c.count,
         }),
+        Event::OperationsTakenOver(t) => Kind::OperationsTakenOver(pb::OperationsTakenOver {
+            from_replica: t.from.clone(),
+            by_replica: t.by.clone(),
+        }),
         _ => return None,
     })
 }
@@ -198,6 +203,10 @@ pub(super) fn decode(kind: Kind) -> Result<Event, WireError> {
         Kind::OperationIdsClaimed(c) => Event::OperationIdsClaimed(IdsClaimed {
             replica: c.replica,
             count: c.count,
+        }),
+        Kind::OperationsTakenOver(t) => Event::OperationsTakenOver(TakeOver {
+            from: t.from_replica,
+            by: t.by_replica,
         }),
         _ => unreachable!("decode is called with operation kinds only"),
     })

@@ -314,6 +314,10 @@ fn operation_events_round_trip() {
             replica: "ipamd-2".into(),
             count: 4096,
         }),
+        Event::OperationsTakenOver(ipam_core::tables::operations::TakeOver {
+            from: "ipamd-0".into(),
+            by: "ipamd-2".into(),
+        }),
     ];
     for e in events {
         assert_eq!(decode(EVENT_SCHEMA_VERSION, &encode(&e)).unwrap(), e);

@@ -164,3 +164,81 @@ fn a_refused_append_takes_its_operation_events_back() {
     );
     assert_eq!(row.tally.succeeded, 1);
 }
+
+fn claim(replica: &str, count: u64) -> Event {
+    Event::OperationIdsClaimed(IdsClaimed {
+        replica: replica.into(),
+        count,
+    })
+}
+
+fn take_over(from: &str, by: &str) -> Event {
+    Event::OperationsTakenOver(TakeOver {
+        from: from.into(),
+        by: by.into(),
+    })
+}
+
+#[test]
+fn claimed_blocks_name_their_replica_and_a_takeover_moves_them_all() {
+    let mut s = State::new();
+    apply(&mut s, vec![claim("a", 10), claim("b", 10), claim("a", 5)]).unwrap();
+    let owners = [1, 10, 11, 20, 21, 25, 26].map(|id| s.operations.owner_of(id));
+    assert_eq!(
+        owners,
+        [
+            Some("a"),
+            Some("a"),
+            Some("b"),
+            Some("b"),
+            Some("a"),
+            Some("a"),
+            None
+        ]
+    );
+    assert_eq!(s.operations.replicas(), ["a", "b"]);
+
+    apply(&mut s, vec![take_over("a", "b")]).unwrap();
+    assert!(
+        [1, 10, 11, 21, 25]
+            .iter()
+            .all(|&id| s.operations.owner_of(id) == Some("b"))
+    );
+    assert_eq!(s.operations.replicas(), ["b"]);
+    // a's next claim is a new block of its own, after every id claimed.
+    apply(&mut s, vec![claim("a", 5)]).unwrap();
+    assert_eq!(
+        (s.operations.owner_of(26), s.operations.owner_of(30)),
+        (Some("a"), Some("a"))
+    );
+
+    let before = s.clone();
+    for refused in [
+        take_over("c", "b"),
+        take_over("b", "b"),
+        take_over("", "b"),
+        take_over("a", ""),
+    ] {
+        assert!(apply(&mut s, vec![refused.clone()]).is_err(), "{refused:?}");
+        assert_eq!(s, before);
+    }
+}
+
+#[test]
+fn a_takeover_taken_back_gives_the_blocks_back() {
+    let mut s = State::new();
+    apply(&mut s, vec![claim("a", 10), claim("b", 10)]).unwrap();
+    let before = s.clone();
+    // In a refused append, and taken back as a replica's round.
+    assert!(apply(&mut s, vec![take_over("a", "b"), take_over("a", "b")]).is_err());
+    assert_eq!(s, before);
+    let tentative = s.tentative();
+    let mut t = tentative;
+    s.apply_append_tentative(&mut t, vec![take_over("a", "b")], &mut Vec::new(), &mut |_, _| {})
+        .unwrap();
+    s.close_append_tentative(&mut t, 0);
+    assert_eq!(s.operations.owner_of(1), Some("b"));
+    s.take_back(t).unwrap();
+    assert_eq!(s, before);
+    assert_eq!(s.operations.owner_of(1), Some("a"));
+}
