@@ -32,9 +32,6 @@ pub struct JobsConfig {
     /// (a flush carries fewer items, and the flusher and watchers get the CPU a job would
     /// take); higher: large jobs finish sooner. See README, "Performance".
     pub max_unflushed_items: usize,
-    /// This replica's name, when the engine is one of several on a shared log: operation
-    /// ids then come from blocks it claims in the log, and it resumes only its own.
-    pub replica: Option<String>,
 }
 
 impl Default for JobsConfig {
@@ -45,7 +42,6 @@ impl Default for JobsConfig {
             job_timeout: Duration::from_secs(3600),
             max_conflict_retries: 64,
             max_unflushed_items: 32,
-            replica: None,
         }
     }
 }
@@ -142,10 +138,18 @@ impl Inner {
     /// prefix of its writes, so whatever of that job survived (its events) implies the
     /// reservation survived too. One small write per ID_BLOCK ids.
     pub(crate) async fn new_id(&self) -> Result<u64, Fault> {
-        match self.config.replica.as_deref() {
+        match self.engine.replica() {
             Some(replica) => self.claimed_id(replica).await,
             None => self.reserved_id(),
         }
+    }
+
+    /// The replica that took operation `id` over from this one, if one did (then this one
+    /// must not run it: the log refuses its records, `AppendError::NotOwner`).
+    pub(crate) fn taken_over(&self, id: u64) -> Option<String> {
+        let me = self.engine.replica()?;
+        self.engine
+            .read(|s| s.operations.owner_of(id).filter(|o| *o != me).map(str::to_string))
     }
 
     /// On a shared log: an id of this replica's claimed block, claiming the next block in
@@ -155,6 +159,11 @@ impl Inner {
         loop {
             {
                 let mut block = self.claimed.lock();
+                // A block another replica took over (this one was taken for dead) is its
+                // now: claim a new one.
+                if block.0 != 0 && block.0 <= block.1 && self.taken_over(block.0).is_some() {
+                    *block = (0, 0);
+                }
                 if block.0 != 0 && block.0 <= block.1 {
                     block.0 += 1;
                     return Ok(block.0 - 1);

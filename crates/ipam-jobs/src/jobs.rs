@@ -47,7 +47,7 @@ impl Jobs {
     /// committed items end).
     pub async fn start(engine: Engine, config: JobsConfig) -> Result<(Jobs, RecoveryReport), Fault> {
         let meta = engine.store().meta.clone();
-        if engine.log().shared().is_some() && config.replica.as_deref().is_none_or(str::is_empty) {
+        if engine.log().shared().is_some() && engine.replica().is_none_or(str::is_empty) {
             return Err(Fault::invalid(
                 "replica",
                 "a replica on a shared log needs a name, unique among the replicas (ipamd --replica)",
@@ -110,14 +110,16 @@ impl Jobs {
             inner.workers.lock().push(handle);
         }
         let jobs = Jobs { inner };
-        let report = jobs.recover()?;
+        let report = jobs.resume_own()?;
         Ok((jobs, report))
     }
 
-    fn recover(&self) -> Result<RecoveryReport, Fault> {
+    /// Queues every unfinished operation of the log that is this server's to run and not
+    /// running here already: at start-up, and after taking over another replica's.
+    pub(crate) fn resume_own(&self) -> Result<RecoveryReport, Fault> {
         let mut report = RecoveryReport::default();
         let engine = &self.inner.engine;
-        let replica = self.inner.config.replica.as_deref();
+        let replica = self.inner.engine.replica();
         let (rows, head) = engine.read(|s| {
             // On a shared log, a replica resumes the operations of its own id blocks only;
             // the others' are theirs to run.
@@ -125,6 +127,7 @@ impl Jobs {
                 .operations
                 .unfinished()
                 .filter(|r| replica.is_none() || s.operations.owner_of(r.id) == replica)
+                .filter(|r| self.live(r.id).is_none())
                 .map(|r| (r.id, r.accepted_seq))
                 .collect();
             (rows, s.position())
@@ -449,7 +452,15 @@ impl Jobs {
     /// Cancels a queued job at once, or asks a running one to stop between items.
     pub async fn cancel(&self, id: u64) -> Result<pb::Operation, Fault> {
         let Some(job) = self.live(id) else {
-            return self.get(id);
+            let op = self.get(id)?;
+            // Another replica runs it: only that one may write its end.
+            if let Some(owner) = self.runs_elsewhere(id).filter(|_| !op.done) {
+                return Err(Fault::new(
+                    FaultCode::FailedPrecondition,
+                    format!("operation {id} runs on replica {owner}: cancel it there"),
+                ));
+            }
+            return Ok(op);
         };
         job.cancel.cancel();
         let was_queued = job.read(|op| record::state(op) == pb::OperationState::Queued);
@@ -474,19 +485,6 @@ impl Jobs {
             }
         }
         Ok(job.snapshot())
-    }
-
-    /// Waits until the job is done or `timeout` passes, and returns its record.
-    pub async fn wait(&self, id: u64, timeout: Option<Duration>) -> Result<pb::Operation, Fault> {
-        let Some(job) = self.live(id) else {
-            return self.get(id);
-        };
-        match timeout {
-            None => Ok(job.wait_done().await),
-            Some(t) => Ok(tokio::time::timeout(t, job.wait_done())
-                .await
-                .unwrap_or_else(|_| job.snapshot())),
-        }
     }
 
     /// Stops accepting jobs, lets running items finish, and leaves unfinished jobs recorded

@@ -8,6 +8,7 @@
 //! so replay rebuilds the operations with the tables; unfinished ones resume after a
 //! restart.
 
+mod elsewhere;
 mod inner;
 mod jobs;
 mod live;
@@ -17,6 +18,7 @@ pub mod record;
 mod runner;
 mod watch;
 
+pub use elsewhere::{ReplicaOperations, TakeOverReport};
 pub use inner::JobsConfig;
 pub use jobs::{Jobs, RecoveryReport};
 pub use live::{LiveJob, OpSummary};

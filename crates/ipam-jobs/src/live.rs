@@ -56,6 +56,9 @@ pub struct LiveJob {
     pub(crate) recovered: bool,
     /// Its acceptance is in the log (appended; durable once what follows it is).
     logged: AtomicBool,
+    /// Another replica took it over: this one no longer runs it, and its watchers and
+    /// waiters follow it in the log instead.
+    handed_over: AtomicBool,
 }
 
 impl LiveJob {
@@ -75,6 +78,7 @@ impl LiveJob {
             cancel: CancellationToken::new(),
             recovered,
             logged: AtomicBool::new(recovered),
+            handed_over: AtomicBool::new(false),
         })
     }
 
@@ -84,6 +88,16 @@ impl LiveJob {
 
     pub(crate) fn set_logged(&self) {
         self.logged.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_handed_over(&self) -> bool {
+        self.handed_over.load(Ordering::Acquire)
+    }
+
+    /// Another replica runs it now: wakes the watchers and waiters, to follow the log.
+    pub(crate) fn hand_over(&self) {
+        self.handed_over.store(true, Ordering::Release);
+        self.version.send_modify(|v| *v += 1);
     }
 
     pub fn snapshot(&self) -> pb::Operation {
@@ -122,13 +136,14 @@ impl LiveJob {
         self.version.subscribe()
     }
 
-    /// Waits until the job is done and returns its final record.
+    /// Waits until the job is done (or handed over to another replica) and returns its
+    /// record.
     pub async fn wait_done(&self) -> pb::Operation {
         let mut rx = self.subscribe();
         loop {
             {
                 let op = self.op.lock();
-                if record::is_done(&op) {
+                if record::is_done(&op) || self.is_handed_over() {
                     return op.clone();
                 }
             }

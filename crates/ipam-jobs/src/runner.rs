@@ -328,6 +328,9 @@ async fn run_item(inner: &Inner, job: &LiveJob, caller: &Caller, item: Item<'_>)
             Err(AppendError::DiskFull(reason)) => {
                 return Err(Fault::new(FaultCode::ResourceExhausted, reason));
             }
+            Err(e @ AppendError::NotOwner { .. }) => {
+                return Err(Fault::new(FaultCode::Aborted, e.to_string()));
+            }
         }
     }
 }
@@ -520,6 +523,15 @@ fn committed_items(
 async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Release, ending: Ending) {
     if matches!(end, End::Interrupted) {
         tracing::info!("operation interrupted by shutdown; it resumes at the next start");
+        return;
+    }
+    // Another replica took it over (this one was taken for dead): the log refused this
+    // one's records of it, the new owner runs the rest, and watchers here follow the log.
+    let id = job.id();
+    if let Some(owner) = inner.taken_over(id) {
+        tracing::warn!(%owner, "operation taken over by another replica; it stops here");
+        inner.forget(id);
+        job.hand_over();
         return;
     }
     // Results whose events are durable go to watchers before the end is recorded: for a

@@ -7,7 +7,9 @@
 //! A message carries at most `ITEMS_PER_MESSAGE` results, so that one watching (or
 //! attaching after) an operation of 100,000 items stays within a default client's 4 MiB.
 
+use crate::elsewhere;
 use crate::jobs::Jobs;
+use crate::live::LiveJob;
 use crate::record;
 use ipam_core::fault::Fault;
 use ipam_proto::pb;
@@ -55,52 +57,87 @@ fn backlog(op: &pb::Operation, cursor: usize) -> bool {
 }
 
 impl Jobs {
-    /// A stream of progress messages for operation `id`.
+    /// A stream of progress messages for operation `id`: as this server runs it, else as
+    /// the log tells it (finished, or run by another replica).
     pub fn watch(&self, id: u64) -> Result<mpsc::Receiver<pb::OperationProgress>, Fault> {
         let (tx, rx) = mpsc::channel(BUFFER);
-        let Some(job) = self.live(id) else {
-            // Finished before the watch began: its items, a message at a time, then the
-            // final status.
-            let op = self.get(id)?;
-            tokio::spawn(async move {
-                let mut cursor = 0;
+        let live = self.live(id);
+        if live.is_none() {
+            self.get(id)?;
+        }
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            let mut cursor = 0;
+            if let Some(job) = live
+                && !watch_live(&job, &tx, &mut cursor).await
+            {
+                return;
+            }
+            jobs.watch_in_log(id, &tx, &mut cursor).await;
+        });
+        Ok(rx)
+    }
+
+    /// Sends what the log holds of operation `id` from `cursor` on, and again as the log
+    /// moves, until it is done.
+    async fn watch_in_log(&self, id: u64, tx: &mpsc::Sender<pb::OperationProgress>, cursor: &mut usize) {
+        let mut last = (-1, 0, false);
+        loop {
+            let seen = self.engine().head();
+            let Ok(op) = self.get(id) else { return };
+            if elsewhere::moved(&op, &mut last) || backlog(&op, *cursor) {
                 loop {
-                    let message = progress(&op, &mut cursor);
+                    let message = progress(&op, cursor);
                     let done = message.done;
                     if tx.send(message).await.is_err() || done {
                         return;
                     }
-                }
-            });
-            return Ok(rx);
-        };
-        tokio::spawn(async move {
-            let mut version = job.subscribe();
-            let mut cursor = 0;
-            let mut ended = false;
-            loop {
-                version.borrow_and_update();
-                let (message, more) = job.read(|op| {
-                    let message = progress(op, &mut cursor);
-                    (message, backlog(op, cursor))
-                });
-                let done = message.done;
-                if tx.send(message).await.is_err() || done {
-                    return;
-                }
-                // A backlog larger than one message is sent at once; otherwise wait for
-                // the next change. Once the job's signal is gone, one last read is all.
-                if more {
-                    continue;
-                }
-                if ended {
-                    return;
-                }
-                if version.changed().await.is_err() {
-                    ended = true;
+                    if !backlog(&op, *cursor) {
+                        break;
+                    }
                 }
             }
+            if let Some(job) = self.live(id) {
+                // This server took it over meanwhile.
+                if !watch_live(&job, tx, cursor).await {
+                    return;
+                }
+                continue;
+            }
+            self.log_moved(seen).await;
+        }
+    }
+}
+
+/// Sends the live job's progress from `cursor` on. Returns false once nothing more is to
+/// be sent (the final status went out, or the watcher left); true if another replica took
+/// the job over, whose progress is then in the log.
+async fn watch_live(job: &LiveJob, tx: &mpsc::Sender<pb::OperationProgress>, cursor: &mut usize) -> bool {
+    let mut version = job.subscribe();
+    let mut ended = false;
+    loop {
+        version.borrow_and_update();
+        let (message, more) = job.read(|op| {
+            let message = progress(op, cursor);
+            (message, backlog(op, *cursor))
         });
-        Ok(rx)
+        let done = message.done;
+        if tx.send(message).await.is_err() || done {
+            return false;
+        }
+        // A backlog larger than one message is sent at once; otherwise wait for the next
+        // change. Once the job's signal is gone, one last read is all.
+        if more {
+            continue;
+        }
+        if job.is_handed_over() {
+            return true;
+        }
+        if ended {
+            return false;
+        }
+        if version.changed().await.is_err() {
+            ended = true;
+        }
     }
 }

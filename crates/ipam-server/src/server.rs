@@ -80,6 +80,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine_config = EngineConfig {
         snapshot_every: args.snapshot_every,
         min_free_bytes: args.min_free_mb << 20,
+        replica: args.replica.clone(),
         ..Default::default()
     };
     let (engine, report) = tokio::task::spawn_blocking(move || Engine::open(store, engine_config))
@@ -104,7 +105,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         queue_capacity: args.queue_capacity,
         job_timeout: Duration::from_secs(args.job_timeout_s),
         max_unflushed_items: args.max_unflushed_items,
-        replica: args.replica.clone(),
         ..Default::default()
     };
     let (jobs, recovery) = Jobs::start(engine.clone(), jobs_config)

@@ -37,6 +37,10 @@ pub enum AppendError {
     /// The engine cannot write (poisoned, stopped, or the disk failed).
     #[error("the store cannot write: {0}")]
     Unavailable(String),
+    /// On a shared log: the operation is another replica's (it took it over); this one
+    /// must stop running it.
+    #[error("operation {operation} belongs to replica {owner}: it took the operation over")]
+    NotOwner { operation: u64, owner: String },
     /// The disk is almost full: refused before anything was staged; retry once space is freed.
     #[error("{0}")]
     DiskFull(String),

@@ -97,6 +97,12 @@ impl Engine {
     /// and flusher. Refuses to start (with the sequence number) on a corrupt log.
     pub fn open(store: Store, config: EngineConfig) -> Result<(Engine, OpenReport), StoreError> {
         let started = Instant::now();
+        if store.log.shared().is_some() && config.replica.as_deref().is_none_or(str::is_empty) {
+            return Err(StoreError::Invalid(
+                "replica: a replica on a shared log needs a name, unique among the replicas (ipamd --replica)"
+                    .into(),
+            ));
+        }
         // Snapshots and watermark of another log than this one are never served as its.
         crate::replica::check_identity(&store)?;
         // Before anything is replayed: a directory that lost acknowledged history is not served.
@@ -336,6 +342,11 @@ impl Engine {
 
     pub fn log(&self) -> &Arc<dyn EventLog> {
         &self.log
+    }
+
+    /// This replica's name on a shared log (None: the log is this engine's alone).
+    pub fn replica(&self) -> Option<&str> {
+        self.shared.config.replica.as_deref()
     }
 
     pub fn store(&self) -> &Store {

@@ -134,6 +134,9 @@ pub(crate) fn decide(
             head,
         });
     }
+    if let Some(refused) = foreign_operation(shared, state, &req) {
+        return Decided::Refused(refused);
+    }
     let ids = match state.assign_ids(&mut req.events) {
         Ok(ids) => ids,
         Err(e) => return Decided::Refused(AppendError::Rejected(e.to_string())),
@@ -208,6 +211,30 @@ pub(crate) fn decide(
         last_seq,
         ids,
     })
+}
+
+/// On a shared log, a replica records the life of its own operations only: one whose id
+/// block another replica took over (`OperationsTakenOver`) is that replica's to run, and
+/// this refusal is the fence that keeps a replica taken for dead, that comes back, from
+/// running it a second time. Decided on the tables as the log has them, so the log's order
+/// settles a race between the takeover and the old owner's next record.
+fn foreign_operation(shared: &Shared, state: &State, req: &AppendRequest) -> Option<AppendError> {
+    let me = shared.config.replica.as_deref()?;
+    let ids = std::iter::once(req.operation_id)
+        .filter(|&id| id != 0)
+        .chain(req.events.iter().filter_map(ipam_core::Event::operation_id));
+    for id in ids {
+        match state.operations.owner_of(id) {
+            Some(owner) if owner != me => {
+                return Some(AppendError::NotOwner {
+                    operation: id,
+                    owner: owner.to_string(),
+                });
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Counts a committed round of `appends` appends and `events` events.

@@ -30,6 +30,9 @@ pub struct EngineConfig {
     pub verify_tail: u64,
     /// Refuse writes while the data directory's filesystem has less free (0 = never).
     pub min_free_bytes: u64,
+    /// This replica's name when the log is shared: it writes the records of its own
+    /// operations only (those of the id blocks it claimed or took over).
+    pub replica: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -40,6 +43,7 @@ impl Default for EngineConfig {
             conflict_window: 65_536,
             verify_tail: 100_000,
             min_free_bytes: 64 << 20,
+            replica: None,
         }
     }
 }

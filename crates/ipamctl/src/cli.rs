@@ -5,8 +5,9 @@
 use crate::client::{Client, ConnectArgs};
 use crate::commands::{
     self, address::AddressCmd, backup::BackupArgs, block::BlockCmd, events::EventsCmd, failover::FailoverCmd,
-    filter::FilterCmd, op::OpCmd, policy::PolicyCmd, range::RangeCmd, reservation::ReservationCmd,
-    scope::ScopeCmd, server::ServerCmd, space::SpaceCmd, superscope::SuperscopeCmd,
+    filter::FilterCmd, op::OpCmd, policy::PolicyCmd, range::RangeCmd, replica::ReplicaCmd,
+    reservation::ReservationCmd, scope::ScopeCmd, server::ServerCmd, space::SpaceCmd,
+    superscope::SuperscopeCmd,
 };
 use crate::offline::{DiffArgs, ExplainArgs, ReplayCmd, StateArgs};
 use crate::output::Format;
@@ -90,6 +91,9 @@ pub enum Command {
     Events(EventsCmd),
     /// Whether ipamd serves, and why not (exits non-zero when it does not).
     Status,
+    /// Several replicas on one log: which runs which operations; taking over a dead one's.
+    #[command(subcommand)]
+    Replica(ReplicaCmd),
     /// A consistent backup of the running server's log to FILE (the format of `ipamd
     /// export`; restore with `ipamd import`). Writes go on meanwhile.
     Backup(BackupArgs),
@@ -124,6 +128,7 @@ impl Command {
             Command::Op(c) => commands::op::run(client, c).await,
             Command::Events(c) => commands::events::run(client, c).await,
             Command::Status => commands::status::run(client).await,
+            Command::Replica(c) => commands::replica::run(client, c).await,
             Command::Backup(args) => commands::backup::run(client, args).await,
             Command::State(_) | Command::Diff(_) | Command::Explain(_) | Command::Replay(_) => {
                 unreachable!("offline commands do not connect")

@@ -17,6 +17,7 @@ pub mod filter;
 pub mod op;
 pub mod policy;
 pub mod range;
+pub mod replica;
 pub mod reservation;
 pub mod scope;
 pub mod server;

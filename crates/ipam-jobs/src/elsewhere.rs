@@ -1,0 +1,189 @@
+//! Operations this server does not run. On a shared log each operation is run by the
+//! replica whose id block holds it (`Operations::owner_of`); any replica answers for it:
+//! Wait and Watch follow it in the log as the owner records it. A replica that died is
+//! replaced by another through `take_over`: one append moves its id blocks, the new owner
+//! resumes their unfinished operations where their committed items end, and the log
+//! refuses the old owner's records of them from then on (`AppendError::NotOwner`), so a
+//! replica taken for dead that comes back runs none of them twice.
+
+use crate::jobs::Jobs;
+use crate::{Caller, record};
+use ipam_core::Event;
+use ipam_core::fault::{Fault, FaultCode};
+use ipam_core::tables::operations::TakeOver;
+use ipam_proto::pb;
+use ipam_store::{AppendError, AppendRequest};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// At most this often a follower reads an operation again from the log: another replica's
+/// items arrive one append at a time, and reading the whole operation at each would cost
+/// O(items) per item.
+const FOLLOW_EVERY: Duration = Duration::from_millis(50);
+
+/// A follower looks again after this long even if the log did not move.
+const FOLLOW_IDLE: Duration = Duration::from_secs(30);
+
+/// A replica that holds operation ids, and how many of its operations are unfinished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaOperations {
+    pub replica: String,
+    pub unfinished: Vec<u64>,
+    /// This server is the replica.
+    pub this_server: bool,
+}
+
+/// What a takeover did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TakeOverReport {
+    /// The takeover's place in the log.
+    pub seq: u64,
+    /// The operations this server now runs: (waiting to start, resumed mid-way).
+    pub requeued: Vec<u64>,
+    pub resumed: Vec<u64>,
+}
+
+impl Jobs {
+    /// The replica that runs operation `id`, if it is not this server (None: this server
+    /// runs it, or the log is not shared).
+    pub fn runs_elsewhere(&self, id: u64) -> Option<String> {
+        let engine = self.engine();
+        let me = engine.replica()?;
+        engine.read(|s| s.operations.owner_of(id).filter(|o| *o != me).map(str::to_string))
+    }
+
+    /// The replicas that hold operation ids, in the order they first claimed.
+    pub fn replicas(&self) -> Vec<ReplicaOperations> {
+        let me = self.engine().replica().unwrap_or_default();
+        self.engine().read(|s| {
+            let ops = &s.operations;
+            ops.replicas()
+                .into_iter()
+                .map(|replica| ReplicaOperations {
+                    replica: replica.to_string(),
+                    unfinished: ops
+                        .unfinished()
+                        .filter(|r| ops.owner_of(r.id) == Some(replica))
+                        .map(|r| r.id)
+                        .collect(),
+                    this_server: replica == me,
+                })
+                .collect()
+        })
+    }
+
+    /// Takes over every operation of replica `from` (one that died, or was taken out of
+    /// service for good): this server runs their unfinished ones from here on. The caller
+    /// is recorded with the takeover.
+    pub async fn take_over(&self, from: &str, caller: &Caller) -> Result<TakeOverReport, Fault> {
+        let engine = self.engine();
+        let Some(me) = engine.replica() else {
+            return Err(Fault::new(
+                FaultCode::FailedPrecondition,
+                "this server's log is its own (no --log): there is no other replica to take over from",
+            ));
+        };
+        if from.is_empty() {
+            return Err(Fault::invalid(
+                "from_replica",
+                "name the replica to take over from",
+            ));
+        }
+        if from == me {
+            return Err(Fault::invalid(
+                "from_replica",
+                format!("{from} is this server: a replica resumes its own operations when it starts"),
+            ));
+        }
+        if !engine.read(|s| s.operations.replicas().contains(&from)) {
+            return Err(Fault::not_found(
+                "from_replica",
+                format!("replica {from} holds no operation ids (see ListReplicas)"),
+            ));
+        }
+        let request = AppendRequest {
+            based_on: engine.head(),
+            reads: Vec::new(),
+            events: vec![Event::OperationsTakenOver(TakeOver {
+                from: from.to_string(),
+                by: me.to_string(),
+            })],
+            operation_id: 0,
+            item: 0,
+            principal: caller.principal.clone(),
+        };
+        let appended = engine.commit(request).await.map_err(|e| match e {
+            // Another replica took them over first.
+            AppendError::Rejected(reason) => Fault::new(FaultCode::FailedPrecondition, reason),
+            AppendError::DiskFull(reason) => Fault::new(FaultCode::ResourceExhausted, reason),
+            e => Fault::new(FaultCode::Unavailable, format!("taking over from {from}: {e}")),
+        })?;
+        tracing::warn!(
+            from,
+            seq = appended.last_seq,
+            "took over another replica's operations"
+        );
+        let resumed = self.resume_own()?;
+        Ok(TakeOverReport {
+            seq: appended.last_seq,
+            requeued: resumed.requeued,
+            resumed: resumed.resumed,
+        })
+    }
+
+    /// Waits until operation `id` is done or `timeout` passes, and returns its record:
+    /// as this server runs it, or else as the log tells it.
+    pub async fn wait(&self, id: u64, timeout: Option<Duration>) -> Result<pb::Operation, Fault> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Some(job) = self.live(id) {
+                let op = match deadline {
+                    None => job.wait_done().await,
+                    Some(d) => tokio::time::timeout_at(d, job.wait_done())
+                        .await
+                        .unwrap_or_else(|_| job.snapshot()),
+                };
+                // Unless another replica took it over, this is the answer.
+                if op.done || !job.is_handed_over() {
+                    return Ok(op);
+                }
+            }
+            let seen = self.engine().head();
+            if !self.unfinished_in_log(id) || deadline.is_some_and(|d| Instant::now() >= d) {
+                return self.get(id);
+            }
+            if self.live(id).is_some() {
+                continue; // taken over by this server meanwhile
+            }
+            match deadline {
+                Some(d) => {
+                    let _ = tokio::time::timeout_at(d, self.log_moved(seen)).await;
+                }
+                None => self.log_moved(seen).await,
+            }
+        }
+    }
+
+    /// Returns once the tables pass `seen` (or after `FOLLOW_IDLE`), no sooner than
+    /// `FOLLOW_EVERY` from now.
+    pub(crate) async fn log_moved(&self, seen: u64) {
+        let durability = self.engine().durability().clone();
+        let _ = tokio::time::timeout(FOLLOW_IDLE, durability.wait_seq(seen + 1)).await;
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+
+    /// Whether operation `id`, not running here, may still change (then a watcher
+    /// follows it in the log).
+    pub(crate) fn unfinished_in_log(&self, id: u64) -> bool {
+        self.engine()
+            .read(|s| s.operations.get(id).is_some_and(|r| !r.state.is_done()))
+    }
+}
+
+/// Whether `op` changed in what a progress message says, since `last`.
+pub(crate) fn moved(op: &pb::Operation, last: &mut (i32, u32, bool)) -> bool {
+    let now = (op.state, op.items_done, record::is_done(op));
+    let moved = now != *last;
+    *last = now;
+    moved
+}
