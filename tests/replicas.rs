@@ -352,7 +352,7 @@ async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
     head_at(&b, head_at(&a, 0).await.head_seq).await;
 
     b.signal("STOP");
-    let mut last = 0;
+    let (mut last, mut last_range) = (0, 0);
     for k in 0..50 {
         let op = ipam
             .create_range(pb::CreateRangeParams {
@@ -363,8 +363,41 @@ async fn a_paused_replica_blocks_nobody_and_catches_up_when_resumed() {
             .unwrap_or_else(|s| panic!("range {k} with replica b paused: {s:?}"))
             .into_inner();
         last = op.last_event_seq;
+        last_range = op.result.expect("a result").record_id;
     }
     b.signal("CONT");
+    // Read your own write through the other replica, the moment it resumes: the read
+    // waits for the write's position (ipam-min-seq) and says what it saw (ipam-seq).
+    let mut read = tonic::Request::new(pb::GetByIdRequest {
+        id: last_range,
+        as_of: None,
+    });
+    read.metadata_mut().insert("ipam-min-seq", last.into());
+    let got = b
+        .ipam()
+        .await
+        .get_range(read)
+        .await
+        .expect("the range a wrote, read on b");
+    let seen: u64 = got
+        .metadata()
+        .get("ipam-seq")
+        .expect("ipam-seq")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seen >= last, "read at {seen}, before the write at {last}");
+    assert_eq!(got.into_inner().network, "10.1.49.0/24");
+    let mut bad = tonic::Request::new(pb::GetHeadRequest::default());
+    bad.metadata_mut().insert("ipam-min-seq", "soon".parse().unwrap());
+    let refused = b.events().await.get_head(bad).await.expect_err("not a position");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("ipam-min-seq"),
+        "{}",
+        refused.message()
+    );
     let (on_a, on_b) = (head_at(&a, last).await, head_at(&b, last).await);
     assert_eq!(on_b.head_seq, on_a.head_seq);
     assert_eq!(on_b.state_hash, on_a.state_hash, "the resumed replica caught up");

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod dashboard;
 pub mod health;
 pub mod kea;
+pub mod position;
 pub mod scrub;
 pub mod server;
 pub mod services;

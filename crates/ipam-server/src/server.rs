@@ -187,7 +187,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Health and reflection answer anyone (probes, grpcurl); every other service checks the
     // caller first.
+    // Every call may wait for a log position, and every answer says the position it saw.
     let serving = builder
+        .layer(crate::position::AtPositionLayer {
+            engine: engine.clone(),
+        })
         .add_service(health_service)
         .add_service(reflection)
         .add_service(guard(

@@ -13,9 +13,6 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-/// The longest GetHead waits for a position to arrive (`wait_for_seq`).
-const WAIT_FOR_SEQ: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// Records read from the log per step of a subscription.
 const READ_BATCH: usize = 1024;
 
@@ -143,29 +140,7 @@ impl EventLog for App {
         let request = request.into_inner();
         let with_hash = request.with_state_hash;
         if request.wait_for_seq > 0 {
-            let arrived = tokio::time::timeout(
-                WAIT_FOR_SEQ,
-                self.engine.durability().wait_seq(request.wait_for_seq),
-            )
-            .await;
-            match arrived {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(Status::unavailable(format!(
-                        "wait_for_seq: position {} will not reach this server's tables: {}",
-                        request.wait_for_seq,
-                        self.engine.poisoned().unwrap_or_else(|| "it is stopping".into())
-                    )));
-                }
-                Err(_) => {
-                    return Err(Status::deadline_exceeded(format!(
-                        "wait_for_seq: position {} did not reach this server's tables in {} s (they are at {})",
-                        request.wait_for_seq,
-                        WAIT_FOR_SEQ.as_secs(),
-                        self.engine.durable_seq()
-                    )));
-                }
-            }
+            crate::position::wait_for(&self.engine, request.wait_for_seq, "wait_for_seq").await?;
         }
         let (head, hash) = self
             .engine
