@@ -649,3 +649,71 @@ async fn a_replica_taken_for_dead_hands_its_operations_over_and_none_runs_twice(
     assert_eq!(per_item.len(), ITEMS as usize, "every item created its range");
     assert!(per_item.values().all(|&n| n == 1), "an item ran twice");
 }
+
+/// A client that retries through another replica with the same request id gets the same
+/// operation, even when both calls arrive at once: the log's order settles which replica
+/// accepted the request, and the other answers with that operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_request_id_through_two_replicas_at_once_is_one_operation() {
+    let nats = Nats::cluster();
+    let a = replica(&nats, "a");
+    let b = replica(&nats, "b");
+    let mut ipam = a.ipam().await;
+    ipam.create_block(block_params("10.0.0.0/8")).await.unwrap();
+    let range = ipam
+        .create_range(pb::CreateRangeParams {
+            network: "10.0.0.0/24".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let range_id = range.result.expect("a result").record_id;
+    head_at(&b, range.last_event_seq).await;
+
+    const REQUESTS: usize = 24;
+    // Every call leaves at once.
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(2 * REQUESTS));
+    let mut calls = Vec::new();
+    for k in 0..REQUESTS {
+        for server in [&a, &b] {
+            let mut client = server.ipam().await;
+            let start = start.clone();
+            calls.push(tokio::spawn(async move {
+                start.wait().await;
+                let mut request = tonic::Request::new(pb::AllocateAddressParams {
+                    range_id,
+                    ..Default::default()
+                });
+                let id = format!("allocation-{k}").parse().unwrap();
+                request.metadata_mut().insert("x-request-id", id);
+                let op = client
+                    .allocate_address(request)
+                    .await
+                    .unwrap_or_else(|s| panic!("request {k}: {s:?}"))
+                    .into_inner();
+                let address = match op.result.and_then(|r| r.result) {
+                    Some(pb::operation_result::Result::Address(a)) => a.address,
+                    other => panic!("request {k}: an address, got {other:?}"),
+                };
+                (k, op.id, address)
+            }));
+        }
+    }
+    let mut answers = std::collections::HashMap::<usize, Vec<(u64, String)>>::new();
+    for c in calls {
+        let (k, id, address) = c.await.unwrap();
+        answers.entry(k).or_default().push((id, address));
+    }
+    for (k, pair) in &answers {
+        assert_eq!(pair[0], pair[1], "request {k} answered as two operations");
+    }
+    let distinct: HashSet<_> = answers.values().map(|p| p[0].1.clone()).collect();
+    assert_eq!(distinct.len(), REQUESTS, "one address per request");
+    let listed = ipam_e2e::range_addresses(&mut b.ipam().await, range_id).await;
+    assert_eq!(
+        listed.len(),
+        REQUESTS,
+        "no address allocated twice for one request"
+    );
+}

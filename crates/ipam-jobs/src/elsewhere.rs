@@ -7,12 +7,14 @@
 //! replica taken for dead that comes back runs none of them twice.
 
 use crate::jobs::Jobs;
+use crate::live::LiveJob;
 use crate::{Caller, record};
 use ipam_core::Event;
 use ipam_core::fault::{Fault, FaultCode};
 use ipam_core::tables::operations::TakeOver;
 use ipam_proto::pb;
 use ipam_store::{AppendError, AppendRequest};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -162,6 +164,20 @@ impl Jobs {
                 None => self.log_moved(seen).await,
             }
         }
+    }
+
+    /// Waits for a job `submit` returned: the record this server kept of it (a created
+    /// token's secret is only there), else, when it runs elsewhere (its request id named
+    /// another replica's operation, or it was taken over), as the log tells it.
+    pub async fn wait_job(&self, job: &Arc<LiveJob>) -> Result<pb::Operation, Fault> {
+        let id = job.id();
+        if job.read(record::is_done) || self.live(id).is_some_and(|l| Arc::ptr_eq(&l, job)) {
+            let op = job.wait_done().await;
+            if op.done || !job.is_handed_over() {
+                return Ok(op);
+            }
+        }
+        self.wait(id, None).await
     }
 
     /// Returns once the tables pass `seen` (or after `FOLLOW_IDLE`), no sooner than

@@ -227,7 +227,7 @@ impl Jobs {
         };
         let job = LiveJob::new(op.clone(), &self.inner.feed);
         self.inner.live.lock().insert(id, job.clone());
-        if let Some(key) = key
+        if let Some(key) = key.clone()
             && let Some(existing) = self.claim_request(key, id)?
         {
             // Another call with this request id got there first: answer with its job.
@@ -238,8 +238,20 @@ impl Jobs {
         // unary call answers only when the job is done, so its acceptance goes into the log
         // with its first item (one append for a single-item operation): a crash before
         // that loses nothing anyone was told, and a retry with its request id runs it.
-        if durable_ack && let Err(f) = self.inner.log(&job, Vec::new(), true).await {
+        // On a shared log a request id is settled by its acceptance before the job runs:
+        // two replicas given one request id at once agree, in the log's order, on one
+        // operation, and the later call is answered with it.
+        let settle = durable_ack || (key.is_some() && self.inner.engine.replica().is_some());
+        if settle && let Err(f) = self.inner.log(&job, Vec::new(), true).await {
             self.inner.forget(id);
+            if let Some(existing) = key
+                .as_deref()
+                .map(|k| self.find_by_request(k))
+                .transpose()?
+                .flatten()
+            {
+                return Ok(existing);
+            }
             return Err(f);
         }
         // Before the queue hands it to a worker, so its QUEUED summary precedes the rest.

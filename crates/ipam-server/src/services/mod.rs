@@ -341,7 +341,11 @@ impl App {
                 };
                 status::from_fault(&f, None)
             })?;
-        let op = job.wait_done().await;
+        let op = self
+            .jobs
+            .wait_job(&job)
+            .await
+            .map_err(|f| status::from_fault(&f, None))?;
         if record::state(&op) != pb::OperationState::Succeeded {
             let f = op
                 .error
