@@ -56,6 +56,31 @@ async fn lag(writer: &Ipamd, reader: &Ipamd, samples: usize) -> anyhow::Result<(
     Ok((percentile(&lags, 0.5), percentile(&lags, 0.99)))
 }
 
+/// Median microseconds of one CreateRange at a time from one client, without and with a
+/// request id (`x-request-id`): on a shared log a call with one is accepted in the log
+/// before it runs, one more append.
+async fn request_id_cost(server: &Ipamd, samples: usize) -> anyhow::Result<(f64, f64)> {
+    let mut ipam = IpamClient::new(server.channel().await?);
+    let mut rng = Rng::new(88);
+    let (mut plain, mut with_id) = (Vec::new(), Vec::new());
+    for i in 0..samples as u64 {
+        for (n, times) in [&mut plain, &mut with_id].into_iter().enumerate() {
+            let mut call =
+                tonic::Request::new(to_pb_range(&random_range(&mut rng, (111 + n as u64) << 40 | i)));
+            if n == 1 {
+                call.metadata_mut()
+                    .insert("x-request-id", format!("bench-{i}").parse()?);
+            }
+            let started = Instant::now();
+            ipam.create_range(call).await?;
+            times.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    plain.sort_by(f64::total_cmp);
+    with_id.sort_by(f64::total_cmp);
+    Ok((percentile(&plain, 0.5), percentile(&with_id, 0.5)))
+}
+
 pub async fn replicas(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow::Result<()> {
     let per_call = scale.pick(200, 4_000, 10_000) as usize;
     let batched = scale.pick(1_000, 40_000, 100_000) as usize;
@@ -120,6 +145,23 @@ pub async fn replicas(scale: Scale, dir: &Path, figures: &mut Figures) -> anyhow
             &format!("{batched} ranges as CreateRanges of 100 from 8 clients over {how}"),
             None,
         );
+        if replicas <= 1 {
+            let (plain, with_id) = request_id_cost(&servers[0], samples).await?;
+            figures.add(
+                &format!("replicas_{label}_create_range_p50_us"),
+                plain,
+                "us",
+                &format!("{samples} CreateRange calls one at a time from one client on {how}"),
+                None,
+            );
+            figures.add(
+                &format!("replicas_{label}_create_range_with_request_id_p50_us"),
+                with_id,
+                "us",
+                &format!("the same with a request id (x-request-id) on each call, on {how}"),
+                None,
+            );
+        }
         if replicas >= 2 {
             let (p50, p99) = lag(&servers[0], &servers[1], samples).await?;
             figures.add(
