@@ -7,6 +7,7 @@
 
 pub mod kea;
 pub mod pki;
+pub mod replicas;
 pub mod tmpfs;
 
 use ipam_proto::pb;

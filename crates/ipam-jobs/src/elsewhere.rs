@@ -167,8 +167,8 @@ impl Jobs {
     }
 
     /// Waits for a job `submit` returned: the record this server kept of it (a created
-    /// token's secret is only there), else, when it runs elsewhere (its request id named
-    /// another replica's operation, or it was taken over), as the log tells it.
+    /// token's secret is only there), else, when it runs elsewhere (it was taken over, or
+    /// its request id names another replica's operation), as the log tells it.
     pub async fn wait_job(&self, job: &Arc<LiveJob>) -> Result<pb::Operation, Fault> {
         let id = job.id();
         if job.read(record::is_done) || self.live(id).is_some_and(|l| Arc::ptr_eq(&l, job)) {
@@ -177,7 +177,7 @@ impl Jobs {
                 return Ok(op);
             }
         }
-        self.wait(id, None).await
+        self.wait(job.answered_by().unwrap_or(id), None).await
     }
 
     /// Returns once the tables pass `seen` (or after `FOLLOW_IDLE`), no sooner than

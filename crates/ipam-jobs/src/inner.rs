@@ -144,6 +144,18 @@ impl Inner {
         }
     }
 
+    /// The operation that holds `job`'s request id in the log, when it is not `job`: with
+    /// replicas on a shared log, another accepted the same request id first (the log then
+    /// refused this job's acceptance, so nothing of it is there).
+    pub(crate) fn request_holder(&self, job: &LiveJob) -> Option<u64> {
+        let id = job.id();
+        let key = job.read(request_key_of)?;
+        (!job.is_logged())
+            .then(|| self.engine.read(|s| s.operations.by_request(&key)))
+            .flatten()
+            .filter(|&holder| holder != id)
+    }
+
     /// The replica that took operation `id` over from this one, if one did (then this one
     /// must not run it: the log refuses its records, `AppendError::NotOwner`).
     pub(crate) fn taken_over(&self, id: u64) -> Option<String> {

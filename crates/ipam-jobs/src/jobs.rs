@@ -238,12 +238,9 @@ impl Jobs {
         // unary call answers only when the job is done, so its acceptance goes into the log
         // with its first item (one append for a single-item operation): a crash before
         // that loses nothing anyone was told, and a retry with its request id runs it.
-        // On a shared log a request id is settled by its acceptance before the job runs:
-        // two replicas given one request id at once agree, in the log's order, on one
-        // operation, and the later call is answered with it.
-        let settle = durable_ack || (key.is_some() && self.inner.engine.replica().is_some());
-        if settle && let Err(f) = self.inner.log(&job, Vec::new(), true).await {
+        if durable_ack && let Err(f) = self.inner.log(&job, Vec::new(), true).await {
             self.inner.forget(id);
+            // Another replica accepted this request id first: answer with its operation.
             if let Some(existing) = key
                 .as_deref()
                 .map(|k| self.find_by_request(k))

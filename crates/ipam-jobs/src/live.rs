@@ -5,7 +5,7 @@ use crate::record;
 use ipam_proto::pb;
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -59,6 +59,9 @@ pub struct LiveJob {
     /// Another replica took it over: this one no longer runs it, and its watchers and
     /// waiters follow it in the log instead.
     handed_over: AtomicBool,
+    /// It never ran: another replica accepted its request id first, as this operation
+    /// (0: none). Its caller is answered with that one.
+    answered_by: AtomicU64,
 }
 
 impl LiveJob {
@@ -79,6 +82,7 @@ impl LiveJob {
             recovered,
             logged: AtomicBool::new(recovered),
             handed_over: AtomicBool::new(false),
+            answered_by: AtomicU64::new(0),
         })
     }
 
@@ -98,6 +102,18 @@ impl LiveJob {
     pub(crate) fn hand_over(&self) {
         self.handed_over.store(true, Ordering::Release);
         self.version.send_modify(|v| *v += 1);
+    }
+
+    /// The operation that answers for it (its request id's, accepted elsewhere first).
+    pub(crate) fn answered_by(&self) -> Option<u64> {
+        Some(self.answered_by.load(Ordering::Acquire)).filter(|&id| id != 0)
+    }
+
+    /// Another operation, accepted first under its request id, answers for it: wakes its
+    /// waiter, to wait for that one.
+    pub(crate) fn answer_with(&self, id: u64) {
+        self.answered_by.store(id, Ordering::Release);
+        self.hand_over();
     }
 
     pub fn snapshot(&self) -> pb::Operation {

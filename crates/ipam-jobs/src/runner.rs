@@ -534,6 +534,17 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
         job.hand_over();
         return;
     }
+    // Another replica accepted the same request id first (the log refused this job's
+    // acceptance): that operation answers this job's caller.
+    if let Some(holder) = inner.request_holder(job) {
+        tracing::info!(
+            holder,
+            "request id accepted by another replica first; answering with its operation"
+        );
+        inner.forget(id);
+        job.answer_with(holder);
+        return;
+    }
     // Results whose events are durable go to watchers before the end is recorded: for a
     // job of thousands of items that made the last results arrive 10 ms late. (A single
     // item's result comes with the final status.)
