@@ -6,6 +6,7 @@
 //! refuses the old owner's records of them from then on (`AppendError::NotOwner`), so a
 //! replica taken for dead that comes back runs none of them twice.
 
+use crate::inner::Inner;
 use crate::jobs::Jobs;
 use crate::live::LiveJob;
 use crate::{Caller, record};
@@ -98,6 +99,9 @@ impl Jobs {
             ));
         }
         if !engine.read(|s| s.operations.replicas().contains(&from)) {
+            // Perhaps taken over by this server already, by a call whose answer was lost:
+            // whatever of it is this server's runs.
+            self.resume_own()?;
             return Err(Fault::not_found(
                 "from_replica",
                 format!("replica {from} holds no operation ids (see ListReplicas)"),
@@ -114,7 +118,12 @@ impl Jobs {
             item: 0,
             principal: caller.principal.clone(),
         };
-        let appended = engine.commit(request).await.map_err(|e| match e {
+        let committed = engine.commit(request).await;
+        if committed.is_err() {
+            // An append whose acknowledgement was lost may have landed all the same.
+            let _ = self.resume_own();
+        }
+        let appended = committed.map_err(|e| match e {
             // Another replica took them over first.
             AppendError::Rejected(reason) => Fault::new(FaultCode::FailedPrecondition, reason),
             AppendError::DiskFull(reason) => Fault::new(FaultCode::ResourceExhausted, reason),
@@ -151,17 +160,20 @@ impl Jobs {
                 }
             }
             let seen = self.engine().head();
-            if !self.unfinished_in_log(id) || deadline.is_some_and(|d| Instant::now() >= d) {
+            if !self.changes_elsewhere(id) || deadline.is_some_and(|d| Instant::now() >= d) {
                 return self.get(id);
             }
             if self.live(id).is_some() {
                 continue; // taken over by this server meanwhile
             }
-            match deadline {
-                Some(d) => {
-                    let _ = tokio::time::timeout_at(d, self.log_moved(seen)).await;
-                }
+            let moved = match deadline {
+                Some(d) => tokio::time::timeout_at(d, self.log_moved(seen))
+                    .await
+                    .unwrap_or(true),
                 None => self.log_moved(seen).await,
+            };
+            if !moved {
+                return self.get(id);
             }
         }
     }
@@ -181,18 +193,78 @@ impl Jobs {
     }
 
     /// Returns once the tables pass `seen` (or after `FOLLOW_IDLE`), no sooner than
-    /// `FOLLOW_EVERY` from now.
-    pub(crate) async fn log_moved(&self, seen: u64) {
+    /// `FOLLOW_EVERY` from now; false at once if they never will (the engine stops).
+    pub(crate) async fn log_moved(&self, seen: u64) -> bool {
         let durability = self.engine().durability().clone();
-        let _ = tokio::time::timeout(FOLLOW_IDLE, durability.wait_seq(seen + 1)).await;
-        tokio::time::sleep(FOLLOW_EVERY).await;
+        let moving = tokio::time::timeout(FOLLOW_IDLE, durability.wait_seq(seen + 1))
+            .await
+            .unwrap_or(true);
+        if moving {
+            tokio::time::sleep(FOLLOW_EVERY).await;
+        }
+        moving
     }
 
-    /// Whether operation `id`, not running here, may still change (then a watcher
-    /// follows it in the log).
-    pub(crate) fn unfinished_in_log(&self, id: u64) -> bool {
-        self.engine()
-            .read(|s| s.operations.get(id).is_some_and(|r| !r.state.is_done()))
+    /// Whether operation `id`, not running here, is unfinished and another replica's to
+    /// run: then its end is yet to come in the log, and a waiter or watcher follows it.
+    /// (One of this server's that is not running, as after a failed final append, is not
+    /// followed: nothing would move it.)
+    pub(crate) fn changes_elsewhere(&self, id: u64) -> bool {
+        let unfinished = self
+            .engine()
+            .read(|s| s.operations.get(id).is_some_and(|r| !r.state.is_done()));
+        unfinished && self.runs_elsewhere(id).is_some()
+    }
+}
+
+impl Inner {
+    /// Whether `job` stops on this server without recording its end, because the log says
+    /// it is not this server's to finish (and if so, stops it):
+    /// * another replica took it over: the new owner runs the rest, and this server's
+    ///   watchers and waiters follow it in the log;
+    /// * another replica took over its id block before anything of it was in the log:
+    ///   nobody has it, so it fails here, UNAVAILABLE (a retry gets an id of a new block);
+    /// * another replica accepted its request id first: that operation answers its caller.
+    pub(crate) fn not_ours_to_finish(&self, job: &Arc<LiveJob>) -> bool {
+        let id = job.id();
+        if let Some(owner) = self.taken_over(id) {
+            if job.is_logged() {
+                tracing::warn!(%owner, "operation taken over by another replica; it stops here");
+                self.forget(id);
+                job.hand_over();
+                return true;
+            }
+            let message = format!(
+                "replica {owner} took over this replica's operation ids before operation {id} was recorded; nothing of it ran: retry"
+            );
+            job.update(|op| {
+                op.state = pb::OperationState::Failed as i32;
+                op.done = true;
+                op.finished_unix_ms = record::now_ms();
+                op.error = Some(record::fault_to_pb(&Fault::new(
+                    FaultCode::Unavailable,
+                    message.clone(),
+                )));
+                op.status_message = message;
+                for item in op.items.iter_mut().filter(|i| record::is_pending(i)) {
+                    item.status = pb::ItemStatus::NotRun as i32;
+                }
+            });
+            self.forget(id);
+            return true;
+        }
+        if let Some(holder) = self.request_holder(job) {
+            tracing::info!(
+                holder,
+                "request id accepted by another replica first; answering with its operation"
+            );
+            // Before it is forgotten, so a waiter that no longer finds it live finds this.
+            job.set_answered_by(holder);
+            self.forget(id);
+            job.hand_over();
+            return true;
+        }
+        false
     }
 }
 

@@ -169,11 +169,13 @@ impl Inner {
     /// same ids, and an id's block names the replica that runs its operation.
     async fn claimed_id(&self, replica: &str) -> Result<u64, Fault> {
         loop {
+            // A block another replica took over (this one was taken for dead) is its now:
+            // claim a new one. (Looked up before the block's lock is taken.)
+            let last = self.claimed.lock().1;
+            let taken = last != 0 && self.taken_over(last).is_some();
             {
                 let mut block = self.claimed.lock();
-                // A block another replica took over (this one was taken for dead) is its
-                // now: claim a new one.
-                if block.0 != 0 && block.0 <= block.1 && self.taken_over(block.0).is_some() {
+                if taken && block.1 == last {
                     *block = (0, 0);
                 }
                 if block.0 != 0 && block.0 <= block.1 {

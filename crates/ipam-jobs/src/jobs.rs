@@ -136,15 +136,20 @@ impl Jobs {
             let op = oplog::load(&**engine.log(), id, accepted_seq, head)
                 .map_err(|e| oplog::read_fault(id, e))?
                 .ok_or_else(|| Fault::internal(format!("operation {id} has no acceptance in the log")))?;
-            match record::state(&op) {
+            let state = record::state(&op);
+            {
+                // Two takeovers at once may both find it: it is queued once.
+                let mut live = self.inner.live.lock();
+                if live.contains_key(&id) {
+                    continue;
+                }
+                live.insert(id, LiveJob::with(op, &self.inner.feed, true));
+            }
+            match state {
                 pb::OperationState::Queued => report.requeued.push(id),
                 _ => report.resumed.push(id),
             }
-            tracing::info!(operation = id, state = ?record::state(&op), "recovering unfinished operation");
-            self.inner
-                .live
-                .lock()
-                .insert(id, LiveJob::with(op, &self.inner.feed, true));
+            tracing::info!(operation = id, ?state, "recovering unfinished operation");
             let queue = self.inner.queue.clone();
             // Recovered jobs may exceed the queue's capacity: wait for room rather than drop.
             tokio::spawn(async move {
@@ -460,17 +465,22 @@ impl Jobs {
 
     /// Cancels a queued job at once, or asks a running one to stop between items.
     pub async fn cancel(&self, id: u64) -> Result<pb::Operation, Fault> {
-        let Some(job) = self.live(id) else {
-            let op = self.get(id)?;
+        let elsewhere = |op: &pb::Operation| {
             // Another replica runs it: only that one may write its end.
-            if let Some(owner) = self.runs_elsewhere(id).filter(|_| !op.done) {
-                return Err(Fault::new(
+            self.runs_elsewhere(id).filter(|_| !op.done).map(|owner| {
+                Fault::new(
                     FaultCode::FailedPrecondition,
                     format!("operation {id} runs on replica {owner}: cancel it there"),
-                ));
-            }
-            return Ok(op);
+                )
+            })
         };
+        let Some(job) = self.live(id) else {
+            let op = self.get(id)?;
+            return elsewhere(&op).map_or(Ok(op), Err);
+        };
+        if let Some(refused) = elsewhere(&job.snapshot()) {
+            return Err(refused);
+        }
         job.cancel.cancel();
         let was_queued = job.read(|op| record::state(op) == pb::OperationState::Queued);
         if was_queued {

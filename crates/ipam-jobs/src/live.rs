@@ -109,11 +109,10 @@ impl LiveJob {
         Some(self.answered_by.load(Ordering::Acquire)).filter(|&id| id != 0)
     }
 
-    /// Another operation, accepted first under its request id, answers for it: wakes its
-    /// waiter, to wait for that one.
-    pub(crate) fn answer_with(&self, id: u64) {
+    /// Another operation, accepted first under its request id, answers for it (then
+    /// `hand_over` wakes its waiter, to wait for that one).
+    pub(crate) fn set_answered_by(&self, id: u64) {
         self.answered_by.store(id, Ordering::Release);
-        self.hand_over();
     }
 
     pub fn snapshot(&self) -> pb::Operation {

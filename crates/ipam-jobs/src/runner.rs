@@ -525,24 +525,8 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
         tracing::info!("operation interrupted by shutdown; it resumes at the next start");
         return;
     }
-    // Another replica took it over (this one was taken for dead): the log refused this
-    // one's records of it, the new owner runs the rest, and watchers here follow the log.
-    let id = job.id();
-    if let Some(owner) = inner.taken_over(id) {
-        tracing::warn!(%owner, "operation taken over by another replica; it stops here");
-        inner.forget(id);
-        job.hand_over();
-        return;
-    }
-    // Another replica accepted the same request id first (the log refused this job's
-    // acceptance): that operation answers this job's caller.
-    if let Some(holder) = inner.request_holder(job) {
-        tracing::info!(
-            holder,
-            "request id accepted by another replica first; answering with its operation"
-        );
-        inner.forget(id);
-        job.answer_with(holder);
+    // Not this server's to finish: taken over, or its request id accepted elsewhere first.
+    if inner.not_ours_to_finish(job) {
         return;
     }
     // Results whose events are durable go to watchers before the end is recorded: for a
@@ -582,6 +566,10 @@ async fn finish(inner: &Inner, job: &Arc<LiveJob>, end: End, mut released: Relea
         }
     };
     if let Err(f) = recorded {
+        // Taken over while it finished: the log refused its end (NotOwner).
+        if inner.not_ours_to_finish(job) {
+            return;
+        }
         tracing::error!(error = %f, "could not record the final status");
     }
     let counter = match record::state(&op) {

@@ -104,7 +104,16 @@ impl Jobs {
                 }
                 continue;
             }
-            self.log_moved(seen).await;
+            if !self.changes_elsewhere(id) {
+                return; // nothing will move it: what the log holds was sent
+            }
+            let moved = tokio::select! {
+                moved = self.log_moved(seen) => moved,
+                () = tx.closed() => return, // the watcher left
+            };
+            if !moved {
+                return;
+            }
         }
     }
 }
