@@ -7,6 +7,29 @@ use ipam_e2e::{block_params, violated_field};
 use ipam_proto::pb;
 use std::collections::HashSet;
 
+/// WaitOperation on `server` until operation `id` ends; it must have succeeded.
+async fn wait_on(server: &ipam_e2e::Server, id: u64) -> pb::Operation {
+    let op = server
+        .ops()
+        .await
+        .wait_operation(pb::WaitOperationRequest {
+            id,
+            include_items: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|s| panic!("WaitOperation {id} on {}: {s:?}", server.addr))
+        .into_inner();
+    assert_eq!(
+        op.state,
+        pb::OperationState::Succeeded as i32,
+        "{}: {}",
+        server.addr,
+        op.status_message
+    );
+    op
+}
+
 /// A replica taken for dead mid-operation: another takes its operations over and finishes
 /// them where their committed items end, and when the first comes back it writes nothing
 /// more of them (the log refuses it), so every item ran exactly once. Both replicas end on
@@ -91,23 +114,7 @@ async fn a_replica_taken_for_dead_hands_its_operations_over_and_none_runs_twice(
     // a comes back at once, while b runs the rest: whatever a decides of the operation from
     // here on is refused by the log, and it stops running it.
     a.signal("CONT");
-    let done = b
-        .ops()
-        .await
-        .wait_operation(pb::WaitOperationRequest {
-            id: op.id,
-            include_items: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        done.state,
-        pb::OperationState::Succeeded as i32,
-        "{}",
-        done.status_message
-    );
+    let done = wait_on(&b, op.id).await;
     assert_eq!(done.items_done, ITEMS);
     assert!(
         done.items
@@ -117,22 +124,8 @@ async fn a_replica_taken_for_dead_hands_its_operations_over_and_none_runs_twice(
     );
     // Wait on a answers from the log; a serves new operations (from a new block of ids,
     // its old ones being b's now).
-    let on_a = a
-        .ops()
-        .await
-        .wait_operation(pb::WaitOperationRequest {
-            id: op.id,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        on_a.state,
-        pb::OperationState::Succeeded as i32,
-        "Wait on a: {on_a:?}"
-    );
-    assert_eq!(on_a.items_done, ITEMS, "Wait on a: {on_a:?}");
+    let on_a = wait_on(&a, op.id).await;
+    assert_eq!(on_a.items_done, ITEMS, "Wait on a: {}", on_a.status_message);
     let after = a
         .ipam()
         .await
