@@ -118,6 +118,16 @@ async fn a_call_without_valid_credentials_is_refused_before_any_work() {
             .await
             .expect_err(what);
         assert_eq!(read.code(), Code::Unauthenticated, "{what}: {read:?}");
+        // Refused before it may wait for a log position (ipam-min-seq) that never comes.
+        let mut ahead = tonic::Request::new(pb::ListBlocksRequest::default());
+        ahead
+            .metadata_mut()
+            .insert("ipam-min-seq", (before.head_seq + 1_000_000).into());
+        let waiting = IpamClient::new(conn.clone())
+            .list_blocks(ahead)
+            .await
+            .expect_err(what);
+        assert_eq!(waiting.code(), Code::Unauthenticated, "{what}: {waiting:?}");
         let start = start(&mut OperationsClient::new(conn.clone()), many_ranges(1))
             .await
             .expect_err(what);

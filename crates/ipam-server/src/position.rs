@@ -1,11 +1,13 @@
 //! Read your own writes through any replica. A call may carry the metadata
 //! `ipam-min-seq: N` (a position a write returned: an operation's `last_event_seq`): it is
-//! answered only once this server's tables hold position N. Every answer carries
-//! `ipam-seq`: the position the server's tables held, durable, when the call began, which
-//! what it read reflects at least. With one server on its own log every position it
-//! acknowledged is there already; with replicas on a shared log, a read through one
-//! replica then sees what a write through another acknowledged. (GetHead's `wait_for_seq`
-//! is the same wait, for callers that would rather ask once.)
+//! answered only once this server's tables hold position N, and only after the call is
+//! authenticated (a caller without credentials cannot make the server wait). Every answer
+//! of the IPAM services (not health or reflection) carries `ipam-seq`: the position the
+//! server's tables held, durable, when the call began, which what it read reflects at
+//! least. With one server on its own log every position it acknowledged is there already;
+//! with replicas on a shared log, a read through one replica then sees what a write
+//! through another acknowledged. (GetHead's `wait_for_seq` is the same wait, for callers
+//! that would rather ask once.)
 
 use ipam_store::Engine;
 use std::task::{Context, Poll};
@@ -37,27 +39,23 @@ pub async fn wait_for(engine: &Engine, seq: u64, field: &str) -> Result<(), Stat
     }
 }
 
-/// The layer that puts `AtPosition` in front of every gRPC service.
-#[derive(Clone)]
-pub struct AtPositionLayer {
-    pub engine: Engine,
-}
-
-impl<S> tower_layer::Layer<S> for AtPositionLayer {
-    type Service = AtPosition<S>;
-
-    fn layer(&self, inner: S) -> AtPosition<S> {
-        AtPosition {
-            inner,
-            engine: self.engine.clone(),
-        }
-    }
-}
-
+/// A gRPC service that answers at a position: it waits for `ipam-min-seq` and sets
+/// `ipam-seq`. Inside the authentication interceptor (`server.rs`, `guard`), so only an
+/// authenticated call may wait.
 #[derive(Clone)]
 pub struct AtPosition<S> {
     inner: S,
     engine: Engine,
+}
+
+impl<S> AtPosition<S> {
+    pub fn new(engine: Engine, inner: S) -> AtPosition<S> {
+        AtPosition { inner, engine }
+    }
+}
+
+impl<S: tonic::server::NamedService> tonic::server::NamedService for AtPosition<S> {
+    const NAME: &'static str = S::NAME;
 }
 
 impl<S, B> Service<http::Request<B>> for AtPosition<S>

@@ -3,6 +3,7 @@
 use crate::auth::{AuthMode, Authenticator};
 use crate::cli::ServeArgs;
 use crate::health::Health;
+use crate::position::AtPosition;
 use crate::services::App;
 use anyhow::Context;
 use ipam_jobs::{Jobs, JobsConfig};
@@ -187,41 +188,43 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Health and reflection answer anyone (probes, grpcurl); every other service checks the
     // caller first.
-    // Every call may wait for a log position, and every answer says the position it saw.
     let serving = builder
-        .layer(crate::position::AtPositionLayer {
-            engine: engine.clone(),
-        })
         .add_service(health_service)
         .add_service(reflection)
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::operations_server::OperationsServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         ))
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::ipam_server::IpamServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         ))
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::dhcp_server::DhcpServer::new(app.clone())
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         ))
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::access_server::AccessServer::new(app.clone()),
         ))
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::event_log_server::EventLogServer::new(app.clone()),
         ))
         .add_service(guard(
             &authenticator,
+            &engine,
             pb::admin_server::AdminServer::new(app.clone()),
         ))
         .serve_with_incoming_shutdown(incoming(listener), signal);
@@ -261,8 +264,14 @@ fn incoming(
     })
 }
 
-fn guard<S>(authenticator: &Authenticator, service: S) -> InterceptedService<S, Authenticator> {
-    InterceptedService::new(service, authenticator.clone())
+/// `service` behind the authentication interceptor; an authenticated call may then wait for
+/// a log position, and every answer says the position it saw (`position.rs`).
+fn guard<S>(
+    authenticator: &Authenticator,
+    engine: &Engine,
+    service: S,
+) -> InterceptedService<AtPosition<S>, Authenticator> {
+    InterceptedService::new(AtPosition::new(engine.clone(), service), authenticator.clone())
 }
 
 /// `--auth none` hands the server's authority to whoever connects: only on loopback.
