@@ -50,9 +50,7 @@ impl Jobs {
     /// The replica that runs operation `id`, if it is not this server (None: this server
     /// runs it, or the log is not shared).
     pub fn runs_elsewhere(&self, id: u64) -> Option<String> {
-        let engine = self.engine();
-        let me = engine.replica()?;
-        engine.read(|s| s.operations.owner_of(id).filter(|o| *o != me).map(str::to_string))
+        self.inner.taken_over(id)
     }
 
     /// The replicas that hold operation ids, in the order they first claimed.

@@ -156,8 +156,9 @@ impl Inner {
             .filter(|&holder| holder != id)
     }
 
-    /// The replica that took operation `id` over from this one, if one did (then this one
-    /// must not run it: the log refuses its records, `AppendError::NotOwner`).
+    /// The replica whose id block holds operation `id`, if it is not this one: another
+    /// replica's operation, or one taken over from this one (then this one must not run
+    /// it: the log refuses its records, `AppendError::NotOwner`).
     pub(crate) fn taken_over(&self, id: u64) -> Option<String> {
         let me = self.engine.replica()?;
         self.engine

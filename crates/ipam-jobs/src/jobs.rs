@@ -31,7 +31,7 @@ const FEED_CAPACITY: usize = 1024;
 /// The operations service behind the gRPC Operations API and every mutating RPC.
 #[derive(Clone)]
 pub struct Jobs {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// What start-up found among the job records.
